@@ -1,0 +1,87 @@
+package io.nightshift.core;
+
+import java.util.Collection;
+import java.util.stream.Collectors;
+
+/**
+ * Every user-facing input error comes from here. Each message says what is wrong, with the offending value, and how
+ * to fix it.
+ */
+public final class Errors {
+  private Errors() {}
+
+  public static InvalidInputException invalidDate(String option, String value) {
+    return new InvalidInputException(
+        String.format(
+            "Invalid date for %s: '%s' is not an ISO date. Fix: pass the date as YYYY-MM-DD, e.g. %s 2024-06-30.",
+            option, value, option));
+  }
+
+  public static InvalidInputException missingTable(String table, String path, String fix) {
+    return new InvalidInputException(
+        String.format("Missing table %s: no Delta table at %s. Fix: %s.", table, path, fix));
+  }
+
+  public static InvalidInputException missingColumns(
+      String source, Collection<String> missing, Collection<String> present) {
+    return new InvalidInputException(
+        String.format(
+            "Cannot read %s: missing required column(s) %s (found: %s). Fix: add the column(s) to the data or "
+                + "point Nightshift at the right source.",
+            source, sorted(missing), sorted(present)));
+  }
+
+  public static InvalidInputException emptyPartition(String table, String what, String fix) {
+    return new InvalidInputException(
+        String.format("No rows in %s for %s. Fix: %s.", table, what, fix));
+  }
+
+  public static InvalidInputException unknownModelAlias(
+      String model, String alias, Collection<String> knownAliases) {
+    String known = knownAliases.isEmpty() ? "none" : String.join(", ", sorted(knownAliases));
+    return new InvalidInputException(
+        String.format(
+            "Unknown model alias: %s@%s does not exist (aliases of %s: %s). Fix: train and register the model "
+                + "first (nightshift train), or use one of the existing aliases.",
+            model, alias, model, known));
+  }
+
+  public static InvalidInputException unknownModel(String model) {
+    return new InvalidInputException(
+        String.format(
+            "Unknown model: no registered model named %s. Fix: run 'nightshift train' to register it, or check "
+                + "the name in the MLflow registry.",
+            model));
+  }
+
+  public static InvalidInputException invalidModelUri(String uri) {
+    return new InvalidInputException(
+        String.format(
+            "Invalid model URI '%s'. Fix: use NAME@ALIAS (e.g. nightshift-demand@champion), NAME/VERSION, or the "
+                + "same with a models:/ prefix.",
+            uri));
+  }
+
+  public static InvalidInputException invalidOption(String option, String value, String expected) {
+    return new InvalidInputException(
+        String.format("Invalid value for %s: '%s'. Fix: %s.", option, value, expected));
+  }
+
+  public static InvalidInputException modelSchemaMismatch(
+      String model, String table, Collection<String> missing) {
+    return new InvalidInputException(
+        String.format(
+            "Model %s does not match feature table %s: feature column(s) %s are missing from the table. Fix: "
+                + "rebuild the features with the current definitions (nightshift features build) or retrain the "
+                + "model on the current feature table.",
+            model, table, sorted(missing)));
+  }
+
+  public static InvalidInputException missingSetting(String name, String fix) {
+    return new InvalidInputException(String.format("Missing setting %s. Fix: %s.", name, fix));
+  }
+
+  private static String sorted(Collection<String> values) {
+    return values.stream().sorted().collect(Collectors.joining(", ", "[", "]"));
+  }
+}

@@ -1,0 +1,70 @@
+package io.nightshift.core;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where Nightshift's tables live: one root (a local directory, {@code s3a://bucket/prefix}, {@code hdfs://...}) with
+ * a fixed layout below it. Raw inputs under {@code raw/}, Delta feature tables under {@code features/}, predictions
+ * under {@code predictions/}, decisions under {@code actions/}, monitoring under {@code monitoring/}.
+ */
+public record Warehouse(String root) {
+  public Warehouse {
+    requireNonNull(root, "root is null");
+    if (root.isBlank()) {
+      throw Errors.invalidOption("--warehouse", root, "pass a directory or object-store URI");
+    }
+    root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+  }
+
+  public String path(String relative) {
+    return root + "/" + relative;
+  }
+
+  public String rawSales() {
+    return path("raw/sales");
+  }
+
+  public String rawPricePlan() {
+    return path("raw/price_plan");
+  }
+
+  public String rawInventory() {
+    return path("raw/inventory");
+  }
+
+  public String rawItems() {
+    return path("raw/items");
+  }
+
+  public String rawTelemetry() {
+    return path("raw/telemetry");
+  }
+
+  public String rawMaintenanceLog() {
+    return path("raw/maintenance_log");
+  }
+
+  public String features(UseCase useCase) {
+    return path(useCase == UseCase.DEMAND ? "features/demand_daily" : "features/machine_daily");
+  }
+
+  public String predictions(UseCase useCase) {
+    return path("predictions/" + useCase.id());
+  }
+
+  public String replenishmentOrders() {
+    return path("actions/replenishment_orders");
+  }
+
+  public String workOrders() {
+    return path("actions/work_orders");
+  }
+
+  public String exports(String name) {
+    return path("exports/" + name);
+  }
+
+  public String monitoring(String name) {
+    return path("monitoring/" + name);
+  }
+}

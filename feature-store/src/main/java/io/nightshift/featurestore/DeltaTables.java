@@ -1,0 +1,90 @@
+package io.nightshift.featurestore;
+
+import io.delta.tables.DeltaTable;
+import io.nightshift.core.Errors;
+import io.nightshift.core.NightshiftException;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Delta table I/O used by every job: reads that fail with a clear message when the table is missing, whole-table
+ * overwrites, and single-partition replacement in one transaction ({@code replaceWhere}), so re-running a date
+ * replaces exactly that date.
+ */
+public final class DeltaTables {
+  private DeltaTables() {}
+
+  public static boolean exists(SparkSession spark, String path) {
+    try {
+      return DeltaTable.isDeltaTable(spark, path);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Reads a Delta table, or fails with an input error naming the table and the command that creates it.
+   *
+   * @param name a human name of the table (e.g. "features/demand_daily")
+   * @param fix how to create it (e.g. "run 'nightshift features build --as-of DATE' first")
+   */
+  public static Dataset<Row> read(SparkSession spark, String path, String name, String fix) {
+    if (!exists(spark, path)) {
+      throw Errors.missingTable(name, path, fix);
+    }
+    return spark.read().format("delta").load(path);
+  }
+
+  /** The current version of a Delta table. */
+  public static long version(SparkSession spark, String path) {
+    return DeltaTable.forPath(spark, path).history(1).select("version").head().getLong(0);
+  }
+
+  /** Replaces the whole table (data and schema) in one commit. */
+  public static void overwrite(Dataset<Row> df, String path, String... partitionColumns) {
+    try {
+      df.write()
+          .format("delta")
+          .mode("overwrite")
+          .option("overwriteSchema", "true")
+          .partitionBy(partitionColumns)
+          .save(path);
+    } catch (RuntimeException e) {
+      throw new NightshiftException("Cannot write Delta table " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Replaces the rows whose {@code column} equals {@code value} in one transaction; other partitions are untouched.
+   * Creates the table (partitioned by {@code column}) if it does not exist. Every row of {@code df} must carry that
+   * value.
+   */
+  public static void replacePartition(Dataset<Row> df, String path, String column, String value) {
+    String predicate = column + " = '" + value.replace("'", "''") + "'";
+    try {
+      df.write()
+          .format("delta")
+          .mode("overwrite")
+          .option("replaceWhere", predicate)
+          .partitionBy(column)
+          .save(path);
+    } catch (RuntimeException e) {
+      throw new NightshiftException(
+          "Cannot replace partition " + predicate + " of Delta table " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Fails with an input error naming {@code source} when any of {@code required} is absent. */
+  public static void requireColumns(Dataset<Row> df, String source, List<String> required) {
+    Set<String> present = new HashSet<>(Arrays.asList(df.columns()));
+    List<String> missing = required.stream().filter(c -> !present.contains(c)).toList();
+    if (!missing.isEmpty()) {
+      throw Errors.missingColumns(source, missing, present);
+    }
+  }
+}

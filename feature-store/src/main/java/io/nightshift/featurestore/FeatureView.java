@@ -1,0 +1,29 @@
+package io.nightshift.featurestore;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nightshift.core.UseCase;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * A materialized feature table's contract: its entity keys, its date column, the label it carries for training, and
+ * its feature columns (all doubles; null means missing).
+ */
+public record FeatureView(
+    String name,
+    UseCase useCase,
+    List<String> keys,
+    String dateColumn,
+    String labelColumn,
+    List<String> features)
+    implements Serializable {
+  public FeatureView {
+    requireNonNull(name, "name is null");
+    requireNonNull(useCase, "useCase is null");
+    keys = List.copyOf(keys);
+    requireNonNull(dateColumn, "dateColumn is null");
+    requireNonNull(labelColumn, "labelColumn is null");
+    features = List.copyOf(features);
+  }
+}

@@ -1,0 +1,71 @@
+package io.nightshift.featurestore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.QualityGateException;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.demand.DemandFeatures;
+import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.testing.SparkTestSession;
+import java.time.LocalDate;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class QualityGateTest {
+  static final LocalDate AS_OF = LocalDate.of(2023, 6, 30);
+  static SparkSession spark;
+  static Warehouse warehouse;
+
+  @BeforeAll
+  static void build() {
+    spark = SparkTestSession.get();
+    warehouse = new Warehouse(SparkTestSession.tempDir("gate").toString());
+    SyntheticData.generate(
+        spark, warehouse, new GeneratorConfig(3, LocalDate.of(2023, 1, 1), AS_OF, 2, 2, 3, 14));
+    DemandFeatures.build(spark, warehouse, AS_OF);
+  }
+
+  @Test
+  void passesOnCleanFeatures() {
+    QualityGate.Report report = QualityGate.enforce(spark, warehouse, UseCase.DEMAND, AS_OF);
+    assertThat(report.passed()).isTrue();
+    assertThat(report.checks()).anyMatch(c -> c.metric().startsWith("rows_to_score") && c.actual() == 2 * 2 * 7);
+  }
+
+  @Test
+  void failsNamingColumnMetricExpectedAndActual() {
+    Dataset<Row> table = spark.read().format("delta").load(warehouse.features(UseCase.DEMAND));
+    Dataset<Row> corrupted = table.union(table.where("date = '2023-05-01'")); // 4 duplicated keys
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("gate-bad").toString());
+    DeltaTables.overwrite(corrupted, w.features(UseCase.DEMAND));
+    assertThatThrownBy(() -> QualityGate.enforce(spark, w, UseCase.DEMAND, AS_OF))
+        .isInstanceOf(QualityGateException.class)
+        .hasMessageContaining("FAIL store,item,date")
+        .hasMessageContaining("duplicate_keys")
+        .hasMessageContaining("actual 4");
+  }
+
+  @Test
+  void failsWhenNothingToScoreForTheDate() {
+    QualityGate.Report report = QualityGate.evaluate(spark, warehouse, UseCase.DEMAND, AS_OF.plusDays(30));
+    assertThat(report.passed()).isFalse();
+    assertThat(report.failures()).extracting(QualityGate.Check::metric).containsExactly("rows_to_score(2023-07-30)");
+  }
+
+  @Test
+  void missingFeatureTableIsAnInputError() {
+    Warehouse empty = new Warehouse(SparkTestSession.tempDir("gate-empty").toString());
+    assertThatThrownBy(() -> QualityGate.evaluate(spark, empty, UseCase.MAINTENANCE, AS_OF))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("features/machine_daily")
+        .hasMessageContaining("nightshift features build --as-of 2023-06-30");
+  }
+}

@@ -1,0 +1,95 @@
+package io.nightshift.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real MLflow tracking server (SQLite store, proxied artifacts) on 127.0.0.1 for integration tests, started through
+ * the project's own {@code scripts/mlflow.sh} (which creates the Python virtual environment on first use).
+ *
+ * <p>If {@code MLFLOW_TRACKING_URI} is set, that server is used instead and nothing is started. A server this class
+ * starts is shared by all tests of the JVM and stopped by a shutdown hook.
+ */
+public final class LocalMlflowServer {
+  private static String trackingUri;
+
+  private LocalMlflowServer() {}
+
+  /** The tracking URI of a running server, starting one if needed. */
+  public static synchronized String trackingUri() {
+    if (trackingUri != null) {
+      return trackingUri;
+    }
+    String fromEnv = System.getenv("MLFLOW_TRACKING_URI");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      trackingUri = fromEnv;
+      return trackingUri;
+    }
+    Path root = projectRoot();
+    Path home = SparkTestSession.tempDir("mlflow-it");
+    int port = freePort();
+    run(root, home, port, "start", 300);
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> run(root, home, port, "stop", 60), "mlflow-stop"));
+    trackingUri = "http://127.0.0.1:" + port;
+    return trackingUri;
+  }
+
+  /** The repository root, passed by the build as {@code -Dnightshift.root}. */
+  public static Path projectRoot() {
+    String root = System.getProperty("nightshift.root");
+    if (root == null) {
+      throw new IllegalStateException(
+          "System property nightshift.root is not set; run the tests through Maven (bin/test)");
+    }
+    return Path.of(root);
+  }
+
+  private static void run(Path root, Path home, int port, String action, int timeoutSeconds) {
+    Path log = home.resolve("mlflow-script-" + action + ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", root.resolve("scripts/mlflow.sh").toString(), action)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().put("NIGHTSHIFT_MLFLOW_HOME", home.toString());
+    pb.environment().put("NIGHTSHIFT_MLFLOW_PORT", Integer.toString(port));
+    try {
+      Process p = pb.start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(
+            "scripts/mlflow.sh " + action + " timed out after " + timeoutSeconds + "s: " + read(log));
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(
+            "scripts/mlflow.sh " + action + " failed (exit " + p.exitValue() + "): " + read(log));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running scripts/mlflow.sh " + action, e);
+    }
+  }
+
+  private static String read(Path log) {
+    try {
+      return Files.readString(log, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package io.nightshift.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One Delta-enabled local SparkSession per test JVM: {@code local[2]}, loopback driver, UI off, two shuffle
+ * partitions, UTC. Tests get it through {@link #get()} and never stop it.
+ */
+public final class SparkTestSession {
+  private static SparkSession session;
+
+  private SparkTestSession() {}
+
+  public static synchronized SparkSession get() {
+    if (session == null) {
+      Path warehouse = tempDir("spark-warehouse");
+      session =
+          SparkSession.builder()
+              .master("local[2]")
+              .appName("nightshift-tests")
+              .config("spark.driver.host", "127.0.0.1")
+              .config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.ui.enabled", "false")
+              .config("spark.sql.shuffle.partitions", "2")
+              .config("spark.default.parallelism", "2")
+              .config("spark.sql.adaptive.enabled", "false")
+              .config("spark.sql.session.timeZone", "UTC")
+              .config("spark.sql.warehouse.dir", warehouse.toString())
+              .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+              .config(
+                  "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+              .config("spark.databricks.delta.snapshotPartitions", "2")
+              .config("spark.task.cpus", "1")
+              .config("spark.stage.maxConsecutiveAttempts", "1")
+              .getOrCreate();
+      session.sparkContext().setLogLevel("WARN");
+    }
+    return session;
+  }
+
+  /** A fresh directory under the build's temp dir. */
+  public static Path tempDir(String prefix) {
+    try {
+      Path base = Path.of(System.getProperty("java.io.tmpdir"));
+      Files.createDirectories(base);
+      return Files.createTempDirectory(base, prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
