@@ -38,7 +38,7 @@ public final class Errors {
 
   public static InvalidInputException unknownModelAlias(
       String model, String alias, Collection<String> knownAliases) {
-    String known = knownAliases.isEmpty() ? "none" : String.join(", ", sorted(knownAliases));
+    String known = knownAliases.isEmpty() ? "none" : String.join(", ", knownAliases.stream().sorted().toList());
     return new InvalidInputException(
         String.format(
             "Unknown model alias: %s@%s does not exist (aliases of %s: %s). Fix: train and register the model "

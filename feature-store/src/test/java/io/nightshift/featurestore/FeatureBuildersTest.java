@@ -107,6 +107,16 @@ class FeatureBuildersTest {
     long asOfT = java.time.temporal.ChronoUnit.DAYS.between(START, AS_OF);
     assertThat(label(f, 2, (int) asOfT - 7)).isEqualTo(0.0);
     assertThat(label(f, 2, (int) asOfT - 6)).isNull();
+    // even a failure already seen does not label a row whose 7-day window is still open
+    Warehouse late = new Warehouse(SparkTestSession.tempDir("late").toString());
+    Dataset<Row> tele = spark.read().option("header", "true").csv(warehouse.rawTelemetry());
+    tele.write().option("header", "true").csv(late.rawTelemetry());
+    spark.createDataFrame(
+            List.of(RowFactory.create(Date.valueOf(AS_OF.minusDays(1)), 1, "failure", "pump")), RawData.MAINTENANCE_LOG)
+        .write().option("header", "true").csv(late.rawMaintenanceLog());
+    Dataset<Row> g = MachineFeatures.compute(spark, late, AS_OF);
+    assertThat(label(g, 1, (int) asOfT - 3)).isNull();
+    assertThat(label(g, 1, (int) asOfT - 8)).isEqualTo(1.0);
     Row r = row(f, 2, 20);
     assertThat(r.<Double>getAs("days_since_maintenance")).isEqualTo(10.0);
     assertThat(row(f, 1, 80).<Double>getAs("failures_last_90d")).isEqualTo(2.0);

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * Daily machine-health features: rolling sensor statistics over 7 and 30 days (by calendar days, so downtime gaps
  * do not stretch windows), their trend, days since the last maintenance, recent failures, and the machine type.
  *
- * <p>The label {@code failure_within_7d} is 1 when the machine fails within the next seven days, 0 when it does not,
- * and null when the build date does not yet tell (rows within seven days of the as-of date without a failure).
+ * <p>The label {@code failure_within_7d} is 1 when the machine fails within the next seven days and 0 when it does
+ * not. It is null for the last seven days before the as-of date, whose window is not over yet; labeling the early
+ * failures there but not the survivors would bias training towards failures.
  */
 public final class MachineFeatures {
   private static final Logger LOG = LoggerFactory.getLogger(MachineFeatures.class);
@@ -136,8 +137,9 @@ public final class MachineFeatures {
     out.add(coalesce(sum(col("failed")).over(last90), lit(0)).cast("double").as("failures_last_90d"));
     out.add(org.apache.spark.sql.functions.count(lit(1)).over(last7).cast("double").as("telemetry_days_7d"));
     out.add(
-        when(nextFailureDay.minus(col("day")).leq(LABEL_HORIZON_DAYS), 1.0)
-            .when(col("day").plus(LABEL_HORIZON_DAYS).leq(asOfDay), 0.0)
+        when(
+                col("day").plus(LABEL_HORIZON_DAYS).leq(asOfDay),
+                when(nextFailureDay.minus(col("day")).leq(LABEL_HORIZON_DAYS), 1.0).otherwise(0.0))
             .as("failure_within_7d"));
     return t.select(out.toArray(new Column[0]));
   }

@@ -1,0 +1,28 @@
+package io.nightshift.training;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The result of one training: the booster (UBJSON bytes), its validation metrics, per-round loss curves, feature
+ * importance, and the exact data windows used.
+ *
+ * @param residualStd standard deviation of the validation residuals (regression; NaN otherwise), used for
+ *     uncertainty in downstream decisions
+ */
+public record TrainedModel(
+    byte[] booster,
+    List<String> featureNames,
+    Map<String, Double> metrics,
+    String evalMetric,
+    float[] trainCurve,
+    float[] validationCurve,
+    Map<String, Double> importance,
+    LocalDate trainStart,
+    LocalDate trainEnd,
+    LocalDate validationStart,
+    LocalDate validationEnd,
+    long trainRows,
+    long validationRows,
+    double residualStd) {}

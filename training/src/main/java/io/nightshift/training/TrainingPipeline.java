@@ -1,0 +1,174 @@
+package io.nightshift.training;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.MlModelWriter;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.DatasetInput;
+import io.nightshift.training.tracking.ExperimentTracker;
+import io.nightshift.training.tracking.ModelRegistry;
+import io.nightshift.training.tracking.ModelVersion;
+import io.nightshift.training.tracking.TrackedRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains one use case's model as of a date and publishes it: the quality gate on the feature table, XGBoost
+ * training, an MLflow run (params, metrics, per-round curves, dataset input, tags, the model in MLflow's xgboost
+ * flavor, feature importance), a new registered model version, and the alias moved to it.
+ */
+public final class TrainingPipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingPipeline.class);
+
+  private final SparkSession spark;
+  private final Warehouse warehouse;
+  private final ExperimentTracker tracker;
+  private final ModelRegistry registry;
+
+  public TrainingPipeline(
+      SparkSession spark, Warehouse warehouse, ExperimentTracker tracker, ModelRegistry registry) {
+    this.spark = spark;
+    this.warehouse = warehouse;
+    this.tracker = tracker;
+    this.registry = registry;
+  }
+
+  /** What a training published. */
+  public record Outcome(
+      UseCase useCase, TrackedRun run, ModelVersion version, String alias, TrainedModel model, String runUrl) {}
+
+  /**
+   * @param tags extra run tags (source, git commit, orchestrator ids)
+   */
+  public Outcome train(ModelSpec spec, LocalDate asOf, String alias, Map<String, String> tags) {
+    FeatureView view = spec.view();
+    UseCase useCase = view.useCase();
+    String path = warehouse.features(useCase);
+    Dataset<Row> table =
+        DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
+    long tableVersion = DeltaTables.version(spark, path);
+    DeltaTables.requireColumns(table, view.name(), view.features());
+    QualityGate.Report gate = QualityGate.enforce(spark, warehouse, useCase, asOf);
+
+    Map<String, String> runTags = new LinkedHashMap<>(tags);
+    runTags.put("nightshift.use_case", useCase.id());
+    runTags.put("nightshift.as_of", asOf.toString());
+    runTags.put("nightshift.feature_table_version", Long.toString(tableVersion));
+    runTags.put("spark.app.id", spark.sparkContext().applicationId());
+    runTags.put("mlflow.note.content", note(spec, asOf, path, tableVersion));
+    String runName = useCase.id() + "-train-" + asOf;
+    TrackedRun run = tracker.startRun("nightshift-" + useCase.id(), runName, runTags);
+    LOG.info("MLflow run {} started: {}", run.runId(), tracker.runUrl(run));
+    boolean ok = false;
+    Path tmp = null;
+    try {
+      tracker.logParams(run.runId(), spec.asParams());
+      TrainedModel model = XGBoostTrainer.train(spark, table, spec, asOf);
+      Map<String, Double> metrics = new LinkedHashMap<>(model.metrics());
+      metrics.put("train_rows", (double) model.trainRows());
+      metrics.put("quality_checks", (double) gate.checks().size());
+      tracker.logMetrics(run.runId(), metrics);
+      tracker.logMetricHistory(run.runId(), "train-" + model.evalMetric(), model.trainCurve());
+      tracker.logMetricHistory(run.runId(), "valid-" + model.evalMetric(), model.validationCurve());
+      tracker.logDatasetInput(
+          run.runId(),
+          new DatasetInput(view.name(), path, tableVersion, model.trainRows(), view.features(), "training"));
+      tracker.logDatasetInput(
+          run.runId(),
+          new DatasetInput(
+              view.name() + " (validation)", path, tableVersion, model.validationRows(), view.features(),
+              "validation"));
+
+      ModelMetadata metadata =
+          new ModelMetadata(
+              spec.modelName(),
+              useCase.id(),
+              spec.task().name(),
+              view.name(),
+              view.keys(),
+              view.dateColumn(),
+              view.labelColumn(),
+              view.features(),
+              asOf.toString(),
+              path,
+              tableVersion,
+              model.trainStart().toString(),
+              model.trainEnd().toString(),
+              model.validationStart().toString(),
+              model.validationEnd().toString(),
+              model.residualStd(),
+              model.metrics());
+      tmp = Files.createTempDirectory("nightshift-model");
+      MlModelWriter.write(tmp.resolve("model"), model.booster(), metadata, run.runId());
+      writeReports(tmp.resolve("reports"), model, gate);
+      tracker.logArtifacts(run.runId(), tmp.resolve("model"), "model");
+      tracker.logArtifacts(run.runId(), tmp.resolve("reports"), "");
+
+      ModelVersion version =
+          registry.createVersion(
+              spec.modelName(),
+              run.artifactUri() + "/model",
+              run.runId(),
+              useCase.id() + " model trained as of " + asOf,
+              Map.of("nightshift.use_case", useCase.id(), "nightshift.as_of", asOf.toString()));
+      registry.setAlias(spec.modelName(), alias, version.version());
+      tracker.setTags(
+          run.runId(),
+          Map.of("nightshift.registered_version", version.version(), "nightshift.alias", alias));
+      ok = true;
+      LOG.info(
+          "Registered {} version {} as @{} (run {}); validation {}",
+          spec.modelName(), version.version(), alias, run.runId(), model.metrics());
+      return new Outcome(useCase, run, version, alias, model, tracker.runUrl(run));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      tracker.endRun(run.runId(), ok);
+      deleteQuietly(tmp);
+    }
+  }
+
+  private static void writeReports(Path dir, TrainedModel model, QualityGate.Report gate) throws IOException {
+    Files.createDirectories(dir);
+    StringBuilder csv = new StringBuilder("feature,total_gain,share\n");
+    double total = model.importance().values().stream().mapToDouble(Double::doubleValue).sum();
+    model.importance()
+        .forEach((f, g) -> csv.append(f).append(',').append(g).append(',').append(total == 0 ? 0 : g / total).append('\n'));
+    Files.writeString(dir.resolve("feature_importance.csv"), csv, StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("quality_gate.txt"), gate.render() + "\n", StandardCharsets.UTF_8);
+  }
+
+  private static String note(ModelSpec spec, LocalDate asOf, String path, long version) {
+    return "**" + spec.modelName() + "** trained by Nightshift as of " + asOf + " on `" + path + "` (Delta version "
+        + version + "); objective `" + spec.objective() + "`, " + spec.numRound() + " rounds, validation on the last "
+        + spec.validationDays() + " days" + (spec.purgeDays() > 0 ? " after a " + spec.purgeDays() + "-day purge gap" : "")
+        + ".";
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("Could not delete temp dir {}: {}", dir, e.getMessage());
+    }
+  }
+}

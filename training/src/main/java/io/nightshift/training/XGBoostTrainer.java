@@ -1,0 +1,303 @@
+package io.nightshift.training;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.pow;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.nightshift.core.Errors;
+import io.nightshift.core.NightshiftException;
+import io.nightshift.featurestore.FeatureView;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import ml.dmlc.xgboost4j.java.XGBoostError;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostTrainingSummary;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.ml.functions;
+import org.apache.spark.ml.param.Params;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * Trains a {@link ModelSpec} with XGBoost4J-Spark on a feature table, using the days before the as-of date:
+ * validation is the last {@code validationDays} labeled days, training everything before them (less the purge gap).
+ * One XGBoost worker per Spark task slot; XGBoost threads never exceed {@code spark.task.cpus}.
+ */
+public final class XGBoostTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(XGBoostTrainer.class);
+  static final String SCORE = "nightshift_score";
+  static final String FEATURES = "nightshift_features";
+
+  private XGBoostTrainer() {}
+
+  public static TrainedModel train(SparkSession spark, Dataset<Row> table, ModelSpec spec, LocalDate asOf) {
+    FeatureView view = spec.view();
+    Column date = col(view.dateColumn());
+    Dataset<Row> labeled =
+        table.where(col(view.labelColumn()).isNotNull().and(date.leq(lit(Date.valueOf(asOf)))));
+    LocalDate validationStart = asOf.minusDays(spec.validationDays() - 1L);
+    LocalDate trainEndExclusive = validationStart.minusDays(spec.purgeDays());
+    Dataset<Row> train = prepare(labeled.where(date.lt(lit(Date.valueOf(trainEndExclusive)))), view);
+    Dataset<Row> valid = prepare(labeled.where(date.geq(lit(Date.valueOf(validationStart)))), view);
+    train.cache();
+    valid.cache();
+    try {
+      Row trainInfo = train.agg(count(lit(1)), min(view.dateColumn()), max(view.dateColumn())).head();
+      Row validInfo = valid.agg(count(lit(1)), min(view.dateColumn()), max(view.dateColumn())).head();
+      if (trainInfo.getLong(0) == 0 || validInfo.getLong(0) == 0) {
+        throw Errors.invalidOption(
+            "--as-of",
+            asOf.toString(),
+            String.format(
+                "pick a date with labeled history both before %s (training: %d rows) and in %s..%s "
+                    + "(validation: %d rows) in %s",
+                trainEndExclusive, trainInfo.getLong(0), validationStart, asOf, validInfo.getLong(0),
+                view.name()));
+      }
+      int workers = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), 8));
+      int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+      String[] features = view.features().toArray(new String[0]);
+      LOG.info(
+          "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{}, {} workers",
+          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.getDate(1), trainInfo.getDate(2),
+          validInfo.getLong(0), validInfo.getDate(1), validInfo.getDate(2), workers);
+
+      Map<String, Object> params = new LinkedHashMap<>(spec.boosterParams());
+      if (spec.task() == Task.REGRESSION && !params.containsKey("base_score")) {
+        // start boosting from the mean label; log-link objectives (tweedie, poisson) converge slowly otherwise
+        params.put("base_score", train.agg(avg(col(view.labelColumn()))).head().getDouble(0));
+      }
+      XGBoostModel<?> model;
+      Dataset<Row> scored;
+      if (spec.task() == Task.REGRESSION) {
+        XGBoostRegressor est = new XGBoostRegressor();
+        configure(est, spec, params, features, workers, taskCpus);
+        est.setLabelCol(view.labelColumn());
+        est.setEvalDataset(valid);
+        XGBoostRegressionModel m = est.fit(train);
+        model = m;
+        scored = m.transform(valid).withColumn(SCORE, col(m.getPredictionCol()));
+      } else {
+        XGBoostClassifier est = new XGBoostClassifier();
+        configure(est, spec, params, features, workers, taskCpus);
+        est.setLabelCol(view.labelColumn());
+        est.setEvalDataset(valid);
+        XGBoostClassificationModel m = est.fit(train);
+        model = m;
+        scored =
+            m.transform(valid)
+                .withColumn(SCORE, functions.vector_to_array(col(m.getProbabilityCol()), "float64").getItem(1));
+      }
+      Map<String, Double> metrics =
+          spec.task() == Task.REGRESSION
+              ? regressionMetrics(scored, view.labelColumn())
+              : classificationMetrics(scored, view.labelColumn());
+      XGBoostTrainingSummary summary = model.summary().get();
+      float[] validationCurve = new float[0];
+      scala.collection.Iterator<Tuple2<String, float[]>> it = summary.validationObjectiveHistory().iterator();
+      if (it.hasNext()) {
+        validationCurve = it.next()._2();
+      }
+      ml.dmlc.xgboost4j.java.Booster booster = model.nativeBooster().booster();
+      return new TrainedModel(
+          booster.toByteArray("ubj"),
+          List.of(features),
+          metrics,
+          String.valueOf(spec.boosterParams().get("eval_metric")),
+          summary.trainObjectiveHistory(),
+          validationCurve,
+          importance(booster, features),
+          trainInfo.getDate(1).toLocalDate(),
+          trainInfo.getDate(2).toLocalDate(),
+          validInfo.getDate(1).toLocalDate(),
+          validInfo.getDate(2).toLocalDate(),
+          trainInfo.getLong(0),
+          validInfo.getLong(0),
+          metrics.getOrDefault("valid_residual_std", Double.NaN));
+    } catch (XGBoostError e) {
+      throw new NightshiftException("XGBoost failed to train " + spec.modelName() + ": " + e.getMessage(), e);
+    } finally {
+      train.unpersist();
+      valid.unpersist();
+    }
+  }
+
+  /**
+   * Label, date, the feature columns with missing values as NaN (XGBoost's missing marker), and {@link #FEATURES}: the
+   * same values as a dense vector. Dense matters: XGBoost reads entries absent from a sparse vector as missing, not
+   * zero, which would disagree with scoring on dense rows.
+   */
+  static Dataset<Row> prepare(Dataset<Row> df, FeatureView view) {
+    List<Column> cols = new ArrayList<>();
+    cols.add(col(view.dateColumn()));
+    cols.add(col(view.labelColumn()).cast("double").as(view.labelColumn()));
+    List<Column> values = new ArrayList<>();
+    for (String f : view.features()) {
+      Column v = coalesce(col(f).cast("double"), lit(Double.NaN));
+      cols.add(v.as(f));
+      values.add(v);
+    }
+    cols.add(functions.array_to_vector(array(values.toArray(new Column[0]))).as(FEATURES));
+    return df.select(cols.toArray(new Column[0]));
+  }
+
+  private static void configure(
+      Params est, ModelSpec spec, Map<String, Object> params, String[] features, int workers, int taskCpus) {
+    if (est instanceof XGBoostRegressor r) {
+      r.setFeaturesCol(FEATURES);
+      r.setFeatureNames(features);
+      r.setNumWorkers(workers);
+      r.setNthread(taskCpus);
+      r.setNumRound(spec.numRound());
+      r.setSeed(spec.seed());
+      r.setMissing(Float.NaN);
+      r.setVerbosity(0);
+    } else if (est instanceof XGBoostClassifier c) {
+      c.setFeaturesCol(FEATURES);
+      c.setFeatureNames(features);
+      c.setNumWorkers(workers);
+      c.setNthread(taskCpus);
+      c.setNumRound(spec.numRound());
+      c.setSeed(spec.seed());
+      c.setMissing(Float.NaN);
+      c.setVerbosity(0);
+    }
+    for (Map.Entry<String, Object> p : params.entrySet()) {
+      String name = est.hasParam(p.getKey()) ? p.getKey() : toSparkParam(p.getKey());
+      if (!est.hasParam(name)) {
+        throw new IllegalArgumentException(
+            "Unknown XGBoost parameter '" + p.getKey() + "' in spec " + spec.modelName());
+      }
+      est.set(est.getParam(name), p.getValue());
+    }
+  }
+
+  /** Older XGBoost4J-Spark versions name params in camelCase (max_depth becomes maxDepth); 3.x uses native names. */
+  static String toSparkParam(String nativeName) {
+    StringBuilder sb = new StringBuilder();
+    boolean upper = false;
+    for (char ch : nativeName.toCharArray()) {
+      if (ch == '_') {
+        upper = true;
+      } else {
+        sb.append(upper ? Character.toUpperCase(ch) : ch);
+        upper = false;
+      }
+    }
+    return sb.toString();
+  }
+
+  static Map<String, Double> regressionMetrics(Dataset<Row> scored, String label) {
+    Column y = col(label);
+    Column p = col(SCORE);
+    Column e = p.minus(y);
+    Row r =
+        scored
+            .agg(
+                avg(pow(e, 2)),
+                avg(abs(e)),
+                sum(abs(e)),
+                sum(abs(y)),
+                sum(e),
+                avg(when(abs(y).plus(abs(p)).gt(0), abs(e).multiply(2).divide(abs(y).plus(abs(p)))).otherwise(0.0)),
+                avg(e),
+                count(lit(1)))
+            .head();
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("valid_rmse", Math.sqrt(r.getDouble(0)));
+    m.put("valid_mae", r.getDouble(1));
+    m.put("valid_wape", r.getDouble(3) == 0 ? Double.NaN : r.getDouble(2) / r.getDouble(3));
+    m.put("valid_bias", r.getDouble(3) == 0 ? Double.NaN : r.getDouble(4) / r.getDouble(3));
+    m.put("valid_smape", 100 * r.getDouble(5));
+    m.put("valid_residual_std", Math.sqrt(Math.max(0, r.getDouble(0) - r.getDouble(6) * r.getDouble(6))));
+    m.put("valid_rows", (double) r.getLong(7));
+    if (java.util.Arrays.asList(scored.columns()).contains("lag_7")) { // demand: seasonal-naive baseline
+      Row b =
+          scored
+              .where(org.apache.spark.sql.functions.not(col("lag_7").isNaN()))
+              .agg(sum(abs(col("lag_7").minus(y))), sum(abs(y)))
+              .head();
+      if (!b.isNullAt(1) && b.getDouble(1) > 0) {
+        m.put("baseline_wape_lag7", b.getDouble(0) / b.getDouble(1));
+      }
+    }
+    return m;
+  }
+
+  static Map<String, Double> classificationMetrics(Dataset<Row> scored, String label) {
+    Column y = col(label);
+    Column p = col(SCORE);
+    Column predicted = p.geq(0.5);
+    Column clipped = when(p.lt(1e-15), 1e-15).when(p.gt(1 - 1e-15), 1 - 1e-15).otherwise(p);
+    Row r =
+        scored
+            .agg(
+                sum(when(predicted.and(y.equalTo(1)), 1).otherwise(0)),
+                sum(when(predicted, 1).otherwise(0)),
+                sum(when(y.equalTo(1), 1).otherwise(0)),
+                count(lit(1)),
+                avg(
+                    y.multiply(org.apache.spark.sql.functions.log(clipped))
+                        .plus(lit(1).minus(y).multiply(org.apache.spark.sql.functions.log(lit(1).minus(clipped))))
+                        .multiply(-1)))
+            .head();
+    long tp = r.getLong(0);
+    long flagged = r.getLong(1);
+    long positives = r.getLong(2);
+    Map<String, Double> m = new LinkedHashMap<>();
+    BinaryClassificationEvaluator eval =
+        new BinaryClassificationEvaluator().setLabelCol(label).setRawPredictionCol(SCORE);
+    m.put("valid_auc", eval.setMetricName("areaUnderROC").evaluate(scored));
+    m.put("valid_pr_auc", eval.setMetricName("areaUnderPR").evaluate(scored));
+    m.put("valid_logloss", r.getDouble(4));
+    m.put("valid_precision_at_0_5", flagged == 0 ? 0.0 : (double) tp / flagged);
+    m.put("valid_recall_at_0_5", positives == 0 ? 0.0 : (double) tp / positives);
+    m.put("valid_positive_rate", (double) positives / r.getLong(3));
+    m.put("valid_rows", (double) r.getLong(3));
+    return m;
+  }
+
+  /** Total gain per feature, by feature name, largest first (features never split on are absent). */
+  static Map<String, Double> importance(ml.dmlc.xgboost4j.java.Booster booster, String[] features)
+      throws XGBoostError {
+    Map<String, Double> raw = booster.getScore((String) null, "total_gain");
+    Map<String, Double> byName = new TreeMap<>();
+    raw.forEach(
+        (k, v) -> {
+          String name = k;
+          if (k.matches("f\\d+")) {
+            int i = Integer.parseInt(k.substring(1));
+            name = i < features.length ? features[i] : k;
+          }
+          byName.put(name, v);
+        });
+    Map<String, Double> sorted = new LinkedHashMap<>();
+    byName.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+    return sorted;
+  }
+}

@@ -1,0 +1,96 @@
+package io.nightshift.training.model;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Writes a model directory in MLflow's xgboost flavor: {@code model.ubj} plus an {@code MLmodel} with the
+ * {@code xgboost} and {@code python_function} flavors and an input signature, the environment files, and
+ * Nightshift's own {@code nightshift.json}. Python's {@code mlflow.pyfunc.load_model} loads it.
+ */
+public final class MlModelWriter {
+  /** The MLflow version the model files are written for (the project's server version). */
+  public static final String MLFLOW_VERSION = "3.17.2";
+  /** The XGBoost version that trained the booster; Python xgboost must be at least this. */
+  public static final String XGBOOST_VERSION = "3.4.0";
+  static final String PYTHON_VERSION = "3.11.7";
+  public static final String MODEL_FILE = "model.ubj";
+
+  private MlModelWriter() {}
+
+  public static void write(Path dir, byte[] booster, ModelMetadata metadata, String runId) {
+    try {
+      Files.createDirectories(dir);
+      Files.write(dir.resolve(MODEL_FILE), booster);
+      Files.write(dir.resolve(ModelMetadata.FILE), metadata.toJson());
+      Files.writeString(dir.resolve("MLmodel"), mlmodel(metadata, runId), StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve("requirements.txt"),
+          "mlflow==" + MLFLOW_VERSION + "\nxgboost>=" + XGBOOST_VERSION + "\npandas\nnumpy\n",
+          StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve("python_env.yaml"),
+          "python: " + PYTHON_VERSION + "\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n"
+              + "- -r requirements.txt\n",
+          StandardCharsets.UTF_8);
+      Files.writeString(
+          dir.resolve("conda.yaml"),
+          "name: mlflow-env\nchannels:\n- conda-forge\ndependencies:\n- python=" + PYTHON_VERSION + "\n- pip\n"
+              + "- pip:\n  - mlflow==" + MLFLOW_VERSION + "\n  - xgboost>=" + XGBOOST_VERSION + "\n",
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the model directory " + dir, e);
+    }
+  }
+
+  static String mlmodel(ModelMetadata m, String runId) {
+    String created =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS").withZone(ZoneOffset.UTC).format(Instant.now());
+    String inputs = signature(m.features());
+    return String.join(
+            "\n",
+            "artifact_path: model",
+            "flavors:",
+            "  python_function:",
+            "    data: " + MODEL_FILE,
+            "    env:",
+            "      conda: conda.yaml",
+            "      virtualenv: python_env.yaml",
+            "    loader_module: mlflow.xgboost",
+            "    python_version: " + PYTHON_VERSION,
+            "  xgboost:",
+            "    code: null",
+            "    data: " + MODEL_FILE,
+            "    model_class: xgboost.core.Booster",
+            "    model_format: ubj",
+            "    xgb_version: " + XGBOOST_VERSION,
+            "mlflow_version: " + MLFLOW_VERSION,
+            "model_uuid: " + UUID.randomUUID().toString().replace("-", ""),
+            "run_id: " + runId,
+            "signature:",
+            "  inputs: '" + inputs + "'",
+            "  outputs: null",
+            "  params: null",
+            "utc_time_created: '" + created + "'",
+            "metadata:",
+            "  nightshift_use_case: " + m.useCase(),
+            "  nightshift_feature_view: " + m.featureView(),
+            "  nightshift_as_of: '" + m.asOf() + "'")
+        + "\n";
+  }
+
+  static String signature(List<String> features) {
+    return features.stream()
+        .map(f -> "{\"type\": \"double\", \"name\": \"" + f + "\", \"required\": true}")
+        .collect(Collectors.joining(", ", "[", "]"));
+  }
+}

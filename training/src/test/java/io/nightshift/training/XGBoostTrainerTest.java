@@ -1,0 +1,86 @@
+package io.nightshift.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.testing.SparkTestSession;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class XGBoostTrainerTest {
+  static SparkSession spark;
+  static Warehouse warehouse;
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.get();
+    warehouse = TrainingFixtures.warehouse();
+  }
+
+  private static Dataset<Row> table(UseCase u) {
+    return spark.read().format("delta").load(warehouse.features(u));
+  }
+
+  @Test
+  void demandModelBeatsSeasonalNaiveAndRecordsCurves() {
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.demand(), 60);
+    TrainedModel m = XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, TrainingFixtures.AS_OF);
+    assertThat(m.validationStart()).isEqualTo(TrainingFixtures.AS_OF.minusDays(27));
+    assertThat(m.validationEnd()).isEqualTo(TrainingFixtures.AS_OF);
+    assertThat(m.trainEnd()).isEqualTo(TrainingFixtures.AS_OF.minusDays(28));
+    assertThat(m.validationRows()).isEqualTo(3L * 5 * 28);
+    assertThat(m.trainCurve()).hasSize(60);
+    assertThat(m.validationCurve()).hasSize(60);
+    assertThat(m.validationCurve()[59]).isLessThan(m.validationCurve()[0]);
+    assertThat(m.metrics().get("valid_wape")).isLessThan(m.metrics().get("baseline_wape_lag7"));
+    assertThat(m.metrics().get("valid_rmse")).isGreaterThan(0.0);
+    assertThat(m.residualStd()).isGreaterThan(0.0).isLessThanOrEqualTo(m.metrics().get("valid_rmse") + 1e-9);
+    assertThat(m.importance()).isNotEmpty();
+    assertThat(spec.view().features()).containsAll(m.importance().keySet());
+    assertThat(m.booster()).isNotEmpty();
+  }
+
+  @Test
+  void trainingIsDeterministic() {
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.demand(), 15);
+    Map<String, Double> a = XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, TrainingFixtures.AS_OF).metrics();
+    Map<String, Double> b = XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, TrainingFixtures.AS_OF).metrics();
+    assertThat(b).isEqualTo(a);
+  }
+
+  @Test
+  void failureModelSeparatesFailingMachines() {
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.maintenance(), 60);
+    TrainedModel m = XGBoostTrainer.train(spark, table(UseCase.MAINTENANCE), spec, TrainingFixtures.AS_OF);
+    // labels look 7 days ahead: validation ends 7 days before the as-of date and training stops 7 days earlier
+    assertThat(m.validationEnd()).isEqualTo(TrainingFixtures.AS_OF.minusDays(7));
+    assertThat(m.trainEnd()).isBefore(m.validationStart().minusDays(6));
+    assertThat(m.metrics().get("valid_auc")).isGreaterThan(0.8);
+    assertThat(m.metrics().get("valid_positive_rate")).isBetween(0.01, 0.4);
+    assertThat(m.metrics()).containsKeys("valid_pr_auc", "valid_logloss", "valid_recall_at_0_5");
+  }
+
+  @Test
+  void asOfWithoutHistoryIsAnInputError() {
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.demand(), 5);
+    assertThatThrownBy(
+            () -> XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, java.time.LocalDate.of(2023, 2, 20)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--as-of")
+        .hasMessageContaining("labeled history");
+  }
+
+  @Test
+  void nativeParamNamesMapToSparkParams() {
+    assertThat(XGBoostTrainer.toSparkParam("max_depth")).isEqualTo("maxDepth");
+    assertThat(XGBoostTrainer.toSparkParam("tweedie_variance_power")).isEqualTo("tweedieVariancePower");
+    assertThat(XGBoostTrainer.toSparkParam("eta")).isEqualTo("eta");
+  }
+}

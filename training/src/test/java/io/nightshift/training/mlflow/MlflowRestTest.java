@@ -1,0 +1,106 @@
+package io.nightshift.training.mlflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.NightshiftException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Error handling of the REST layer against scripted answers; the real server is covered by MlflowTrackingTest. */
+class MlflowRestTest {
+  MockWebServer server;
+  MlflowRegistry registry;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = new MockWebServer();
+    server.start();
+    registry = new MlflowRegistry(new MlflowRest(server.url("/").toString()));
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    server.shutdown();
+  }
+
+  @Test
+  void unknownAliasNamesKnownAliases() throws InterruptedException {
+    server.enqueue(
+        new MockResponse()
+            .setResponseCode(404)
+            .setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"alias gold not found\"}"));
+    server.enqueue(
+        new MockResponse()
+            .setBody("{\"registered_model\":{\"name\":\"m\",\"aliases\":[{\"alias\":\"champion\",\"version\":\"3\"}]}}"));
+    assertThatThrownBy(() -> registry.versionByAlias("m", "gold"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("m@gold")
+        .hasMessageContaining("aliases of m: champion");
+    RecordedRequest first = server.takeRequest();
+    assertThat(first.getRequestUrl().encodedPath()).isEqualTo("/api/2.0/mlflow/registered-models/alias");
+    assertThat(first.getRequestUrl().queryParameter("name")).isEqualTo("m");
+    assertThat(first.getRequestUrl().queryParameter("alias")).isEqualTo("gold");
+  }
+
+  @Test
+  void unknownModelIsAnInputError() {
+    server.enqueue(new MockResponse().setResponseCode(404).setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"x\"}"));
+    server.enqueue(new MockResponse().setResponseCode(404).setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"x\"}"));
+    assertThatThrownBy(() -> registry.versionByAlias("nope", "champion"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("no registered model named nope");
+  }
+
+  @Test
+  void createVersionToleratesExistingModelAndSendsRunAndSource() throws InterruptedException {
+    server.enqueue(
+        new MockResponse().setResponseCode(400).setBody("{\"error_code\":\"RESOURCE_ALREADY_EXISTS\",\"message\":\"exists\"}"));
+    server.enqueue(
+        new MockResponse()
+            .setBody("{\"model_version\":{\"name\":\"m\",\"version\":\"4\",\"run_id\":\"r1\",\"source\":\"mlflow-artifacts:/1/r1/artifacts/model\"}}"));
+    var v = registry.createVersion("m", "mlflow-artifacts:/1/r1/artifacts/model", "r1", "d", java.util.Map.of("k", "v"));
+    assertThat(v.version()).isEqualTo("4");
+    server.takeRequest();
+    String body = server.takeRequest().getBody().readUtf8();
+    assertThat(body).contains("\"run_id\":\"r1\"").contains("\"source\":\"mlflow-artifacts:/1/r1/artifacts/model\"")
+        .contains("{\"key\":\"k\",\"value\":\"v\"}");
+  }
+
+  @Test
+  void serverErrorsCarryStatusCodeAndMessage() {
+    server.enqueue(new MockResponse().setResponseCode(500).setBody("{\"error_code\":\"INTERNAL_ERROR\",\"message\":\"db locked\"}"));
+    assertThatThrownBy(() -> registry.setAlias("m", "champion", "1"))
+        .isInstanceOf(MlflowApiException.class)
+        .hasMessageContaining("HTTP 500 INTERNAL_ERROR: db locked");
+  }
+
+  @Test
+  void refusedConnectionsAreRetriedThenExplained() throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    MlflowRest rest = new MlflowRest("http://127.0.0.1:" + port);
+    assertThatThrownBy(() -> rest.get("experiments/get-by-name", java.util.Map.of("experiment_name", "x")))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("Cannot reach the MLflow server at http://127.0.0.1:" + port + " after 4 attempts")
+        .hasMessageContaining("scripts/mlflow.sh start");
+  }
+
+  @Test
+  void proxiedPathStripsSchemeAndHost() {
+    assertThat(MlflowRest.proxiedPath("mlflow-artifacts:/1/abc/artifacts")).isEqualTo("1/abc/artifacts");
+    assertThat(MlflowRest.proxiedPath("mlflow-artifacts://host:5000/1/abc/artifacts")).isEqualTo("1/abc/artifacts");
+    assertThatThrownBy(() -> MlflowRest.proxiedPath("file:///tmp/x"))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("--serve-artifacts");
+  }
+}

@@ -1,0 +1,92 @@
+package io.nightshift.training.mlflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.TrainingPipeline;
+import io.nightshift.training.model.MlModelWriter;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.ModelVersion;
+import io.nightshift.testing.LocalMlflowServer;
+import io.nightshift.testing.SparkTestSession;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Training published to a real MLflow server (started by scripts/mlflow.sh), read back through its REST API. */
+class MlflowTrackingTest {
+  static MlflowTracker tracker;
+  static MlflowRegistry registry;
+  static TrainingPipeline.Outcome outcome;
+
+  @BeforeAll
+  static void trainAndPublish() {
+    tracker = new MlflowTracker(LocalMlflowServer.trackingUri());
+    registry = new MlflowRegistry(tracker.rest());
+    TrainingPipeline pipeline =
+        new TrainingPipeline(SparkTestSession.get(), io.nightshift.training.TrainingFixturesAccess.warehouse(), tracker, registry);
+    outcome =
+        pipeline.train(
+            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25),
+            io.nightshift.training.TrainingFixturesAccess.AS_OF,
+            "champion",
+            Map.of("mlflow.source.name", "MlflowTrackingTest", "mlflow.source.type", "JOB"));
+  }
+
+  @Test
+  void runHasParamsMetricsCurvesTagsAndInputs() {
+    JsonNode run = tracker.rest().get("runs/get", Map.of("run_id", outcome.run().runId())).path("run");
+    assertThat(run.path("info").path("status").asText()).isEqualTo("FINISHED");
+    assertThat(run.path("info").path("run_name").asText()).isEqualTo("maintenance-train-2023-12-31");
+    assertThat(values(run.path("data").path("params"), "key")).contains("objective", "eta", "num_round", "feature_view");
+    assertThat(values(run.path("data").path("metrics"), "key")).contains("valid_auc", "valid_logloss", "train_rows");
+    assertThat(values(run.path("data").path("tags"), "key"))
+        .contains("mlflow.source.name", "nightshift.use_case", "nightshift.registered_version", "mlflow.note.content");
+    assertThat(run.path("inputs").path("dataset_inputs")).hasSize(2);
+    JsonNode history =
+        tracker.rest().get("metrics/get-history", Map.of("run_id", outcome.run().runId(), "metric_key", "valid-logloss"));
+    assertThat(history.path("metrics")).hasSize(25);
+  }
+
+  @Test
+  void artifactsHoldAnXgboostFlavoredModel() {
+    JsonNode listing =
+        tracker.rest().get("artifacts/list", Map.of("run_id", outcome.run().runId(), "path", "model"));
+    assertThat(values(listing.path("files"), "path"))
+        .contains("model/MLmodel", "model/model.ubj", "model/nightshift.json", "model/requirements.txt");
+    JsonNode root = tracker.rest().get("artifacts/list", Map.of("run_id", outcome.run().runId()));
+    assertThat(values(root.path("files"), "path")).contains("feature_importance.csv", "quality_gate.txt");
+  }
+
+  @Test
+  void championAliasResolvesToTheRegisteredVersionAndItsFiles() {
+    ModelVersion v = registry.versionByAlias("nightshift-maintenance", "champion");
+    assertThat(v.version()).isEqualTo(outcome.version().version());
+    assertThat(v.runId()).isEqualTo(outcome.run().runId());
+    assertThat(registry.readModelFile(v, MlModelWriter.MODEL_FILE)).isEqualTo(outcome.model().booster());
+    ModelMetadata meta = ModelMetadata.fromJson(registry.readModelFile(v, ModelMetadata.FILE), "test");
+    assertThat(meta.features()).isEqualTo(ModelSpecs.maintenance().view().features());
+    assertThat(meta.asOf()).isEqualTo("2023-12-31");
+    String mlmodel = new String(registry.readModelFile(v, "MLmodel"), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(mlmodel).contains("loader_module: mlflow.xgboost").contains("model_class: xgboost.core.Booster");
+  }
+
+  @Test
+  void unknownAliasOnRealServerNamesExistingAliases() {
+    assertThatThrownBy(() -> registry.versionByAlias("nightshift-maintenance", "gold"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("nightshift-maintenance@gold")
+        .hasMessageContaining("champion");
+  }
+
+  private static List<String> values(JsonNode array, String field) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.path(field).asText()));
+    return out;
+  }
+}
