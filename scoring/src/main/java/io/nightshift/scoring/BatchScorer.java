@@ -1,0 +1,139 @@
+package io.nightshift.scoring;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightshift.core.Errors;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.ModelMetadata;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Nightly batch scoring: reads the feature rows a night as of {@code date} scores (the next seven days for demand,
+ * the day itself for machines), predicts with the registered booster, and replaces the {@code score_date} partition
+ * of the predictions table in one transaction. Each row records the model name, version and run, and the feature
+ * table version, and each run appends its manifest (replacing an earlier one for the same date) to
+ * {@code monitoring/scoring_manifest}. Re-running a date gives the same partition.
+ */
+public final class BatchScorer {
+  private static final Logger LOG = LoggerFactory.getLogger(BatchScorer.class);
+
+  static final StructType MANIFEST =
+      new StructType()
+          .add("use_case", DataTypes.StringType)
+          .add("score_date", DataTypes.DateType)
+          .add("model_name", DataTypes.StringType)
+          .add("model_version", DataTypes.StringType)
+          .add("model_run_id", DataTypes.StringType)
+          .add("feature_table", DataTypes.StringType)
+          .add("feature_table_version", DataTypes.LongType)
+          .add("rows", DataTypes.LongType)
+          .add("code_version", DataTypes.StringType);
+
+  private BatchScorer() {}
+
+  /** What one scoring run wrote. */
+  public record Result(UseCase useCase, LocalDate date, String table, long rows, long featureTableVersion, String modelVersion) {}
+
+  public static Result score(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion) {
+    ModelMetadata meta = model.metadata();
+    UseCase useCase = UseCase.parseSelection("model use case", meta.useCase()).get(0);
+    FeatureView view = QualityGate.view(useCase);
+    String featurePath = warehouse.features(useCase);
+    Dataset<Row> table =
+        DeltaTables.read(
+            spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
+    long tableVersion = DeltaTables.version(spark, featurePath);
+    Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
+    List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
+    if (!missing.isEmpty()) {
+      throw Errors.modelSchemaMismatch(model.version().name() + "/" + model.version().version(), view.name(), missing);
+    }
+
+    List<Column> cols = new ArrayList<>();
+    for (String k : meta.keys()) {
+      cols.add(col(k));
+    }
+    cols.add(col(meta.dateColumn()).as("target_date"));
+    for (String f : meta.features()) {
+      cols.add(col(f).cast("double"));
+    }
+    Dataset<Row> input = table.where(QualityGate.scoringRows(view, date)).select(cols.toArray(new Column[0]));
+    if (input.isEmpty()) {
+      throw Errors.emptyPartition(
+          view.name(),
+          useCase == UseCase.DEMAND ? "forecast dates after " + date : "date " + date,
+          "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)");
+    }
+
+    StructType passSchema = new StructType();
+    for (int i = 0; i <= meta.keys().size(); i++) {
+      passSchema = passSchema.add(input.schema().fields()[i]);
+    }
+    StructType outSchema = passSchema.add("prediction", DataTypes.DoubleType);
+    Broadcast<byte[]> booster = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.booster());
+    Dataset<Row> predicted =
+        input.mapPartitions(
+            new NativePredictor(booster, meta.keys().size() + 1, meta.features().size()), Encoders.row(outSchema));
+
+    Column prediction = useCase == UseCase.DEMAND ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
+    List<Column> out = new ArrayList<>();
+    out.add(lit(Date.valueOf(date)).as("score_date"));
+    out.addAll(Arrays.asList(SparkColumns.cols(meta.keys())));
+    out.add(col("target_date"));
+    out.add(datediff(col("target_date"), lit(Date.valueOf(date))).as("horizon_days"));
+    out.add(prediction.as("prediction"));
+    out.add(
+        (Double.isNaN(meta.residualStd()) ? lit(null).cast("double") : lit(meta.residualStd())).as("prediction_std"));
+    out.add(lit(model.version().name()).as("model_name"));
+    out.add(lit(model.version().version()).as("model_version"));
+    out.add(lit(model.version().runId()).as("model_run_id"));
+    out.add(lit(tableVersion).as("feature_table_version"));
+    List<String> order = new ArrayList<>(meta.keys());
+    order.add("target_date");
+    Dataset<Row> rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
+
+    String path = warehouse.predictions(useCase);
+    DeltaTables.replacePartition(rows, path, "score_date", date.toString());
+    long written =
+        spark.read().format("delta").load(path).where(col("score_date").equalTo(lit(Date.valueOf(date)))).count();
+    Row manifest =
+        RowFactory.create(
+            useCase.id(), Date.valueOf(date), model.version().name(), model.version().version(),
+            model.version().runId(), featurePath, tableVersion, written, codeVersion);
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(List.of(manifest), MANIFEST),
+        warehouse.monitoring("scoring_manifest"),
+        "use_case = '" + useCase.id() + "' AND score_date = '" + date + "'",
+        "use_case");
+    LOG.info(
+        "Scored {} rows for {} with {} version {} (feature table version {}) into {}",
+        written, date, model.version().name(), model.version().version(), tableVersion, path);
+    return new Result(useCase, date, path, written, tableVersion, model.version().version());
+  }
+}

@@ -1,0 +1,129 @@
+package io.nightshift.scoring.actions;
+
+import static org.apache.spark.sql.functions.ceil;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sqrt;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.nightshift.core.Errors;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.RawData;
+import io.nightshift.featurestore.SparkColumns;
+import java.sql.Date;
+import java.time.LocalDate;
+import org.apache.commons.math3.distribution.NormalDistribution;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a night's demand forecasts into replenishment order proposals per store and item:
+ *
+ * <pre>
+ *   demand over lead time  = sum of daily forecasts for the item's lead time
+ *   safety stock           = z(service level) * forecast error std * sqrt(lead time)
+ *   order quantity         = max(0, demand over lead time + safety stock - on hand - on order), rounded up to packs
+ * </pre>
+ *
+ * Written to {@code actions/replenishment_orders} (the decision date's partition, replaced in one transaction) and
+ * exported as CSV for the ordering system.
+ */
+public final class ReplenishmentPlanner {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplenishmentPlanner.class);
+
+  private ReplenishmentPlanner() {}
+
+  /** Proposals and how many of them order something. */
+  public record Result(long proposals, long orders, double units, String table, String export) {}
+
+  public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
+    if (!(serviceLevel > 0.5 && serviceLevel < 1.0)) {
+      throw Errors.invalidOption("--service-level", Double.toString(serviceLevel), "use a value in (0.5, 1), e.g. 0.95");
+    }
+    double z = new NormalDistribution().inverseCumulativeProbability(serviceLevel);
+    Column day = col("score_date").equalTo(lit(Date.valueOf(date)));
+    Dataset<Row> forecasts =
+        DeltaTables.read(
+                spark, warehouse.predictions(UseCase.DEMAND), "predictions/demand",
+                "run 'nightshift score --date " + date + " --use-case demand' first")
+            .where(day);
+    if (forecasts.isEmpty()) {
+      throw Errors.emptyPartition(
+          "predictions/demand", "score date " + date, "run 'nightshift score --date " + date + " --use-case demand' first");
+    }
+    Dataset<Row> items = RawData.read(spark, warehouse.rawItems(), "raw/items", RawData.ITEMS);
+    Dataset<Row> stock =
+        RawData.read(spark, warehouse.rawInventory(), "raw/inventory", RawData.INVENTORY)
+            .where(col("date").equalTo(lit(Date.valueOf(date))));
+    if (stock.isEmpty()) {
+      throw Errors.emptyPartition(
+          "raw/inventory", "date " + date, "land the stock-on-hand snapshot of " + date + " in raw/inventory");
+    }
+
+    Dataset<Row> joined =
+        forecasts.join(items, "item").where(col("horizon_days").leq(col("lead_time_days")));
+    Dataset<Row> perItem =
+        joined
+            .groupBy("store", "item")
+            .agg(
+                first("lead_time_days").as("lead_time_days"),
+                first("pack_size").as("pack_size"),
+                sum("prediction").as("forecast_lead_time"),
+                first("prediction_std").as("prediction_std"),
+                first("model_version").as("model_version"));
+    Column safety =
+        lit(z).multiply(coalesce(col("prediction_std"), lit(0.0))).multiply(sqrt(col("lead_time_days")));
+    Dataset<Row> proposals =
+        perItem
+            .join(stock.select("store", "item", "on_hand", "on_order"), SparkColumns.seq("store", "item"), "left")
+            .withColumn("safety_stock", safety)
+            .withColumn("on_hand", coalesce(col("on_hand"), lit(0)))
+            .withColumn("on_order", coalesce(col("on_order"), lit(0)))
+            .withColumn("order_up_to", col("forecast_lead_time").plus(col("safety_stock")))
+            .withColumn(
+                "shortfall",
+                greatest(lit(0.0), col("order_up_to").minus(col("on_hand")).minus(col("on_order"))))
+            .withColumn(
+                "order_qty",
+                when(col("shortfall").gt(0), ceil(col("shortfall").divide(col("pack_size"))).multiply(col("pack_size")))
+                    .otherwise(lit(0L))
+                    .cast("long"))
+            .select(
+                lit(Date.valueOf(date)).as("decision_date"),
+                col("store"),
+                col("item"),
+                col("lead_time_days"),
+                col("forecast_lead_time"),
+                col("safety_stock"),
+                col("on_hand"),
+                col("on_order"),
+                col("order_up_to"),
+                col("pack_size"),
+                col("order_qty"),
+                lit(serviceLevel).as("service_level"),
+                col("model_version"))
+            .orderBy("store", "item");
+
+    String table = warehouse.replenishmentOrders();
+    DeltaTables.replacePartition(proposals, table, "decision_date", date.toString());
+    Dataset<Row> written = spark.read().format("delta").load(table).where(col("decision_date").equalTo(lit(Date.valueOf(date))));
+    String export = warehouse.exports("replenishment_orders/" + date);
+    written.where(col("order_qty").gt(0)).orderBy("store", "item").coalesce(1)
+        .write().mode("overwrite").option("header", "true").csv(export);
+    Row totals = written.agg(org.apache.spark.sql.functions.count(lit(1)),
+        sum(when(col("order_qty").gt(0), 1).otherwise(0)), sum("order_qty")).head();
+    Result r = new Result(totals.getLong(0), totals.getLong(1), totals.isNullAt(2) ? 0 : totals.getLong(2), table, export);
+    LOG.info("Planned {} replenishment proposals for {} ({} orders, {} units) -> {}", r.proposals(), date, r.orders(), r.units(), export);
+    return r;
+  }
+}

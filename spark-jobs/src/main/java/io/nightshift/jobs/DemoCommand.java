@@ -1,0 +1,108 @@
+package io.nightshift.jobs;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.actions.ReplenishmentPlanner;
+import io.nightshift.scoring.actions.WorkOrderPlanner;
+import io.nightshift.scoring.monitoring.Monitor;
+import io.nightshift.training.TrainingPipeline;
+import io.nightshift.training.tracking.ModelUri;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "demo",
+    description = "Run the whole nightly pipeline for both use cases on generated data and print a summary.")
+final class DemoCommand implements Callable<Integer> {
+  @ParentCommand NightshiftCli root;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Generator seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--stores", defaultValue = "10", description = "Stores (default: ${DEFAULT-VALUE}).")
+  int stores;
+
+  @Option(names = "--items", defaultValue = "20", description = "Items per store (default: ${DEFAULT-VALUE}).")
+  int items;
+
+  @Option(names = "--machines", defaultValue = "30", description = "Machines (default: ${DEFAULT-VALUE}).")
+  int machines;
+
+  @Option(names = "--start", defaultValue = "2023-01-01", description = "First day of history (default: ${DEFAULT-VALUE}).")
+  String start;
+
+  @Option(names = "--end", defaultValue = "2024-12-31", description = "The night to run (default: ${DEFAULT-VALUE}).")
+  String end;
+
+  private final List<String[]> rows = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    LocalDate night = Options.date("--end", end);
+    GeneratorConfig cfg =
+        new GeneratorConfig(seed, Options.date("--start", start), night, stores, items, machines, 28);
+    JobContext ctx = root.context();
+    ctx.tracker(); // fail fast, before any Spark work, when MLflow is not configured
+    PipelineSteps steps = new PipelineSteps(ctx);
+
+    SyntheticData.Summary gen = step("generate", () -> steps.generate(cfg),
+        s -> String.format("%,d sales rows, %,d telemetry rows, %d failures", s.salesRows(), s.telemetryRows(), s.failures()));
+    for (UseCase u : UseCase.values()) {
+      step("features " + u.id(), () -> steps.buildFeatures(u, night), n -> String.format("%,d feature rows as of %s", n, night));
+      step("quality " + u.id(), () -> steps.checkFeatures(u, night),
+          r -> String.format("%d checks passed", r.checks().size()));
+    }
+    List<TrainingPipeline.Outcome> trained = new ArrayList<>();
+    for (UseCase u : UseCase.values()) {
+      trained.add(step("train " + u.id(), () -> steps.train(u, night, "champion"),
+          o -> String.format("%s v%s @champion: %s", o.version().name(), o.version().version(), Summary.headline(o))));
+    }
+    for (UseCase u : UseCase.values()) {
+      step("score " + u.id(), () -> steps.score(ModelUri.alias(u.modelName(), "champion"), night),
+          (BatchScorer.Result r) -> String.format("%,d predictions (model v%s)", r.rows(), r.modelVersion()));
+    }
+    ReplenishmentPlanner.Result orders = step("act demand", () -> steps.planReplenishment(night, 0.95),
+        r -> String.format("%d of %d store-items to reorder, %,.0f units", r.orders(), r.proposals(), r.units()));
+    WorkOrderPlanner.Result work = step("act maintenance", () -> steps.planWorkOrders(night, 0.5, 5),
+        r -> String.format("%d work orders (%d scheduled for %s)", r.workOrders(), r.scheduled(), night.plusDays(1)));
+    for (UseCase u : UseCase.values()) {
+      step("monitor " + u.id(), () -> steps.monitor(u, night), Monitor.Result::headline);
+    }
+
+    System.out.println();
+    System.out.println("Nightshift demo: the night of " + night + " (seed " + seed + ")");
+    System.out.printf("  %-22s %-8s %s%n", "step", "time", "result");
+    for (String[] r : rows) {
+      System.out.printf("  %-22s %-8s %s%n", r[0], r[1], r[2]);
+    }
+    System.out.println();
+    System.out.println("Where to look:");
+    System.out.println("  MLflow UI:      " + ctx.trackingUri() + "  (experiments nightshift-demand and"
+        + " nightshift-maintenance; Models tab: @champion)");
+    for (TrainingPipeline.Outcome o : trained) {
+      System.out.println("  " + o.useCase().id() + " run:" + " ".repeat(Math.max(1, 12 - o.useCase().id().length())) + o.runUrl());
+    }
+    System.out.println("  Delta tables:   " + ctx.warehouse().path("{features,predictions,actions,monitoring}"));
+    System.out.println("  Order export:   " + orders.export());
+    System.out.println("  Work orders:    " + work.export());
+    System.out.println("  Raw data:       " + ctx.warehouse().path("raw") + " (" + gen.salesRows() + " sales rows)");
+    return NightshiftCli.OK;
+  }
+
+  private <T> T step(String name, Supplier<T> work, java.util.function.Function<T, String> describe) {
+    long t0 = System.nanoTime();
+    T result = work.get();
+    long seconds = Math.round((System.nanoTime() - t0) / 1e9);
+    rows.add(new String[] {name, seconds + "s", describe.apply(result)});
+    System.out.printf("[demo] %-20s done in %3ds: %s%n", name, seconds, describe.apply(result));
+    return result;
+  }
+}

@@ -1,0 +1,70 @@
+package io.nightshift.jobs;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.featurestore.demand.DemandFeatures;
+import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.featurestore.maintenance.MachineFeatures;
+import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.LoadedModel;
+import io.nightshift.scoring.actions.ReplenishmentPlanner;
+import io.nightshift.scoring.actions.WorkOrderPlanner;
+import io.nightshift.scoring.monitoring.Monitor;
+import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.TrainingPipeline;
+import io.nightshift.training.tracking.ModelUri;
+import java.time.LocalDate;
+
+/** The pipeline's steps as the commands (and the demo) run them; each is a thin call into the library modules. */
+final class PipelineSteps {
+  private final JobContext ctx;
+
+  PipelineSteps(JobContext ctx) {
+    this.ctx = ctx;
+  }
+
+  SyntheticData.Summary generate(GeneratorConfig cfg) {
+    ctx.stage("generate", "Generate synthetic raw data (seed " + cfg.seed() + ")");
+    return SyntheticData.generate(ctx.spark(), ctx.warehouse(), cfg);
+  }
+
+  long buildFeatures(UseCase useCase, LocalDate asOf) {
+    ctx.stage("features-build-" + useCase.id(), "Build " + QualityGate.view(useCase).name() + " as of " + asOf);
+    return useCase == UseCase.DEMAND
+        ? DemandFeatures.build(ctx.spark(), ctx.warehouse(), asOf)
+        : MachineFeatures.build(ctx.spark(), ctx.warehouse(), asOf);
+  }
+
+  QualityGate.Report checkFeatures(UseCase useCase, LocalDate asOf) {
+    ctx.stage("features-check-" + useCase.id(), "Quality gate on " + QualityGate.view(useCase).name());
+    return QualityGate.enforce(ctx.spark(), ctx.warehouse(), useCase, asOf);
+  }
+
+  TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, String alias) {
+    ctx.stage("train-" + useCase.id(), "Train " + useCase.modelName() + " as of " + asOf);
+    TrainingPipeline pipeline = new TrainingPipeline(ctx.spark(), ctx.warehouse(), ctx.tracker(), ctx.registry());
+    return pipeline.train(ModelSpecs.forUseCase(useCase), asOf, alias, JobContext.runTags("train"));
+  }
+
+  BatchScorer.Result score(ModelUri model, LocalDate date) {
+    LoadedModel loaded = LoadedModel.load(ctx.registry(), model);
+    ctx.stage("score-" + loaded.metadata().useCase(), "Score " + model + " for " + date);
+    return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion());
+  }
+
+  ReplenishmentPlanner.Result planReplenishment(LocalDate date, double serviceLevel) {
+    ctx.stage("act-demand", "Plan replenishment orders for " + date);
+    return ReplenishmentPlanner.plan(ctx.spark(), ctx.warehouse(), date, serviceLevel);
+  }
+
+  WorkOrderPlanner.Result planWorkOrders(LocalDate date, double threshold, int crews) {
+    ctx.stage("act-maintenance", "Plan work orders for " + date);
+    return WorkOrderPlanner.plan(ctx.spark(), ctx.warehouse(), date, threshold, crews);
+  }
+
+  Monitor.Result monitor(UseCase useCase, LocalDate date) {
+    ctx.stage("monitor-" + useCase.id(), "Monitor " + useCase.id() + " predictions of " + date);
+    return Monitor.run(ctx.spark(), ctx.warehouse(), useCase, date);
+  }
+}

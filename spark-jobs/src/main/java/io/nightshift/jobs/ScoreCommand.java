@@ -1,0 +1,47 @@
+package io.nightshift.jobs;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.scoring.BatchScorer;
+import io.nightshift.training.tracking.ModelUri;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "score", description = "Score a night with a registered model; replaces that date's predictions.")
+final class ScoreCommand implements Callable<Integer> {
+  @ParentCommand NightshiftCli root;
+
+  @Option(names = "--date", required = true, description = "The night to score (YYYY-MM-DD).")
+  String date;
+
+  @Option(names = "--use-case", defaultValue = "all", description = "demand, maintenance or all (default); scores NAME@champion.")
+  String useCase;
+
+  @Option(names = "--model", description = "A model to use instead: NAME@ALIAS or NAME/VERSION (models:/ prefix optional).")
+  String model;
+
+  @Override
+  public Integer call() {
+    LocalDate d = Options.date("--date", date);
+    List<ModelUri> models = new ArrayList<>();
+    if (model != null) {
+      models.add(ModelUri.parse(model));
+    } else {
+      for (UseCase u : Options.useCases(useCase)) {
+        models.add(ModelUri.alias(u.modelName(), "champion"));
+      }
+    }
+    PipelineSteps steps = new PipelineSteps(root.context());
+    for (ModelUri m : models) {
+      BatchScorer.Result r = steps.score(m, d);
+      System.out.printf(
+          "%s: %d predictions for %s with %s (version %s, feature table version %d) -> %s%n",
+          r.useCase(), r.rows(), d, m, r.modelVersion(), r.featureTableVersion(), r.table());
+    }
+    return NightshiftCli.OK;
+  }
+}

@@ -1,0 +1,39 @@
+package io.nightshift.jobs;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The only place Nightshift creates a SparkSession. Settings from spark-submit ({@code --master}, {@code --conf})
+ * win; on a plain {@code java} launch the session is local with all cores. Delta is always enabled.
+ */
+public final class SparkSessions {
+  private SparkSessions() {}
+
+  public static SparkSession create(String appName, String masterOverride) {
+    SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
+    SparkSession.Builder b = SparkSession.builder().appName(appName);
+    if (masterOverride != null && !masterOverride.isBlank()) {
+      b.master(masterOverride);
+    } else if (!conf.contains("spark.master")) {
+      b.master("local[*]");
+    }
+    String master = masterOverride != null && !masterOverride.isBlank() ? masterOverride : conf.get("spark.master", "local[*]");
+    setIfAbsent(b, conf, "spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+    setIfAbsent(b, conf, "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    setIfAbsent(b, conf, "spark.sql.session.timeZone", "UTC");
+    setIfAbsent(b, conf, "spark.ui.showConsoleProgress", "false");
+    if (master.startsWith("local")) {
+      setIfAbsent(b, conf, "spark.sql.shuffle.partitions", "8");
+      setIfAbsent(b, conf, "spark.driver.host", "127.0.0.1");
+      setIfAbsent(b, conf, "spark.driver.bindAddress", "127.0.0.1");
+    }
+    return b.getOrCreate();
+  }
+
+  private static void setIfAbsent(SparkSession.Builder b, SparkConf conf, String key, String value) {
+    if (!conf.contains(key)) {
+      b.config(key, value);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.nightshift.jobs;
+
+import io.nightshift.training.TrainingPipeline;
+import java.util.Map;
+
+/** One-line renderings of results for the console. */
+final class Summary {
+  private Summary() {}
+
+  static String headline(TrainingPipeline.Outcome o) {
+    Map<String, Double> m = o.model().metrics();
+    if (o.model().validationCurve().length > 0 && m.containsKey("valid_auc")) {
+      return String.format(
+          "AUC %.3f, PR-AUC %.3f, recall@0.5 %.2f", m.get("valid_auc"), m.get("valid_pr_auc"), m.get("valid_recall_at_0_5"));
+    }
+    return String.format(
+        "WAPE %.3f (seasonal naive %.3f), RMSE %.2f",
+        m.get("valid_wape"), m.getOrDefault("baseline_wape_lag7", Double.NaN), m.get("valid_rmse"));
+  }
+
+}
