@@ -65,17 +65,24 @@ public final class DeltaTables {
    * value.
    */
   public static void replacePartition(Dataset<Row> df, String path, String column, String value) {
-    String predicate = column + " = '" + value.replace("'", "''") + "'";
+    replaceWhere(df, path, column + " = '" + value.replace("'", "''") + "'", column);
+  }
+
+  /**
+   * Replaces the rows matching {@code predicate} with {@code df} in one transaction (Delta {@code replaceWhere});
+   * Delta rejects the write if a row of {@code df} does not match the predicate.
+   */
+  public static void replaceWhere(Dataset<Row> df, String path, String predicate, String... partitionColumns) {
     try {
       df.write()
           .format("delta")
           .mode("overwrite")
           .option("replaceWhere", predicate)
-          .partitionBy(column)
+          .partitionBy(partitionColumns)
           .save(path);
     } catch (RuntimeException e) {
       throw new NightshiftException(
-          "Cannot replace partition " + predicate + " of Delta table " + path + ": " + e.getMessage(), e);
+          "Cannot replace " + predicate + " in Delta table " + path + ": " + e.getMessage(), e);
     }
   }
 
