@@ -1,0 +1,109 @@
+package io.nightshift.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.RawData;
+import io.nightshift.scoring.actions.ReplenishmentPlanner;
+import io.nightshift.scoring.actions.WorkOrderPlanner;
+import io.nightshift.testing.SparkTestSession;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Decisions on hand-made predictions, with every expected quantity worked out by hand. */
+class ActionPlannersTest {
+  static final LocalDate D = LocalDate.of(2024, 3, 1);
+  static SparkSession spark;
+  static Warehouse warehouse;
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.get();
+    warehouse = new Warehouse(SparkTestSession.tempDir("actions").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, "3"));
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, 1.0, 2.0, "3"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), warehouse.predictions(UseCase.DEMAND), "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(1, "grocery", 6, 3, 2.0), RowFactory.create(2, "grocery", 1, 5, 9.0)), RawData.ITEMS), warehouse.rawItems());
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(Date.valueOf(D), 1, 1, 5, 6), RowFactory.create(Date.valueOf(D), 1, 2, 40, 0)), RawData.INVENTORY), warehouse.rawInventory());
+
+    StructType maint =
+        new StructType().add("score_date", "date").add("machine_id", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> risks = new ArrayList<>();
+    double[] p = {0.9, 0.7, 0.55, 0.2};
+    for (int m = 0; m < p.length; m++) {
+      risks.add(RowFactory.create(Date.valueOf(D), m + 1, Date.valueOf(D), 0, p[m], null, "7"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(risks, maint), warehouse.predictions(UseCase.MAINTENANCE), "score_date", D.toString());
+  }
+
+  @Test
+  void ordersCoverLeadTimeDemandPlusSafetyStockInPacks() {
+    ReplenishmentPlanner.Result r = ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
+    assertThat(r.proposals()).isEqualTo(2);
+    assertThat(r.orders()).isEqualTo(1);
+    Row item1 = spark.read().format("delta").load(warehouse.replenishmentOrders()).where("item = 1").head();
+    // lead time 3 days: demand 30; safety 1.6449 * 2 * sqrt(3) = 5.698; need 35.698 - 5 on hand - 6 on order = 24.7
+    assertThat(item1.<Double>getAs("forecast_lead_time")).isEqualTo(30.0);
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(5.698, within(1e-3));
+    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(30L); // 24.7 rounded up to packs of 6
+    Row item2 = spark.read().format("delta").load(warehouse.replenishmentOrders()).where("item = 2").head();
+    assertThat(item2.<Double>getAs("forecast_lead_time")).isEqualTo(5.0);
+    assertThat(item2.<Long>getAs("order_qty")).isZero(); // 40 on hand covers 5 + 7.36
+    assertThat(spark.read().option("header", "true").csv(r.export()).count()).isEqualTo(1);
+  }
+
+  @Test
+  void rerunReplacesTheDecisionDate() {
+    ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
+    ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
+    assertThat(spark.read().format("delta").load(warehouse.replenishmentOrders()).count()).isEqualTo(2);
+  }
+
+  @Test
+  void workOrdersAreRankedPrioritizedAndCappedByCrews() {
+    WorkOrderPlanner.Result r = WorkOrderPlanner.plan(spark, warehouse, D, 0.5, 2);
+    assertThat(r.workOrders()).isEqualTo(3);
+    assertThat(r.scheduled()).isEqualTo(2);
+    List<Row> rows = spark.read().format("delta").load(warehouse.workOrders()).orderBy("rank").collectAsList();
+    assertThat(rows).extracting(x -> x.<Integer>getAs("machine_id")).containsExactly(1, 2, 3);
+    assertThat(rows).extracting(x -> x.<String>getAs("priority")).containsExactly("P1", "P2", "P3");
+    assertThat(rows).extracting(x -> x.<String>getAs("status")).containsExactly("scheduled", "scheduled", "backlog");
+    assertThat(rows.get(0).<Date>getAs("scheduled_date").toLocalDate()).isEqualTo(D.plusDays(1));
+  }
+
+  @Test
+  void missingPredictionsOrBadSettingsAreInputErrors() {
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, warehouse, D.plusDays(1), 0.95))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("No rows in predictions/demand for score date 2024-03-02")
+        .hasMessageContaining("nightshift score --date 2024-03-02");
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, warehouse, D, 1.2))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--service-level");
+    assertThatThrownBy(() -> WorkOrderPlanner.plan(spark, warehouse, D, 0.5, -1))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--crews");
+  }
+}

@@ -1,0 +1,145 @@
+package io.nightshift.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.demand.DemandFeatures;
+import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.training.ModelSpec;
+import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.TrainedModel;
+import io.nightshift.training.XGBoostTrainer;
+import io.nightshift.training.model.MlModelWriter;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.ModelUri;
+import io.nightshift.testing.SparkTestSession;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoost;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BatchScorerTest {
+  static final LocalDate AS_OF = LocalDate.of(2023, 9, 30);
+  static SparkSession spark;
+  static Warehouse warehouse;
+  static InMemoryRegistry registry = new InMemoryRegistry();
+  static LoadedModel model;
+
+  @BeforeAll
+  static void trainAndRegister() throws Exception {
+    spark = SparkTestSession.get();
+    warehouse = new Warehouse(SparkTestSession.tempDir("scoring").toString());
+    SyntheticData.generate(spark, warehouse, new GeneratorConfig(5, LocalDate.of(2023, 1, 1), AS_OF, 2, 3, 3, 14));
+    DemandFeatures.build(spark, warehouse, AS_OF);
+    ModelSpec base = ModelSpecs.demand();
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 20, 28, 0, 1);
+    TrainedModel trained =
+        XGBoostTrainer.train(spark, spark.read().format("delta").load(warehouse.features(UseCase.DEMAND)), spec, AS_OF);
+    register(spec, trained, spec.view().features());
+    model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
+  }
+
+  static void register(ModelSpec spec, TrainedModel trained, List<String> features) {
+    ModelMetadata meta =
+        new ModelMetadata(
+            spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date", "sales",
+            features, AS_OF.toString(), warehouse.features(UseCase.DEMAND), 0, "", "", "", "", 2.5, Map.of());
+    String source = "mem://" + spec.modelName() + "/" + features.size();
+    registry.putFiles(source, Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
+    var v = registry.createVersion(spec.modelName(), source, "run-" + features.size(), "", Map.of());
+    registry.setAlias(spec.modelName(), features.contains("not_in_table") ? "broken" : "champion", v.version());
+  }
+
+  private static Dataset<Row> partition(LocalDate d) {
+    return spark.read().format("delta").load(warehouse.predictions(UseCase.DEMAND)).where("score_date = '" + d + "'");
+  }
+
+  @Test
+  void scoresTheNextSevenDaysWithLineage() {
+    BatchScorer.Result r = BatchScorer.score(spark, warehouse, model, AS_OF, "test");
+    assertThat(r.rows()).isEqualTo(2L * 3 * 7);
+    Dataset<Row> p = partition(AS_OF);
+    assertThat(p.selectExpr("min(horizon_days)", "max(horizon_days)").head().toSeq().mkString(","))
+        .isEqualTo("1,7");
+    assertThat(p.where("prediction < 0").count()).isZero();
+    Row any = p.head();
+    assertThat(any.<String>getAs("model_version")).isEqualTo("1");
+    assertThat(any.<String>getAs("model_run_id")).isEqualTo("run-" + model.metadata().features().size());
+    assertThat(any.<Double>getAs("prediction_std")).isEqualTo(2.5);
+    Row manifest =
+        spark.read().format("delta").load(warehouse.monitoring("scoring_manifest")).where("score_date = '" + AS_OF + "'").head();
+    assertThat(manifest.<Long>getAs("rows")).isEqualTo(42L);
+  }
+
+  @Test
+  void batchedNativePredictionsEqualPerMatrixPredictions() throws Exception {
+    BatchScorer.score(spark, warehouse, model, AS_OF, "test");
+    List<String> features = model.metadata().features();
+    List<Row> rows =
+        spark.read().format("delta").load(warehouse.features(UseCase.DEMAND))
+            .where("date > '" + AS_OF + "'").orderBy("store", "item", "date").collectAsList();
+    float[] data = new float[rows.size() * features.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      for (int j = 0; j < features.size(); j++) {
+        Object v = rows.get(i).getAs(features.get(j));
+        data[i * features.size() + j] = v == null ? Float.NaN : ((Number) v).floatValue();
+      }
+    }
+    Booster booster = XGBoost.loadModel(model.booster());
+    float[][] expected = booster.predict(new DMatrix(data, rows.size(), features.size(), Float.NaN));
+    List<Row> scored = partition(AS_OF).orderBy("store", "item", "target_date").collectAsList();
+    assertThat(scored).hasSize(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      assertThat(scored.get(i).<Double>getAs("prediction")).isCloseTo(Math.max(0, expected[i][0]), within(1e-5));
+    }
+  }
+
+  @Test
+  void rerunningADateReplacesItsPartitionExactly() {
+    LocalDate other = AS_OF.minusDays(3);
+    BatchScorer.score(spark, warehouse, model, other, "test");
+    BatchScorer.score(spark, warehouse, model, AS_OF, "test");
+    List<Row> first = new ArrayList<>(partition(AS_OF).collectAsList());
+    long otherRows = partition(other).count();
+    BatchScorer.score(spark, warehouse, model, AS_OF, "test");
+    Dataset<Row> second = partition(AS_OF);
+    assertThat(second.count()).isEqualTo(first.size());
+    assertThat(second.collectAsList()).containsExactlyInAnyOrderElementsOf(first);
+    assertThat(partition(other).count()).isEqualTo(otherRows);
+  }
+
+  @Test
+  void dateWithoutFeatureRowsIsAnInputError() {
+    assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, model, LocalDate.of(2030, 1, 1), "test"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("No rows in features/demand_daily for forecast dates after 2030-01-01")
+        .hasMessageContaining("nightshift features build --as-of 2030-01-01");
+  }
+
+  @Test
+  void modelWhoseFeaturesAreMissingFromTheTableIsAnInputError() {
+    List<String> features = new ArrayList<>(model.metadata().features());
+    features.add("not_in_table");
+    ModelSpec spec = ModelSpecs.demand();
+    register(spec, new TrainedModel(model.booster(), features, Map.of(), "rmse", new float[0], new float[0], Map.of(),
+        AS_OF, AS_OF, AS_OF, AS_OF, 0, 0, 0), features);
+    LoadedModel broken = LoadedModel.load(registry, ModelUri.parse("models:/nightshift-demand@broken"));
+    assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, broken, AS_OF, "test"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("does not match feature table features/demand_daily")
+        .hasMessageContaining("[not_in_table]");
+  }
+}
