@@ -83,23 +83,23 @@ public final class NightshiftCli implements Runnable {
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          PrintWriter err = commandLine.getErr();
+          PrintWriter w = commandLine.getErr();
           if (e instanceof InvalidInputException) {
-            err.println("error: " + e.getMessage());
+            w.println("error: " + e.getMessage());
             return BAD_INPUT;
           }
           if (e instanceof QualityGateException) {
-            err.println("quality gate failed: " + e.getMessage());
+            w.println("quality gate failed: " + e.getMessage());
             return QUALITY_GATE_FAILED;
           }
-          err.println("failed: " + e.getMessage());
+          w.println("failed: " + e.getMessage());
           Throwable cause = e.getCause();
           while (cause != null) {
-            err.println("  caused by: " + cause);
+            w.println("  caused by: " + cause);
             cause = cause.getCause();
           }
           if (Boolean.getBoolean("nightshift.stacktrace")) {
-            e.printStackTrace(err);
+            e.printStackTrace(w);
           }
           return FAILURE;
         });

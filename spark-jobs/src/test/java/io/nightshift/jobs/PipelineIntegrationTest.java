@@ -1,0 +1,167 @@
+package io.nightshift.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nightshift.testing.LocalMlflowServer;
+import io.nightshift.testing.SparkTestSession;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole nightly pipeline through the CLI, against a real MLflow server: generate, features build and check,
+ * train (registered as @champion), score (twice: idempotent), act, monitor; and the CLI's answers to bad input.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineIntegrationTest {
+  static final String NIGHT = "2023-12-31";
+  static SparkSession spark;
+  static Path warehouse;
+  static String mlflow;
+
+  record Run(int code, String out, String err) {}
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.get(); // the CLI reuses the active session instead of creating one
+    warehouse = SparkTestSession.tempDir("pipeline-it");
+    mlflow = LocalMlflowServer.trackingUri();
+  }
+
+  static Run cli(String... args) {
+    List<String> all = new ArrayList<>(List.of("--warehouse", warehouse.toString(), "--tracking-uri", mlflow));
+    all.addAll(List.of(args));
+    StringWriter err = new StringWriter();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      int code = NightshiftCli.run(new PrintWriter(err, true), all.toArray(new String[0]));
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  private static Dataset<Row> delta(String relative) {
+    return spark.read().format("delta").load(warehouse.resolve(relative).toString());
+  }
+
+  @Test
+  @Order(1)
+  void generateBuildCheckTrain() {
+    Run gen = cli("generate", "--seed", "3", "--start", "2023-01-01", "--end", NIGHT, "--stores", "2", "--items", "4", "--machines", "8");
+    assertThat(gen.code()).as(gen.err()).isZero();
+    assertThat(gen.out()).contains("generated 2920 sales rows");
+
+    Run build = cli("features", "build", "--as-of", NIGHT);
+    assertThat(build.code()).as(build.err()).isZero();
+    assertThat(build.out()).contains("features/demand_daily: ").contains("features/machine_daily: ");
+
+    Run check = cli("features", "check", "--as-of", NIGHT);
+    assertThat(check.code()).as(check.err()).isZero();
+    assertThat(check.out()).contains("Quality gate features/demand_daily as of 2023-12-31: PASSED");
+
+    Run train = cli("train", "--as-of", NIGHT);
+    assertThat(train.code()).as(train.err()).isZero();
+    assertThat(train.out())
+        .contains("nightshift-demand version ")
+        .contains("nightshift-maintenance version ")
+        .contains("is now @champion")
+        .contains(mlflow + "/#/experiments/");
+  }
+
+  @Test
+  @Order(2)
+  void scoreIsIdempotentPerDate() {
+    Run first = cli("score", "--date", NIGHT);
+    assertThat(first.code()).as(first.err()).isZero();
+    List<Row> before = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
+    assertThat(before).hasSize(2 * 4 * 7);
+    long machines = delta("predictions/maintenance").where("score_date = '" + NIGHT + "'").count();
+    assertThat(machines).isBetween(1L, 8L);
+
+    Run second = cli("score", "--date", NIGHT, "--use-case", "demand");
+    assertThat(second.code()).as(second.err()).isZero();
+    List<Row> after = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
+    assertThat(after).hasSameSizeAs(before).containsExactlyInAnyOrderElementsOf(before);
+    assertThat(delta("predictions/demand").count()).isEqualTo(before.size());
+  }
+
+  @Test
+  @Order(3)
+  void actAndMonitor() {
+    Run act = cli("act", "--date", NIGHT);
+    assertThat(act.code()).as(act.err()).isZero();
+    assertThat(act.out()).contains("replenishment: 8 proposals").contains("maintenance: ");
+    assertThat(delta("actions/replenishment_orders").count()).isEqualTo(8);
+    Run monitor = cli("monitor", "--date", NIGHT);
+    assertThat(monitor.code()).as(monitor.err()).isZero();
+    assertThat(monitor.out()).contains("demand monitoring for 2023-12-31: 56 predictions");
+    assertThat(delta("monitoring/prediction_stats").count()).isEqualTo(2);
+  }
+
+  @Test
+  @Order(4)
+  void badDateIsExitCodeTwoNamingOptionAndFormat() {
+    Run r = cli("score", "--date", "31/12/2023");
+    assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(r.err()).contains("Invalid date for --date: '31/12/2023'").contains("YYYY-MM-DD");
+  }
+
+  @Test
+  @Order(5)
+  void missingTableIsExitCodeTwoNamingTableAndFix() {
+    Path empty = SparkTestSession.tempDir("empty-warehouse");
+    Run r = runWith(empty, "score", "--date", NIGHT, "--use-case", "demand");
+    assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(r.err())
+        .contains("Missing table features/demand_daily")
+        .contains("run 'nightshift features build --as-of 2023-12-31' first");
+    Run raw = runWith(empty, "features", "build", "--as-of", NIGHT);
+    assertThat(raw.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(raw.err()).contains("Missing table raw/sales").contains("nightshift generate");
+  }
+
+  @Test
+  @Order(6)
+  void unknownAliasIsExitCodeTwoListingAliases() {
+    Run r = cli("score", "--date", NIGHT, "--model", "nightshift-demand@gold");
+    assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(r.err())
+        .contains("Unknown model alias: nightshift-demand@gold")
+        .contains("aliases of nightshift-demand: champion");
+  }
+
+  @Test
+  @Order(7)
+  void usageErrorsAreExitCodeTwo() {
+    assertThat(cli("score").code()).isEqualTo(NightshiftCli.BAD_INPUT); // missing --date
+    Run unknownUseCase = cli("train", "--as-of", NIGHT, "--use-case", "churn");
+    assertThat(unknownUseCase.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(unknownUseCase.err()).contains("'churn'").contains("demand, maintenance or all");
+  }
+
+  private static Run runWith(Path otherWarehouse, String... args) {
+    Path saved = warehouse;
+    warehouse = otherWarehouse;
+    try {
+      return cli(args);
+    } finally {
+      warehouse = saved;
+    }
+  }
+}
