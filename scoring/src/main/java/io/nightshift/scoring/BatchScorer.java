@@ -56,6 +56,23 @@ public final class BatchScorer {
 
   private BatchScorer() {}
 
+  /**
+   * The forecast's standard deviation per row. Counts are heteroscedastic, so the validation residual std (measured
+   * at the mean label) is scaled quasi-Poisson style: variance proportional to the forecast level. Null for
+   * classifiers.
+   */
+  static Column predictionStd(ModelMetadata meta, Column prediction) {
+    double residualStd = meta.residualStd();
+    if (Double.isNaN(residualStd)) {
+      return lit(null).cast("double");
+    }
+    Double meanLabel = meta.metrics().get("valid_mean_label");
+    if (meanLabel == null || !(meanLabel > 0)) {
+      return lit(residualStd);
+    }
+    return lit(residualStd).multiply(org.apache.spark.sql.functions.sqrt(prediction.divide(meanLabel)));
+  }
+
   /** What one scoring run wrote. */
   public record Result(UseCase useCase, LocalDate date, String table, long rows, long featureTableVersion, String modelVersion) {}
 
@@ -108,8 +125,7 @@ public final class BatchScorer {
     out.add(col("target_date"));
     out.add(datediff(col("target_date"), lit(Date.valueOf(date))).as("horizon_days"));
     out.add(prediction.as("prediction"));
-    out.add(
-        (Double.isNaN(meta.residualStd()) ? lit(null).cast("double") : lit(meta.residualStd())).as("prediction_std"));
+    out.add(predictionStd(meta, prediction).as("prediction_std"));
     out.add(lit(model.version().name()).as("model_name"));
     out.add(lit(model.version().version()).as("model_version"));
     out.add(lit(model.version().runId()).as("model_run_id"));

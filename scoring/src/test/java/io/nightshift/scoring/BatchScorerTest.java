@@ -85,6 +85,18 @@ class BatchScorerTest {
   }
 
   @Test
+  void forecastUncertaintyGrowsWithTheSquareRootOfTheForecast() {
+    ModelMetadata meta =
+        new ModelMetadata("m", "demand", "REGRESSION", "v", List.of("store"), "date", "sales", List.of("x"), "", "", 0,
+            "", "", "", "", 2.0, Map.of("valid_mean_label", 4.0));
+    Row r = spark.range(1).select(
+        BatchScorer.predictionStd(meta, org.apache.spark.sql.functions.lit(9.0)).as("at9"),
+        BatchScorer.predictionStd(meta, org.apache.spark.sql.functions.lit(4.0)).as("atMean")).head();
+    assertThat(r.getDouble(0)).isCloseTo(3.0, within(1e-12)); // 2 * sqrt(9 / 4)
+    assertThat(r.getDouble(1)).isCloseTo(2.0, within(1e-12));
+  }
+
+  @Test
   void batchedNativePredictionsEqualPerMatrixPredictions() throws Exception {
     BatchScorer.score(spark, warehouse, model, AS_OF, "test");
     List<String> features = model.metadata().features();

@@ -234,6 +234,7 @@ public final class XGBoostTrainer {
     m.put("valid_smape", 100 * r.getDouble(5));
     m.put("valid_residual_std", Math.sqrt(Math.max(0, r.getDouble(0) - r.getDouble(6) * r.getDouble(6))));
     m.put("valid_rows", (double) r.getLong(7));
+    m.put("valid_mean_label", r.getDouble(3) / r.getLong(7));
     if (java.util.Arrays.asList(scored.columns()).contains("lag_7")) { // demand: seasonal-naive baseline
       Row b =
           scored

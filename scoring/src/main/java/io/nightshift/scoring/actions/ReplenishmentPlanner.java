@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pow;
 import static org.apache.spark.sql.functions.sqrt;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   demand over lead time  = sum of daily forecasts for the item's lead time
- *   safety stock           = z(service level) * forecast error std * sqrt(lead time)
+ *   safety stock           = z(service level) * sqrt(sum of daily forecast variances over the lead time)
  *   order quantity         = max(0, demand over lead time + safety stock - on hand - on order), rounded up to packs
  * </pre>
  *
@@ -79,10 +80,9 @@ public final class ReplenishmentPlanner {
                 first("lead_time_days").as("lead_time_days"),
                 first("pack_size").as("pack_size"),
                 sum("prediction").as("forecast_lead_time"),
-                first("prediction_std").as("prediction_std"),
+                sqrt(sum(pow(coalesce(col("prediction_std"), lit(0.0)), 2))).as("lead_time_std"),
                 first("model_version").as("model_version"));
-    Column safety =
-        lit(z).multiply(coalesce(col("prediction_std"), lit(0.0))).multiply(sqrt(col("lead_time_days")));
+    Column safety = lit(z).multiply(col("lead_time_std"));
     Dataset<Row> proposals =
         perItem
             .join(stock.select("store", "item", "on_hand", "on_order"), SparkColumns.seq("store", "item"), "left")
