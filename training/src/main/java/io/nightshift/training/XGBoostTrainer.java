@@ -82,8 +82,9 @@ public final class XGBoostTrainer {
       String[] features = view.features().toArray(new String[0]);
       LOG.info(
           "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{}, {} workers",
-          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.getDate(1), trainInfo.getDate(2),
-          validInfo.getLong(0), validInfo.getDate(1), validInfo.getDate(2), workers);
+          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.getDate(1).toLocalDate(),
+          trainInfo.getDate(2).toLocalDate(), validInfo.getLong(0), validInfo.getDate(1).toLocalDate(),
+          validInfo.getDate(2).toLocalDate(), workers);
 
       Map<String, Object> params = new LinkedHashMap<>(spec.boosterParams());
       if (spec.task() == Task.REGRESSION && !params.containsKey("base_score")) {

@@ -45,11 +45,7 @@ public final class MlflowTracker implements ExperimentTracker, AutoCloseable {
   @Override
   public TrackedRun startRun(String experiment, String runName, Map<String, String> tags) {
     try {
-      String experimentId =
-          client
-              .getExperimentByName(experiment)
-              .map(Service.Experiment::getExperimentId)
-              .orElseGet(() -> client.createExperiment(experiment));
+      String experimentId = experimentId(experiment);
       Service.CreateRun.Builder req =
           Service.CreateRun.newBuilder()
               .setExperimentId(experimentId)
@@ -63,6 +59,29 @@ public final class MlflowTracker implements ExperimentTracker, AutoCloseable {
           "Cannot start an MLflow run in experiment '" + experiment + "' at " + rest.trackingUri() + ": "
               + e.getMessage(),
           e);
+    }
+  }
+
+  /** The experiment's id, creating it if needed (looked up over REST: the Java client retries 404s as rate limits). */
+  private String experimentId(String experiment) {
+    try {
+      return rest.get("experiments/get-by-name", Map.of("experiment_name", experiment))
+          .path("experiment")
+          .path("experiment_id")
+          .asText();
+    } catch (MlflowApiException e) {
+      if (!e.isNotFound()) {
+        throw e;
+      }
+      try {
+        return client.createExperiment(experiment);
+      } catch (MlflowClientException raced) {
+        // another job created it between the lookup and the create
+        return rest.get("experiments/get-by-name", Map.of("experiment_name", experiment))
+            .path("experiment")
+            .path("experiment_id")
+            .asText();
+      }
     }
   }
 

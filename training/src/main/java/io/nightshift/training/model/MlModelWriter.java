@@ -20,8 +20,10 @@ import java.util.stream.Collectors;
 public final class MlModelWriter {
   /** The MLflow version the model files are written for (the project's server version). */
   public static final String MLFLOW_VERSION = "3.17.2";
-  /** The XGBoost version that trained the booster; Python xgboost must be at least this. */
+  /** The XGBoost version that trained the booster. */
   public static final String XGBOOST_VERSION = "3.4.0";
+  /** The oldest Python xgboost checked to load and predict these boosters identically (see MlflowTrackingTest). */
+  static final String PYTHON_XGBOOST_MIN = "3.2.0";
   static final String PYTHON_VERSION = "3.11.7";
   public static final String MODEL_FILE = "model.ubj";
 
@@ -35,7 +37,7 @@ public final class MlModelWriter {
       Files.writeString(dir.resolve("MLmodel"), mlmodel(metadata, runId), StandardCharsets.UTF_8);
       Files.writeString(
           dir.resolve("requirements.txt"),
-          "mlflow==" + MLFLOW_VERSION + "\nxgboost>=" + XGBOOST_VERSION + "\npandas\nnumpy\n",
+          "mlflow==" + MLFLOW_VERSION + "\nxgboost>=" + PYTHON_XGBOOST_MIN + "\npandas\nnumpy\n",
           StandardCharsets.UTF_8);
       Files.writeString(
           dir.resolve("python_env.yaml"),
@@ -45,7 +47,7 @@ public final class MlModelWriter {
       Files.writeString(
           dir.resolve("conda.yaml"),
           "name: mlflow-env\nchannels:\n- conda-forge\ndependencies:\n- python=" + PYTHON_VERSION + "\n- pip\n"
-              + "- pip:\n  - mlflow==" + MLFLOW_VERSION + "\n  - xgboost>=" + XGBOOST_VERSION + "\n",
+              + "- pip:\n  - mlflow==" + MLFLOW_VERSION + "\n  - xgboost>=" + PYTHON_XGBOOST_MIN + "\n",
           StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write the model directory " + dir, e);

@@ -77,6 +77,51 @@ class MlflowTrackingTest {
   }
 
   @Test
+  void pythonPyfuncLoadsTheRegisteredModelAndPredictsLikeJava() throws Exception {
+    List<String> features = ModelSpecs.maintenance().view().features();
+    List<org.apache.spark.sql.Row> rows =
+        SparkTestSession.get().read().format("delta")
+            .load(io.nightshift.training.TrainingFixturesAccess.warehouse().features(io.nightshift.core.UseCase.MAINTENANCE))
+            .orderBy("machine_id", "date").limit(60).collectAsList();
+    float[] data = new float[rows.size() * features.size()];
+    StringBuilder csv = new StringBuilder(String.join(",", features)).append('\n');
+    for (int i = 0; i < rows.size(); i++) {
+      for (int j = 0; j < features.size(); j++) {
+        Object v = rows.get(i).getAs(features.get(j));
+        data[i * features.size() + j] = v == null ? Float.NaN : ((Number) v).floatValue();
+        csv.append(j == 0 ? "" : ",").append(v == null ? "" : v.toString());
+      }
+      csv.append('\n');
+    }
+    float[][] expected =
+        ml.dmlc.xgboost4j.java.XGBoost.loadModel(outcome.model().booster())
+            .inplace_predict(data, rows.size(), features.size(), Float.NaN);
+
+    java.nio.file.Path dir = SparkTestSession.tempDir("pyfunc");
+    java.nio.file.Files.writeString(dir.resolve("in.csv"), csv);
+    java.nio.file.Path root = LocalMlflowServer.projectRoot();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                root.resolve(".nightshift/venvs/mlflow/bin/python").toString(),
+                root.resolve("scripts/pyfunc_predict.py").toString(),
+                "models:/nightshift-maintenance@champion",
+                dir.resolve("in.csv").toString(),
+                dir.resolve("out.csv").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("python.log").toFile());
+    pb.environment().put("MLFLOW_TRACKING_URI", tracker.rest().trackingUri());
+    Process p = pb.start();
+    assertThat(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(java.nio.file.Files.readString(dir.resolve("python.log"))).isZero();
+    List<String> out = java.nio.file.Files.readAllLines(dir.resolve("out.csv"));
+    assertThat(out.get(0)).isEqualTo("prediction");
+    assertThat(out).hasSize(rows.size() + 1);
+    for (int i = 0; i < rows.size(); i++) {
+      assertThat(Double.parseDouble(out.get(i + 1))).isCloseTo(expected[i][0], org.assertj.core.api.Assertions.within(1e-6));
+    }
+  }
+
+  @Test
   void unknownAliasOnRealServerNamesExistingAliases() {
     assertThatThrownBy(() -> registry.versionByAlias("nightshift-maintenance", "gold"))
         .isInstanceOf(InvalidInputException.class)
