@@ -1,5 +1,6 @@
 package io.nightshift.scoring;
 
+import io.nightshift.training.model.LoadedModel;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.datediff;
 import static org.apache.spark.sql.functions.lit;
@@ -12,6 +13,7 @@ import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.predict.NativePredictor;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -19,11 +21,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -108,15 +107,8 @@ public final class BatchScorer {
           "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)");
     }
 
-    StructType passSchema = new StructType();
-    for (int i = 0; i <= meta.keys().size(); i++) {
-      passSchema = passSchema.add(input.schema().fields()[i]);
-    }
-    StructType outSchema = passSchema.add("prediction", DataTypes.DoubleType);
-    Broadcast<byte[]> booster = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.booster());
     Dataset<Row> predicted =
-        input.mapPartitions(
-            new NativePredictor(booster, meta.keys().size() + 1, meta.features().size()), Encoders.row(outSchema));
+        NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
 
     Column prediction = useCase == UseCase.DEMAND ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
     List<Column> out = new ArrayList<>();

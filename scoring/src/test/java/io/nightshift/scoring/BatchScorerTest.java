@@ -1,5 +1,6 @@
 package io.nightshift.scoring;
 
+import io.nightshift.training.model.LoadedModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

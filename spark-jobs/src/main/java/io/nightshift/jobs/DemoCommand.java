@@ -62,8 +62,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     List<TrainingPipeline.Outcome> trained = new ArrayList<>();
     for (UseCase u : UseCase.values()) {
-      trained.add(step("train " + u.id(), () -> steps.train(u, night, "champion"),
-          o -> String.format("%s v%s @champion: %s", o.version().name(), o.version().version(), Summary.headline(o))));
+      trained.add(step("train " + u.id(), () -> steps.train(u, night, TrainingPipeline.Promotion.gated()),
+          o -> String.format("%s v%s %s: %s", o.version().name(), o.version().version(),
+              o.promoted() ? "@champion" : "@challenger (gate kept the champion)", Summary.headline(o))));
     }
     for (UseCase u : UseCase.values()) {
       step("score " + u.id(), () -> steps.score(ModelUri.alias(u.modelName(), "champion"), night),

@@ -1,5 +1,6 @@
 package io.nightshift.jobs;
 
+import io.nightshift.training.model.LoadedModel;
 import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.generate.GeneratorConfig;
@@ -7,7 +8,6 @@ import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.featurestore.maintenance.MachineFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.scoring.BatchScorer;
-import io.nightshift.scoring.LoadedModel;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
@@ -41,10 +41,10 @@ final class PipelineSteps {
     return QualityGate.enforce(ctx.spark(), ctx.warehouse(), useCase, asOf);
   }
 
-  TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, String alias) {
+  TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion) {
     ctx.stage("train-" + useCase.id(), "Train " + useCase.modelName() + " as of " + asOf);
     TrainingPipeline pipeline = new TrainingPipeline(ctx.spark(), ctx.warehouse(), ctx.tracker(), ctx.registry());
-    return pipeline.train(ModelSpecs.forUseCase(useCase), asOf, alias, JobContext.runTags("train"));
+    return pipeline.train(ModelSpecs.forUseCase(useCase), asOf, promotion, JobContext.runTags("train"));
   }
 
   BatchScorer.Result score(ModelUri model, LocalDate date) {

@@ -9,7 +9,7 @@ final class Summary {
 
   static String headline(TrainingPipeline.Outcome o) {
     Map<String, Double> m = o.model().metrics();
-    if (o.model().validationCurve().length > 0 && m.containsKey("valid_auc")) {
+    if (m.containsKey("valid_auc")) {
       return String.format(
           "AUC %.3f, PR-AUC %.3f, recall@0.5 %.2f", m.get("valid_auc"), m.get("valid_pr_auc"), m.get("valid_recall_at_0_5"));
     }

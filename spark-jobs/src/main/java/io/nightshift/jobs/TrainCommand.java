@@ -8,7 +8,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "train", description = "Train, log to MLflow, register a version and point an alias at it.")
+@Command(
+    name = "train",
+    description =
+        "Train, log to MLflow, register the version as @challenger, and promote it to @champion if it beats the"
+            + " champion (promotion gate).")
 final class TrainCommand implements Callable<Integer> {
   @ParentCommand NightshiftCli root;
 
@@ -18,18 +22,25 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--use-case", defaultValue = "all", description = "demand, maintenance or all (default).")
   String useCase;
 
-  @Option(names = "--alias", defaultValue = "champion", description = "Alias to move to the new version (default: ${DEFAULT-VALUE}).")
-  String alias;
+  @Option(
+      names = "--promotion-margin",
+      defaultValue = "0.0",
+      description = "Relative improvement the challenger's 90% CI lower bound must exceed (default: ${DEFAULT-VALUE}).")
+  double margin;
+
+  @Option(names = "--force-promote", description = "Make the new version @champion whatever the gate says.")
+  boolean force;
 
   @Override
   public Integer call() {
     LocalDate date = Options.date("--as-of", asOf);
     PipelineSteps steps = new PipelineSteps(root.context());
     for (UseCase u : Options.useCases(useCase)) {
-      TrainingPipeline.Outcome o = steps.train(u, date, alias);
+      TrainingPipeline.Outcome o = steps.train(u, date, new TrainingPipeline.Promotion(margin, force));
       System.out.printf(
-          "%s version %s is now @%s; validation %s%n  run: %s%n",
-          o.version().name(), o.version().version(), alias, Summary.headline(o), o.runUrl());
+          "%s version %s is @challenger%s; validation %s%n  gate: %s%n  run: %s%n",
+          o.version().name(), o.version().version(), o.promoted() ? " and now @champion" : " (champion unchanged)",
+          Summary.headline(o), o.decision().reason(), o.runUrl());
     }
     return NightshiftCli.OK;
   }

@@ -80,7 +80,8 @@ class PipelineIntegrationTest {
     assertThat(train.out())
         .contains("nightshift-demand version ")
         .contains("nightshift-maintenance version ")
-        .contains("is now @champion")
+        .contains("is @challenger and now @champion")
+        .contains("gate: no champion yet")
         .contains(mlflow + "/#/experiments/");
   }
 
@@ -116,6 +117,20 @@ class PipelineIntegrationTest {
 
   @Test
   @Order(4)
+  void retrainingOnTheSameDataKeepsTheChampionUnlessForced() {
+    Run again = cli("train", "--as-of", NIGHT, "--use-case", "demand");
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out())
+        .contains("nightshift-demand version 2 is @challenger (champion unchanged)")
+        .contains("gate: wape: challenger")
+        .contains("does not clear margin 0.00%");
+    Run forced = cli("train", "--as-of", NIGHT, "--use-case", "demand", "--force-promote");
+    assertThat(forced.code()).as(forced.err()).isZero();
+    assertThat(forced.out()).contains("nightshift-demand version 3 is @challenger and now @champion").contains("forced");
+  }
+
+  @Test
+  @Order(5)
   void badDateIsExitCodeTwoNamingOptionAndFormat() {
     Run r = cli("score", "--date", "31/12/2023");
     assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
@@ -123,7 +138,7 @@ class PipelineIntegrationTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void missingTableIsExitCodeTwoNamingTableAndFix() {
     Path empty = SparkTestSession.tempDir("empty-warehouse");
     Run r = runWith(empty, "score", "--date", NIGHT, "--use-case", "demand");
@@ -137,17 +152,17 @@ class PipelineIntegrationTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void unknownAliasIsExitCodeTwoListingAliases() {
     Run r = cli("score", "--date", NIGHT, "--model", "nightshift-demand@gold");
     assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(r.err())
         .contains("Unknown model alias: nightshift-demand@gold")
-        .contains("aliases of nightshift-demand: champion");
+        .contains("aliases of nightshift-demand: challenger, champion");
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void usageErrorsAreExitCodeTwo() {
     assertThat(cli("score").code()).isEqualTo(NightshiftCli.BAD_INPUT); // missing --date
     Run unknownUseCase = cli("train", "--as-of", NIGHT, "--use-case", "churn");

@@ -1,15 +1,18 @@
 package io.nightshift.training;
 
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.model.MlModelWriter;
 import io.nightshift.training.model.ModelMetadata;
 import io.nightshift.training.tracking.DatasetInput;
 import io.nightshift.training.tracking.ExperimentTracker;
 import io.nightshift.training.tracking.ModelRegistry;
+import io.nightshift.training.tracking.ModelUri;
 import io.nightshift.training.tracking.ModelVersion;
 import io.nightshift.training.tracking.TrackedRun;
 import java.io.IOException;
@@ -31,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Trains one use case's model as of a date and publishes it: the quality gate on the feature table, XGBoost
  * training, an MLflow run (params, metrics, per-round curves, dataset input, tags, the model in MLflow's xgboost
- * flavor, feature importance), a new registered model version, and the alias moved to it.
+ * flavor, feature importance), a new registered model version as {@code @challenger}, and the promotion gate that
+ * decides whether it becomes {@code @champion} (its evidence is the run's blessing record).
  */
 public final class TrainingPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingPipeline.class);
@@ -49,14 +53,36 @@ public final class TrainingPipeline {
     this.registry = registry;
   }
 
-  /** What a training published. */
+  /** What a training published: the new version (always {@code @challenger}) and the promotion decision. */
   public record Outcome(
-      UseCase useCase, TrackedRun run, ModelVersion version, String alias, TrainedModel model, String runUrl) {}
+      UseCase useCase,
+      TrackedRun run,
+      ModelVersion version,
+      TrainedModel model,
+      PromotionGate.Decision decision,
+      String runUrl) {
+    public boolean promoted() {
+      return decision.promote();
+    }
+  }
+
+  /** How a new version may replace the champion. */
+  public record Promotion(double margin, boolean force) {
+    public static Promotion gated() {
+      return new Promotion(0.0, false);
+    }
+  }
+
+  public static final String CHAMPION = "champion";
+  public static final String CHALLENGER = "challenger";
 
   /**
+   * Trains, registers the new version as {@code @challenger}, and moves {@code @champion} to it when the promotion
+   * gate passes (or when there is no champion yet, or when {@code promotion.force()}).
+   *
    * @param tags extra run tags (source, git commit, orchestrator ids)
    */
-  public Outcome train(ModelSpec spec, LocalDate asOf, String alias, Map<String, String> tags) {
+  public Outcome train(ModelSpec spec, LocalDate asOf, Promotion promotion, Map<String, String> tags) {
     FeatureView view = spec.view();
     UseCase useCase = view.useCase();
     String path = warehouse.features(useCase);
@@ -127,21 +153,54 @@ public final class TrainingPipeline {
               run.runId(),
               useCase.id() + " model trained as of " + asOf,
               Map.of("nightshift.use_case", useCase.id(), "nightshift.as_of", asOf.toString()));
-      registry.setAlias(spec.modelName(), alias, version.version());
-      tracker.setTags(
-          run.runId(),
-          Map.of("nightshift.registered_version", version.version(), "nightshift.alias", alias));
+      registry.setAlias(spec.modelName(), CHALLENGER, version.version());
+      PromotionGate.Decision decision = gate(spec, table, model, promotion);
+      Path blessing = tmp.resolve("blessing");
+      Files.createDirectories(blessing);
+      Files.write(
+          blessing.resolve("blessing.json"),
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .writerWithDefaultPrettyPrinter()
+              .writeValueAsBytes(decision.asRecord()));
+      tracker.logArtifacts(run.runId(), blessing, "");
+      Map<String, String> outcomeTags = new LinkedHashMap<>();
+      outcomeTags.put("nightshift.registered_version", version.version());
+      outcomeTags.put("nightshift.blessing", decision.promote() ? "PROMOTED" : "REJECTED");
+      outcomeTags.put("nightshift.blessing.reason", decision.reason());
+      tracker.setTags(run.runId(), outcomeTags);
+      if (decision.promote()) {
+        registry.setAlias(spec.modelName(), CHAMPION, version.version());
+      }
       ok = true;
       LOG.info(
-          "Registered {} version {} as @{} (run {}); validation {}",
-          spec.modelName(), version.version(), alias, run.runId(), model.metrics());
-      return new Outcome(useCase, run, version, alias, model, tracker.runUrl(run));
+          "Registered {} version {} as @{}{}: {}; validation {}",
+          spec.modelName(), version.version(), CHALLENGER, decision.promote() ? " and @" + CHAMPION : "",
+          decision.reason(), model.metrics());
+      return new Outcome(useCase, run, version, model, decision, tracker.runUrl(run));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       tracker.endRun(run.runId(), ok);
       deleteQuietly(tmp);
     }
+  }
+
+  private PromotionGate.Decision gate(
+      ModelSpec spec, Dataset<Row> table, TrainedModel model, Promotion promotion) {
+    LoadedModel champion;
+    try {
+      champion = LoadedModel.load(registry, ModelUri.alias(spec.modelName(), CHAMPION));
+    } catch (InvalidInputException noChampion) {
+      return PromotionGate.firstModel(promotion.margin());
+    }
+    PromotionGate.Decision d =
+        PromotionGate.evaluate(table, spec, model, model.booster(), champion, promotion.margin(), spec.seed());
+    if (promotion.force() && !d.promote()) {
+      return new PromotionGate.Decision(true, "forced (--force-promote); the gate said: " + d.reason(), d.metric(),
+          d.championVersion(), d.windowStart(), d.windowEnd(), d.rows(), d.blocks(), d.challengerMetric(),
+          d.championMetric(), d.improvement(), d.ciLow(), d.ciHigh(), d.margin());
+    }
+    return d;
   }
 
   private static void writeReports(Path dir, TrainedModel model, QualityGate.Report gate) throws IOException {

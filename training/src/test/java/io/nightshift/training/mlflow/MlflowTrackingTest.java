@@ -34,7 +34,7 @@ class MlflowTrackingTest {
         pipeline.train(
             io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25),
             io.nightshift.training.TrainingFixturesAccess.AS_OF,
-            "champion",
+            TrainingPipeline.Promotion.gated(),
             Map.of("mlflow.source.name", "MlflowTrackingTest", "mlflow.source.type", "JOB"));
   }
 
@@ -122,11 +122,37 @@ class MlflowTrackingTest {
   }
 
   @Test
+  void firstModelIsPromotedAndAnIdenticalRetrainIsNot() {
+    assertThat(outcome.promoted()).isTrue();
+    assertThat(outcome.decision().reason()).isEqualTo("no champion yet");
+    TrainingPipeline pipeline =
+        new TrainingPipeline(SparkTestSession.get(), io.nightshift.training.TrainingFixturesAccess.warehouse(), tracker, registry);
+    TrainingPipeline.Outcome again =
+        pipeline.train(
+            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25),
+            io.nightshift.training.TrainingFixturesAccess.AS_OF,
+            TrainingPipeline.Promotion.gated(),
+            Map.of());
+    assertThat(again.promoted()).isFalse();
+    assertThat(again.decision().metric()).isEqualTo("logloss");
+    assertThat(again.decision().improvement()).isEqualTo(0.0);
+    assertThat(again.decision().championVersion()).isEqualTo(outcome.version().version());
+    assertThat(registry.versionByAlias("nightshift-maintenance", "champion").version()).isEqualTo(outcome.version().version());
+    assertThat(registry.versionByAlias("nightshift-maintenance", "challenger").version()).isEqualTo(again.version().version());
+    JsonNode tags = tracker.rest().get("runs/get", Map.of("run_id", again.run().runId())).path("run").path("data").path("tags");
+    List<String> keys = values(tags, "key");
+    assertThat(tags.get(keys.indexOf("nightshift.blessing")).path("value").asText()).isEqualTo("REJECTED");
+    JsonNode root = tracker.rest().get("artifacts/list", Map.of("run_id", again.run().runId()));
+    assertThat(values(root.path("files"), "path")).contains("blessing.json");
+  }
+
+  @Test
   void unknownAliasOnRealServerNamesExistingAliases() {
     assertThatThrownBy(() -> registry.versionByAlias("nightshift-maintenance", "gold"))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("nightshift-maintenance@gold")
-        .hasMessageContaining("champion");
+        .hasMessageContaining("champion")
+        .hasMessageContaining("challenger");
   }
 
   private static List<String> values(JsonNode array, String field) {

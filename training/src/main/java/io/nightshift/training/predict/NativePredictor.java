@@ -1,4 +1,4 @@
-package io.nightshift.scoring;
+package io.nightshift.training.predict;
 
 import io.nightshift.core.NightshiftException;
 import java.io.IOException;
@@ -9,10 +9,15 @@ import java.util.NoSuchElementException;
 import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Scores a partition with the native booster in batches: rows are copied into one dense float buffer and predicted
@@ -21,13 +26,28 @@ import org.apache.spark.sql.RowFactory;
  * <p>Input rows: {@code passThrough} columns first, then the {@code numFeatures} feature values (doubles, null or NaN
  * for missing). Output rows: the pass-through columns followed by the prediction.
  */
-final class NativePredictor implements MapPartitionsFunction<Row, Row> {
+public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
   static final int BATCH_ROWS = 8192;
 
   private final Broadcast<byte[]> model;
   private final int passThrough;
   private final int numFeatures;
+
+  /**
+   * Predicts {@code booster} on {@code input}: its first {@code passThrough} columns are kept, the next
+   * {@code numFeatures} are the features in the booster's order; a double column {@code prediction} is appended.
+   */
+  public static Dataset<Row> predict(Dataset<Row> input, int passThrough, int numFeatures, byte[] booster) {
+    StructType schema = new StructType();
+    for (int i = 0; i < passThrough; i++) {
+      schema = schema.add(input.schema().fields()[i]);
+    }
+    schema = schema.add("prediction", DataTypes.DoubleType);
+    Broadcast<byte[]> model =
+        JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext()).broadcast(booster);
+    return input.mapPartitions(new NativePredictor(model, passThrough, numFeatures), Encoders.row(schema));
+  }
 
   NativePredictor(Broadcast<byte[]> model, int passThrough, int numFeatures) {
     this.model = model;

@@ -1,7 +1,5 @@
-package io.nightshift.scoring;
+package io.nightshift.training.model;
 
-import io.nightshift.training.model.MlModelWriter;
-import io.nightshift.training.model.ModelMetadata;
 import io.nightshift.training.tracking.ModelRegistry;
 import io.nightshift.training.tracking.ModelUri;
 import io.nightshift.training.tracking.ModelVersion;

@@ -1,0 +1,77 @@
+package io.nightshift.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.LocalDate;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The bootstrap decision on per-entity loss sums {challenger, champion, normalizer}. */
+class PromotionGateTest {
+  static final LocalDate D = LocalDate.of(2024, 1, 31);
+
+  private static PromotionGate.Decision decide(double[][] blocks, double margin) {
+    return PromotionGate.decide(blocks, blocks.length * 10L, "wape", "3", D.minusDays(27), D, margin, 42);
+  }
+
+  @Test
+  void consistentlyBetterChallengerIsPromoted() {
+    double[][] blocks = new double[50][];
+    for (int i = 0; i < blocks.length; i++) {
+      double champion = 10 + i % 7;
+      blocks[i] = new double[] {0.8 * champion, champion, 40};
+    }
+    PromotionGate.Decision d = decide(blocks, 0.0);
+    assertThat(d.promote()).isTrue();
+    assertThat(d.improvement()).isCloseTo(0.2, within(1e-12));
+    assertThat(d.ciLow()).isCloseTo(0.2, within(1e-9)); // every block improves by exactly 20%
+    assertThat(d.reason()).contains("improvement 20.00%").contains("clears margin 0.00%");
+  }
+
+  @Test
+  void identicalModelsAreNotPromoted() {
+    double[][] blocks = {{5, 5, 20}, {7, 7, 30}, {1, 1, 4}};
+    PromotionGate.Decision d = decide(blocks, 0.0);
+    assertThat(d.promote()).isFalse();
+    assertThat(d.improvement()).isZero();
+    assertThat(d.reason()).contains("does not clear");
+  }
+
+  @Test
+  void improvementWithinNoiseIsNotPromoted() {
+    SplittableRandom r = new SplittableRandom(1);
+    double[][] blocks = new double[40][];
+    for (int i = 0; i < blocks.length; i++) {
+      double champion = 10;
+      double challenger = champion * (i % 2 == 0 ? 0.7 : 1.28); // better on half the entities, worse on the rest
+      blocks[i] = new double[] {challenger + r.nextDouble() * 0.01, champion, 40};
+    }
+    PromotionGate.Decision d = decide(blocks, 0.0);
+    assertThat(d.improvement()).isCloseTo(0.01, within(0.01));
+    assertThat(d.ciLow()).isNegative();
+    assertThat(d.ciHigh()).isPositive();
+    assertThat(d.promote()).isFalse();
+  }
+
+  @Test
+  void marginMustBeClearedByTheLowerBound() {
+    double[][] blocks = new double[30][];
+    for (int i = 0; i < blocks.length; i++) {
+      blocks[i] = new double[] {9, 10, 40}; // 10% better everywhere
+    }
+    assertThat(decide(blocks, 0.05).promote()).isTrue();
+    assertThat(decide(blocks, 0.15).promote()).isFalse();
+  }
+
+  @Test
+  void decisionIsAnAuditableRecord() {
+    PromotionGate.Decision d = decide(new double[][] {{4, 5, 10}}, 0.0);
+    assertThat(d.asRecord())
+        .containsEntry("decision", "PROMOTED")
+        .containsEntry("metric", "wape")
+        .containsEntry("champion_version", "3")
+        .containsEntry("window_end", "2024-01-31")
+        .containsKeys("ci90_low", "ci90_high", "bootstrap_samples", "reason");
+  }
+}
