@@ -53,6 +53,9 @@ public final class BatchScorer {
           .add("rows", DataTypes.LongType)
           .add("code_version", DataTypes.StringType);
 
+  /** Features whose SHAP contributions are kept per prediction (largest absolute first). */
+  static final int TOP_CONTRIBUTIONS = 5;
+
   private BatchScorer() {}
 
   /**
@@ -107,8 +110,12 @@ public final class BatchScorer {
           "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)");
     }
 
+    boolean explain = useCase == UseCase.MAINTENANCE; // work orders carry their reasons
     Dataset<Row> predicted =
-        NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
+        explain
+            ? NativePredictor.predictWithContributions(
+                input, meta.keys().size() + 1, meta.features(), model.booster(), TOP_CONTRIBUTIONS)
+            : NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
 
     Column prediction = useCase == UseCase.DEMAND ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
     List<Column> out = new ArrayList<>();
@@ -122,6 +129,11 @@ public final class BatchScorer {
     out.add(lit(model.version().version()).as("model_version"));
     out.add(lit(model.version().runId()).as("model_run_id"));
     out.add(lit(tableVersion).as("feature_table_version"));
+    if (explain) {
+      out.add(col("margin"));
+      out.add(col("bias"));
+      out.add(col("contributions"));
+    }
     List<String> order = new ArrayList<>(meta.keys());
     order.add("target_date");
     Dataset<Row> rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));

@@ -94,6 +94,21 @@ class ActionPlannersTest {
   }
 
   @Test
+  void reasonsListTheFeaturesThatRaiseTheRisk() {
+    StructType schema =
+        new StructType().add("contributions", org.apache.spark.sql.types.DataTypes.createArrayType(
+            io.nightshift.training.predict.NativePredictor.CONTRIBUTION));
+    Row contributions = RowFactory.create(List.of(
+        RowFactory.create("vibration_mean_7d", 0.8412), RowFactory.create("pressure", -0.5),
+        RowFactory.create("temperature_trend", 0.3071)));
+    var df = spark.createDataFrame(List.of(contributions), schema);
+    assertThat(df.select(WorkOrderPlanner.reasons(df)).head().getString(0))
+        .isEqualTo("vibration_mean_7d +0.84; temperature_trend +0.31");
+    var without = spark.range(1).toDF();
+    assertThat(without.select(WorkOrderPlanner.reasons(without)).head().isNullAt(0)).isTrue();
+  }
+
+  @Test
   void missingPredictionsOrBadSettingsAreInputErrors() {
     assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, warehouse, D.plusDays(1), 0.95))
         .isInstanceOf(InvalidInputException.class)

@@ -30,6 +30,19 @@ public final class WorkOrderPlanner {
 
   private WorkOrderPlanner() {}
 
+  /**
+   * The features pushing the risk up, as text ("vibration_mean_7d +0.84; temperature_trend +0.31"), from the SHAP
+   * contributions scoring stored; null for predictions made without them.
+   */
+  public static org.apache.spark.sql.Column reasons(Dataset<Row> risks) {
+    if (!java.util.Arrays.asList(risks.columns()).contains("contributions")) {
+      return org.apache.spark.sql.functions.lit(null).cast("string");
+    }
+    return org.apache.spark.sql.functions.expr(
+        "array_join(transform(filter(contributions, c -> c.contribution > 0),"
+            + " c -> concat(c.feature, ' +', format_number(c.contribution, 2))), '; ')");
+  }
+
   public record Result(long workOrders, long scheduled, String table, String export) {}
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
@@ -61,6 +74,7 @@ public final class WorkOrderPlanner {
                 when(col("prediction").geq(0.8), "P1").when(col("prediction").geq(0.65), "P2").otherwise("P3").as("priority"),
                 when(col("rank").leq(crews), date_add(lit(Date.valueOf(date)), 1)).as("scheduled_date"),
                 when(col("rank").leq(crews), "scheduled").otherwise("backlog").as("status"),
+                reasons(risks).as("reasons"),
                 col("model_version"))
             .orderBy("rank");
     String table = warehouse.workOrders();
