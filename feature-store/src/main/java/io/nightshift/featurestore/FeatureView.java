@@ -7,8 +7,9 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * A materialized feature table's contract: its entity keys, its date column, the label it carries for training, and
- * its feature columns (all doubles; null means missing).
+ * A materialized feature table's contract: its entity keys, its date column, the label it carries for training, its
+ * feature columns (all doubles; null means missing), and which of them monitoring watches for drift (calendar,
+ * identifier and ever-growing columns shift by construction and are left out).
  */
 public record FeatureView(
     String name,
@@ -16,7 +17,8 @@ public record FeatureView(
     List<String> keys,
     String dateColumn,
     String labelColumn,
-    List<String> features)
+    List<String> features,
+    List<String> driftMonitored)
     implements Serializable {
   public FeatureView {
     requireNonNull(name, "name is null");
@@ -25,5 +27,9 @@ public record FeatureView(
     requireNonNull(dateColumn, "dateColumn is null");
     requireNonNull(labelColumn, "labelColumn is null");
     features = List.copyOf(features);
+    driftMonitored = List.copyOf(driftMonitored);
+    if (!features.containsAll(driftMonitored)) {
+      throw new IllegalArgumentException("Feature view " + name + ": drift-monitored columns must be features");
+    }
   }
 }

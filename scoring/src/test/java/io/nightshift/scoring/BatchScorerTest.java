@@ -57,7 +57,8 @@ class BatchScorerTest {
     ModelMetadata meta =
         new ModelMetadata(
             spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date", "sales",
-            features, AS_OF.toString(), warehouse.features(UseCase.DEMAND), 0, "", "", "", "", 2.5, Map.of());
+            features, AS_OF.toString(), warehouse.features(UseCase.DEMAND), 0, "", "", "", "", 2.5, Map.of(),
+            trained.baseline());
     String source = "mem://" + spec.modelName() + "/" + features.size();
     registry.putFiles(source, Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
     var v = registry.createVersion(spec.modelName(), source, "run-" + features.size(), "", Map.of());
@@ -89,7 +90,7 @@ class BatchScorerTest {
   void forecastUncertaintyGrowsWithTheSquareRootOfTheForecast() {
     ModelMetadata meta =
         new ModelMetadata("m", "demand", "REGRESSION", "v", List.of("store"), "date", "sales", List.of("x"), "", "", 0,
-            "", "", "", "", 2.0, Map.of("valid_mean_label", 4.0));
+            "", "", "", "", 2.0, Map.of("valid_mean_label", 4.0), Map.of());
     Row r = spark.range(1).select(
         BatchScorer.predictionStd(meta, org.apache.spark.sql.functions.lit(9.0)).as("at9"),
         BatchScorer.predictionStd(meta, org.apache.spark.sql.functions.lit(4.0)).as("atMean")).head();
@@ -148,7 +149,7 @@ class BatchScorerTest {
     features.add("not_in_table");
     ModelSpec spec = ModelSpecs.demand();
     register(spec, new TrainedModel(model.booster(), features, Map.of(), "rmse", new float[0], new float[0], Map.of(),
-        AS_OF, AS_OF, AS_OF, AS_OF, 0, 0, 0), features);
+        AS_OF, AS_OF, AS_OF, AS_OF, 0, 0, 0, Map.of()), features);
     LoadedModel broken = LoadedModel.load(registry, ModelUri.parse("models:/nightshift-demand@broken"));
     assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, broken, AS_OF, "test"))
         .isInstanceOf(InvalidInputException.class)

@@ -65,6 +65,6 @@ final class PipelineSteps {
 
   Monitor.Result monitor(UseCase useCase, LocalDate date) {
     ctx.stage("monitor-" + useCase.id(), "Monitor " + useCase.id() + " predictions of " + date);
-    return Monitor.run(ctx.spark(), ctx.warehouse(), useCase, date);
+    return Monitor.run(ctx.spark(), ctx.warehouse(), ctx.registry(), useCase, date);
   }
 }

@@ -25,4 +25,5 @@ public record TrainedModel(
     LocalDate validationEnd,
     long trainRows,
     long validationRows,
-    double residualStd) {}
+    double residualStd,
+    Map<String, io.nightshift.training.model.FeatureProfile> baseline) {}

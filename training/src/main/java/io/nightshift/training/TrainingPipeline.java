@@ -139,7 +139,8 @@ public final class TrainingPipeline {
               model.validationStart().toString(),
               model.validationEnd().toString(),
               model.residualStd(),
-              model.metrics());
+              model.metrics(),
+              model.baseline());
       tmp = Files.createTempDirectory("nightshift-model");
       MlModelWriter.write(tmp.resolve("model"), model.booster(), metadata, run.runId());
       writeReports(tmp.resolve("reports"), model, gate);

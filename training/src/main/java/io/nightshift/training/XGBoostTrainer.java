@@ -16,6 +16,7 @@ import static org.apache.spark.sql.functions.when;
 import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.featurestore.FeatureView;
+import io.nightshift.training.model.FeatureProfile;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -122,6 +123,8 @@ public final class XGBoostTrainer {
       if (it.hasNext()) {
         validationCurve = it.next()._2();
       }
+      Map<String, FeatureProfile> baseline = new LinkedHashMap<>(FeatureProfile.baseline(train, view.features()));
+      baseline.putAll(FeatureProfile.baseline(scored.select(col(SCORE).as("prediction")), List.of("prediction")));
       ml.dmlc.xgboost4j.java.Booster booster = model.nativeBooster().booster();
       return new TrainedModel(
           booster.toByteArray("ubj"),
@@ -137,7 +140,8 @@ public final class XGBoostTrainer {
           validInfo.getDate(2).toLocalDate(),
           trainInfo.getLong(0),
           validInfo.getLong(0),
-          metrics.getOrDefault("valid_residual_std", Double.NaN));
+          metrics.getOrDefault("valid_residual_std", Double.NaN),
+          baseline);
     } catch (XGBoostError e) {
       throw new NightshiftException("XGBoost failed to train " + spec.modelName() + ": " + e.getMessage(), e);
     } finally {

@@ -59,13 +59,14 @@ public final class DemandFeatures {
   /** Days of history before a series' first row (the longest window reaches back 34 days). */
   static final int WARMUP_DAYS = 35;
 
-  public static final FeatureView VIEW =
-      new FeatureView(
-          "features/demand_daily",
-          UseCase.DEMAND,
-          List.of("store", "item"),
-          "date",
-          "sales",
+  private static final List<String> CALENDAR_AND_IDS =
+      List.of("store_id", "item_id", "day_of_week", "day_of_month", "month", "week_of_year", "day_of_year",
+          "is_weekend", "is_holiday");
+
+  public static final FeatureView VIEW = view();
+
+  private static FeatureView view() {
+    List<String> features =
           List.of(
               "store_id",
               "item_id",
@@ -87,7 +88,16 @@ public final class DemandFeatures {
               "week_of_year",
               "day_of_year",
               "is_weekend",
-              "is_holiday"));
+              "is_holiday");
+    return new FeatureView(
+        "features/demand_daily",
+        UseCase.DEMAND,
+        List.of("store", "item"),
+        "date",
+        "sales",
+        features,
+        features.stream().filter(f -> !CALENDAR_AND_IDS.contains(f)).toList());
+  }
 
   private DemandFeatures() {}
 

@@ -74,7 +74,8 @@ public final class MachineFeatures {
         List.of("machine_id"),
         "date",
         "failure_within_7d",
-        features);
+        features,
+        features.stream().filter(f -> !f.equals("operating_hours") && !f.equals("machine_type_code")).toList());
   }
 
   public static long build(SparkSession spark, Warehouse warehouse, LocalDate asOf) {

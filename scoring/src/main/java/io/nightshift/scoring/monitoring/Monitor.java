@@ -17,7 +17,18 @@ import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.RawData;
+import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.FeatureProfile;
+import io.nightshift.training.model.LoadedModel;
+import io.nightshift.training.tracking.ModelRegistry;
+import io.nightshift.training.tracking.ModelUri;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.List;
@@ -31,10 +42,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Nightly monitoring of one use case: statistics of the night's predictions (compared with the previous night), and
- * the realized accuracy of earlier predictions whose outcome is now known (demand: actual sales by forecast horizon
- * over the last 28 days; maintenance: failures within seven days of nights at least seven days old). Written to
- * {@code monitoring/prediction_stats} and {@code monitoring/accuracy}, replacing the date's rows.
+ * Nightly monitoring of one use case: statistics of the night's predictions (compared with the previous night); the
+ * realized accuracy of earlier predictions whose outcome is now known (demand: actual sales by forecast horizon over
+ * the last 28 days; maintenance: failures within seven days of nights at least seven days old); feature and
+ * prediction drift (PSI, KS) against the baseline stored with the scoring model version; and retraining signals
+ * when drift or accuracy cross their thresholds. Written to {@code monitoring/prediction_stats}, {@code accuracy},
+ * {@code feature_drift} and {@code retraining_signals}, replacing the date's rows.
  */
 public final class Monitor {
   private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
@@ -42,7 +55,40 @@ public final class Monitor {
 
   private Monitor() {}
 
-  public record Result(UseCase useCase, LocalDate date, Row stats, List<Row> accuracy) {
+  /** PSI at or above this is an alert and raises a retraining signal (the usual rule of thumb). */
+  static final double PSI_ALERT = 0.25;
+  /** PSI at or above this is a warning. */
+  static final double PSI_WARN = 0.1;
+  /** Realized WAPE this many times the validation WAPE raises a retraining signal. */
+  static final double ACCURACY_DEGRADATION = 1.25;
+  static final long MIN_OUTCOMES = 100;
+
+  static final StructType DRIFT =
+      new StructType()
+          .add("use_case", DataTypes.StringType)
+          .add("monitor_date", DataTypes.DateType)
+          .add("model_version", DataTypes.StringType)
+          .add("column", DataTypes.StringType)
+          .add("psi", DataTypes.DoubleType)
+          .add("ks", DataTypes.DoubleType)
+          .add("status", DataTypes.StringType);
+
+  static final StructType SIGNALS =
+      new StructType()
+          .add("use_case", DataTypes.StringType)
+          .add("signal_date", DataTypes.DateType)
+          .add("kind", DataTypes.StringType)
+          .add("subject", DataTypes.StringType)
+          .add("value", DataTypes.DoubleType)
+          .add("threshold", DataTypes.DoubleType)
+          .add("model_version", DataTypes.StringType);
+
+  public record Result(
+      UseCase useCase, LocalDate date, Row stats, List<Row> accuracy, List<Row> drift, List<Row> signals) {
+    public boolean retrain() {
+      return !signals.isEmpty();
+    }
+
     public String headline() {
       String acc =
           accuracy.isEmpty()
@@ -50,13 +96,19 @@ public final class Monitor {
               : useCase == UseCase.DEMAND
                   ? String.format(Locale.ROOT, "realized WAPE %.3f over %d forecasts", weighted("wape"), total())
                   : String.format(Locale.ROOT, "realized recall %.2f over %d scored machine-days", accuracy.get(0).<Double>getAs("recall"), total());
+      Row worst = drift.stream().filter(r -> !r.isNullAt(r.fieldIndex("psi")))
+          .max(java.util.Comparator.comparingDouble(r -> r.<Double>getAs("psi"))).orElse(null);
+      String d = worst == null ? "no drift baseline" : String.format(Locale.ROOT, "max PSI %.3f (%s)",
+          worst.<Double>getAs("psi"), worst.<String>getAs("column"));
       return String.format(
-          Locale.ROOT, "%d predictions, mean %.3f; %s", stats.<Long>getAs("rows"), stats.<Double>getAs("mean"), acc);
+          Locale.ROOT, "%d predictions, mean %.3f; %s; %s; %s", stats.<Long>getAs("rows"), stats.<Double>getAs("mean"),
+          acc, d, signals.isEmpty() ? "no retraining signal" : signals.size() + " retraining signal(s)");
     }
 
     public String render() {
-      String rows =
-          accuracy.stream().map(Row::toString).collect(Collectors.joining("\n    "));
+      List<Row> lines = new java.util.ArrayList<>(accuracy);
+      lines.addAll(signals);
+      String rows = lines.stream().map(Row::toString).collect(Collectors.joining("\n    "));
       return useCase.id() + " monitoring for " + date + ": " + headline() + (rows.isEmpty() ? "" : "\n    " + rows);
     }
 
@@ -78,7 +130,8 @@ public final class Monitor {
     }
   }
 
-  public static Result run(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
+  public static Result run(
+      SparkSession spark, Warehouse warehouse, ModelRegistry registry, UseCase useCase, LocalDate date) {
     String fix = "run 'nightshift score --date " + date + " --use-case " + useCase.id() + "' first";
     Dataset<Row> predictions =
         DeltaTables.read(spark, warehouse.predictions(useCase), "predictions/" + useCase.id(), fix);
@@ -116,9 +169,81 @@ public final class Monitor {
     Row s = spark.read().format("delta").load(warehouse.monitoring("prediction_stats")).where(where).head();
     List<Row> acc =
         spark.read().format("delta").load(warehouse.monitoring("accuracy")).where(where).orderBy("horizon_days").collectAsList();
-    Result r = new Result(useCase, date, s, acc);
+
+    Row used = predictions.where(tonight).select("model_name", "model_version").head();
+    LoadedModel model =
+        LoadedModel.load(registry, new ModelUri(used.getString(0), null, used.getString(1)));
+    List<Row> drift = drift(spark, warehouse, useCase, date, model, predictions.where(tonight));
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(drift, DRIFT), warehouse.monitoring("feature_drift"), where, "use_case");
+    List<Row> signals = signals(useCase, date, model, drift, acc);
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(signals, SIGNALS),
+        warehouse.monitoring("retraining_signals"),
+        "use_case = '" + useCase.id() + "' AND signal_date = '" + date + "'",
+        "use_case");
+    Result r = new Result(useCase, date, s, acc, drift, signals);
     LOG.info("Monitoring {} {}: {}", useCase.id(), date, r.headline());
     return r;
+  }
+
+  /**
+   * PSI and KS of each drift-monitored feature of the night's scored rows, and of the predictions, against the
+   * baseline profiles stored with the model version that scored them.
+   */
+  static List<Row> drift(
+      SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, LoadedModel model,
+      Dataset<Row> tonightsPredictions) {
+    Map<String, FeatureProfile> baseline = model.metadata().baseline();
+    if (baseline == null || baseline.isEmpty()) {
+      return List.of();
+    }
+    FeatureView view = QualityGate.view(useCase);
+    Map<String, List<Double>> edges = new LinkedHashMap<>();
+    for (String f : view.driftMonitored()) {
+      if (baseline.containsKey(f) && model.metadata().features().contains(f)) {
+        edges.put(f, baseline.get(f).edges());
+      }
+    }
+    Dataset<Row> rows =
+        spark.read().format("delta").load(warehouse.features(useCase)).where(QualityGate.scoringRows(view, date));
+    Map<String, FeatureProfile> tonight = new LinkedHashMap<>(FeatureProfile.profile(rows, edges));
+    if (baseline.containsKey("prediction")) {
+      tonight.putAll(
+          FeatureProfile.profile(tonightsPredictions, Map.of("prediction", baseline.get("prediction").edges())));
+    }
+    List<Row> out = new java.util.ArrayList<>();
+    for (Map.Entry<String, FeatureProfile> e : tonight.entrySet()) {
+      FeatureProfile base = baseline.get(e.getKey());
+      double psi = base.psi(e.getValue());
+      double ks = base.ks(e.getValue());
+      String status = psi >= PSI_ALERT ? "alert" : psi >= PSI_WARN ? "warn" : "ok";
+      out.add(new GenericRowWithSchema(
+          new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), e.getKey(), psi, ks, status}, DRIFT));
+    }
+    return out;
+  }
+
+  /** Retraining signals: drift alerts, and realized demand accuracy well below validation. */
+  static List<Row> signals(UseCase useCase, LocalDate date, LoadedModel model, List<Row> drift, List<Row> accuracy) {
+    List<Row> out = new java.util.ArrayList<>();
+    for (Row d : drift) {
+      if ("alert".equals(d.getAs("status"))) {
+        out.add(new GenericRowWithSchema(new Object[] {useCase.id(), Date.valueOf(date), "drift",
+            d.<String>getAs("column"), d.<Double>getAs("psi"), PSI_ALERT, model.version().version()}, SIGNALS));
+      }
+    }
+    Double validationWape = model.metadata().metrics().get("valid_wape");
+    if (useCase == UseCase.DEMAND && validationWape != null && !accuracy.isEmpty()) {
+      long n = accuracy.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
+      double wape =
+          accuracy.stream().mapToDouble(r -> r.<Double>getAs("wape") * r.<Long>getAs("n")).sum() / Math.max(1, n);
+      if (n >= MIN_OUTCOMES && wape > ACCURACY_DEGRADATION * validationWape) {
+        out.add(new GenericRowWithSchema(new Object[] {useCase.id(), Date.valueOf(date), "accuracy", "realized_wape",
+            wape, ACCURACY_DEGRADATION * validationWape, model.version().version()}, SIGNALS));
+      }
+    }
+    return out;
   }
 
   /** WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known. */

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * What scoring needs to know about a model besides its booster, stored as {@code nightshift.json} in the model
- * directory: the feature contract, the data it was trained on, and its validation metrics.
+ * directory: the feature contract, the data it was trained on, its validation metrics, and the baseline profiles
+ * of its training features and validation predictions ({@code "prediction"}) that monitoring compares nights with.
  */
 public record ModelMetadata(
     String modelName,
@@ -28,7 +29,8 @@ public record ModelMetadata(
     String validationStart,
     String validationEnd,
     double residualStd,
-    Map<String, Double> metrics) {
+    Map<String, Double> metrics,
+    Map<String, FeatureProfile> baseline) {
   public static final String FILE = "nightshift.json";
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

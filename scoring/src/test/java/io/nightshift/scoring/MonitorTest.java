@@ -1,0 +1,87 @@
+package io.nightshift.scoring;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.demand.DemandFeatures;
+import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.scoring.monitoring.Monitor;
+import io.nightshift.training.ModelSpec;
+import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.TrainedModel;
+import io.nightshift.training.XGBoostTrainer;
+import io.nightshift.training.model.LoadedModel;
+import io.nightshift.training.model.MlModelWriter;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.ModelUri;
+import io.nightshift.testing.SparkTestSession;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/** Drift against the baseline stored with the model, on a planted shift. */
+class MonitorTest {
+  static final LocalDate D = LocalDate.of(2023, 9, 30);
+
+  @Test
+  void plantedShiftInOneFeatureRaisesADriftSignalForThatFeatureOnly() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor").toString());
+    SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 5, 10, 2, 14));
+    DemandFeatures.build(spark, warehouse, D);
+    ModelSpec base = ModelSpecs.demand();
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 20, 28, 0, 1);
+    String path = warehouse.features(UseCase.DEMAND);
+    TrainedModel trained = XGBoostTrainer.train(spark, spark.read().format("delta").load(path), spec, D);
+    assertThat(trained.baseline()).containsKeys("rmean_28", "price", "prediction");
+    assertThat(trained.baseline().get("rmean_28").fractions()).hasSize(trained.baseline().get("rmean_28").edges().size() + 2);
+
+    InMemoryRegistry registry = new InMemoryRegistry();
+    ModelMetadata meta =
+        new ModelMetadata(spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date",
+            "sales", spec.view().features(), D.toString(), path, 0, "", "", "", "", trained.residualStd(),
+            trained.metrics(), trained.baseline());
+    registry.putFiles("mem://m", Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
+    registry.setAlias(spec.modelName(), "champion", registry.createVersion(spec.modelName(), "mem://m", "r", "", Map.of()).version());
+    LoadedModel model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
+
+    BatchScorer.score(spark, warehouse, model, D, "test");
+    Monitor.Result before = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(psi(before, "rmean_28")).isLessThan(0.25);
+    assertThat(before.drift()).extracting(r -> r.<String>getAs("column"))
+        .contains("rmean_28", "lag_7", "price", "prediction")
+        .doesNotContain("day_of_year", "store_id");
+
+    // plant a shift: tonight's 28-day means triple
+    Dataset<Row> table = spark.read().format("delta").load(path);
+    Dataset<Row> shifted =
+        table.withColumn("rmean_28",
+            when(col("date").gt(lit(Date.valueOf(D))), col("rmean_28").multiply(3)).otherwise(col("rmean_28")));
+    DeltaTables.overwrite(shifted.localCheckpoint(), path);
+    Monitor.Result after = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(psi(after, "rmean_28")).isGreaterThanOrEqualTo(0.25);
+    assertThat(psi(after, "price")).isEqualTo(psi(before, "price"));
+    assertThat(after.signals()).extracting(r -> r.<String>getAs("subject")).contains("rmean_28").doesNotContain("price");
+    assertThat(after.retrain()).isTrue();
+    assertThat(spark.read().format("delta").load(warehouse.monitoring("retraining_signals"))
+        .where("kind = 'drift' and subject = 'rmean_28'").count()).isEqualTo(1);
+    // re-running the night replaces its rows
+    Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(spark.read().format("delta").load(warehouse.monitoring("feature_drift")).count())
+        .isEqualTo(after.drift().size());
+  }
+
+  private static double psi(Monitor.Result r, String column) {
+    return r.drift().stream().filter(x -> column.equals(x.getAs("column"))).findFirst().orElseThrow().getAs("psi");
+  }
+}
