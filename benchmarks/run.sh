@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Performance benchmarks; each prints ratios against a peer measured in the same run, on the same rows.
+#   benchmarks/run.sh scoring  [--series N] [--days N]   Delta->Delta batch scoring vs native Booster.predict
+#   benchmarks/run.sh training [--series N] [--days N]   XGBoost4J-Spark local[2] vs native xgboost4j vs MLlib GBT
+#   benchmarks/run.sh all
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WHAT="${1:-all}"; shift || true
+mvn -B -q -ntp -Pbenchmarks -DskipTests install -pl benchmarks -am
+source scripts/java-opts.sh
+run() {
+  java -Xmx6g "${SPARK_JAVA17_OPENS[@]}" -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
+    -cp "benchmarks/target/nightshift-benchmarks-0.1.0-SNAPSHOT.jar:$(cat benchmarks/target/classpath.txt)" "$@"
+}
+case "$WHAT" in
+  scoring) run io.nightshift.benchmarks.ScoringBenchmark "$@" ;;
+  training) run io.nightshift.benchmarks.TrainingBenchmark "$@" ;;
+  all) run io.nightshift.benchmarks.ScoringBenchmark "$@"; run io.nightshift.benchmarks.TrainingBenchmark "$@" ;;
+  *) echo "usage: benchmarks/run.sh scoring|training|all [--series N] [--days N]" >&2; exit 2 ;;
+esac

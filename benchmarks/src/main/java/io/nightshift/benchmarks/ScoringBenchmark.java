@@ -1,0 +1,108 @@
+package io.nightshift.benchmarks;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.training.ModelSpec;
+import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.TrainedModel;
+import io.nightshift.training.XGBoostTrainer;
+import io.nightshift.training.predict.NativePredictor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoost;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Batch scoring throughput, Delta to Delta through Nightshift's batched native predictor on local[2], against the
+ * native Booster.predict on the same rows already in memory (2 threads): the peer does no I/O and no Spark work, so
+ * the ratio is what the pipeline costs on top of pure prediction. Goal: at least 0.7x.
+ */
+public final class ScoringBenchmark {
+  public static void main(String[] args) throws Exception {
+    BenchmarkData data = BenchmarkData.create(args);
+    String path = data.warehouse.features(UseCase.DEMAND);
+    ModelSpec base = ModelSpecs.demand();
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 100, 28, 0, 42);
+    TrainedModel model = XGBoostTrainer.train(data.spark, data.spark.read().format("delta").load(path), spec, data.asOf);
+    List<String> features = spec.view().features();
+    List<Column> cols = new ArrayList<>(List.of(col("store"), col("item"), col("date")));
+    features.forEach(f -> cols.add(col(f).cast("double")));
+    String out = data.warehouse.path("benchmark/predictions");
+
+    Runnable nightshift =
+        () -> {
+          Dataset<Row> input = data.spark.read().format("delta").load(path).select(cols.toArray(new Column[0]));
+          DeltaTables.overwrite(NativePredictor.predict(input, 3, features.size(), model.booster()), out);
+        };
+    List<Row> rows =
+        data.spark.read().format("delta").load(path).select(cols.toArray(new Column[0])).collectAsList();
+    float[] dense = BenchmarkData.dense(rows, features, 3);
+    Booster booster = XGBoost.loadModel(model.booster());
+    booster.setParam("nthread", 2);
+    int n = rows.size();
+
+    Dataset<Row> cached = data.spark.read().format("delta").load(path).select(cols.toArray(new Column[0])).cache();
+    cached.count();
+    Runnable engine =
+        () -> NativePredictor.predict(cached, 3, features.size(), model.booster()).write().format("noop").mode("overwrite").save();
+    engine.run(); // warm-up
+    long[] engineNs = new long[3];
+    for (int i = 0; i < engineNs.length; i++) {
+      long t0 = System.nanoTime();
+      engine.run();
+      engineNs[i] = System.nanoTime() - t0;
+    }
+    nightshift.run(); // warm-up
+    long[] ns = new long[3];
+    for (int i = 0; i < ns.length; i++) {
+      long t0 = System.nanoTime();
+      nightshift.run();
+      ns[i] = System.nanoTime() - t0;
+    }
+    long[] nativeNs = new long[3];
+    long[] nativeWithMatrixNs = new long[3];
+    booster.predict(new DMatrix(dense, n, features.size(), Float.NaN)); // warm-up
+    for (int i = 0; i < nativeNs.length; i++) {
+      long t0 = System.nanoTime();
+      DMatrix m = new DMatrix(dense, n, features.size(), Float.NaN);
+      long t1 = System.nanoTime();
+      booster.predict(m);
+      long t2 = System.nanoTime();
+      m.dispose();
+      nativeNs[i] = t2 - t1;
+      nativeWithMatrixNs[i] = t2 - t0;
+    }
+    double nsRate = n / BenchmarkData.seconds(median(ns));
+    double nativeRate = n / BenchmarkData.seconds(median(nativeNs));
+    double nativeMatrixRate = n / BenchmarkData.seconds(median(nativeWithMatrixNs));
+    long written = data.spark.read().format("delta").load(out).count();
+    int trees = spec.numRound();
+    System.out.println();
+    System.out.printf("Scoring benchmark: %,d rows x %d features, %d trees (local[2] vs native, 2 threads)%n", n, features.size(), trees);
+    System.out.printf("  nightshift Delta->Delta                %5.2f s  %,12.0f rows/s  (%,d rows written)%n", BenchmarkData.seconds(median(ns)), nsRate, written);
+    double engineRate = n / BenchmarkData.seconds(median(engineNs));
+    System.out.printf("  nightshift engine (cached, no-op sink) %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(engineNs)), engineRate);
+    System.out.printf("  native Booster.predict                 %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(nativeNs)), nativeRate);
+    System.out.printf("  native DMatrix + predict               %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(nativeWithMatrixNs)), nativeMatrixRate);
+    System.out.printf("  ratio nightshift / native predict:            %.2fx (goal >= 0.70x)%n", nsRate / nativeRate);
+    System.out.printf("  ratio nightshift / native DMatrix + predict:  %.2fx%n", nsRate / nativeMatrixRate);
+    System.out.printf("  ratio nightshift engine / native predict:     %.2fx (Spark partitions + batching, no I/O)%n", engineRate / nativeRate);
+    System.out.printf("  native cost per row per tree: %.1f ns%n", 1e9 * BenchmarkData.seconds(median(nativeNs)) / n / trees);
+    System.out.println("  " + Map.of("runs", ns.length, "times_s", Arrays.toString(Arrays.stream(ns).mapToDouble(BenchmarkData::seconds).toArray())));
+    data.spark.stop();
+  }
+
+  static long median(long[] v) {
+    long[] c = v.clone();
+    Arrays.sort(c);
+    return c[c.length / 2];
+  }
+}

@@ -1,0 +1,130 @@
+package io.nightshift.benchmarks;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.training.ModelSpec;
+import io.nightshift.training.ModelSpecs;
+import java.sql.Date;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import ml.dmlc.xgboost4j.java.Booster;
+import ml.dmlc.xgboost4j.java.DMatrix;
+import ml.dmlc.xgboost4j.java.XGBoost;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
+import org.apache.spark.ml.evaluation.RegressionEvaluator;
+import org.apache.spark.ml.functions;
+import org.apache.spark.ml.regression.GBTRegressionModel;
+import org.apache.spark.ml.regression.GBTRegressor;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Training on the same rows and parameters: XGBoost4J-Spark on local[2] (2 workers x 1 thread), single-process native
+ * xgboost4j (2 threads), and Spark MLlib's GBTRegressor at a few iterations. Reports fit times, their ratios, and the
+ * validation RMSE of each (so equal speed is not bought with worse models). Goal: Spark at most 1.25x native.
+ */
+public final class TrainingBenchmark {
+  public static void main(String[] args) throws Exception {
+    BenchmarkData data = BenchmarkData.create(args);
+    int rounds = BenchmarkData.intArg(args, "--rounds", 100);
+    ModelSpec spec = ModelSpecs.demand();
+    List<String> features = spec.view().features();
+    Dataset<Row> table = data.spark.read().format("delta").load(data.warehouse.features(UseCase.DEMAND));
+    Date validFrom = Date.valueOf(data.asOf.minusDays(27));
+    List<Column> cols = new ArrayList<>(List.of(col("sales").cast("double").as("label")));
+    List<Column> values = new ArrayList<>();
+    for (String f : features) {
+      Column v = org.apache.spark.sql.functions.coalesce(col(f).cast("double"), lit(Double.NaN));
+      cols.add(v.as(f));
+      values.add(v);
+    }
+    cols.add(functions.array_to_vector(org.apache.spark.sql.functions.array(values.toArray(new Column[0]))).as("features"));
+    Dataset<Row> labeled = table.where(col("sales").isNotNull());
+    Dataset<Row> train = labeled.where(col("date").lt(lit(validFrom))).select(cols.toArray(new Column[0])).repartition(2).cache();
+    Dataset<Row> valid = labeled.where(col("date").geq(lit(validFrom))).select(cols.toArray(new Column[0])).cache();
+    long trainRows = train.count();
+    long validRows = valid.count();
+    double baseScore = train.agg(org.apache.spark.sql.functions.avg("label")).head().getDouble(0);
+
+    Map<String, Object> params = new HashMap<>(spec.boosterParams());
+    params.put("base_score", baseScore);
+    params.put("seed", 42);
+
+    // XGBoost4J-Spark
+    XGBoostRegressor est = new XGBoostRegressor();
+    est.setFeaturesCol("features");
+    est.setLabelCol("label");
+    est.setNumWorkers(2);
+    est.setNthread(1);
+    est.setNumRound(rounds);
+    est.setMissing(Float.NaN);
+    est.setVerbosity(0);
+    params.forEach((k, v) -> est.set(est.getParam(k), v));
+    est.fit(train.limit(1000)); // warm-up (native library, tracker)
+    long t0 = System.nanoTime();
+    XGBoostRegressionModel sparkModel = est.fit(train);
+    double sparkSeconds = BenchmarkData.seconds(System.nanoTime() - t0);
+    RegressionEvaluator rmse = new RegressionEvaluator().setLabelCol("label").setMetricName("rmse");
+    double sparkRmse = rmse.evaluate(sparkModel.transform(valid));
+
+    // native xgboost4j, same rows, same params, 2 threads
+    List<Row> trainRowsList = train.select("label", features.toArray(new String[0])).collectAsList();
+    List<Row> validRowsList = valid.select("label", features.toArray(new String[0])).collectAsList();
+    DMatrix dtrain = matrix(trainRowsList, features);
+    DMatrix dvalid = matrix(validRowsList, features);
+    Map<String, Object> nativeParams = new HashMap<>(params);
+    nativeParams.put("nthread", 2);
+    nativeParams.put("verbosity", 0);
+    XGBoost.train(matrix(trainRowsList.subList(0, 1000), features), nativeParams, 5, Map.of(), null, null); // warm-up
+    t0 = System.nanoTime();
+    Booster nativeModel = XGBoost.train(dtrain, nativeParams, rounds, Map.of(), null, null);
+    double nativeSeconds = BenchmarkData.seconds(System.nanoTime() - t0);
+    float[][] pred = nativeModel.predict(dvalid);
+    double se = 0;
+    for (int i = 0; i < pred.length; i++) {
+      double e = pred[i][0] - validRowsList.get(i).getDouble(0);
+      se += e * e;
+    }
+    double nativeRmse = Math.sqrt(se / pred.length);
+
+    // Spark MLlib GBT at a few iterations (it has no missing-value support: NaN -> 0)
+    int gbtIterations = 20;
+    Dataset<Row> gbtTrain = train.na().fill(0.0).drop("features");
+    Dataset<Row> gbtValid = valid.na().fill(0.0).drop("features");
+    org.apache.spark.ml.feature.VectorAssembler asm =
+        new org.apache.spark.ml.feature.VectorAssembler().setInputCols(features.toArray(new String[0])).setOutputCol("features");
+    Dataset<Row> gbtTrainV = asm.transform(gbtTrain).cache();
+    gbtTrainV.count();
+    t0 = System.nanoTime();
+    GBTRegressionModel gbt = new GBTRegressor().setLabelCol("label").setMaxIter(gbtIterations).setMaxDepth(7).setSeed(42).fit(gbtTrainV);
+    double gbtSeconds = BenchmarkData.seconds(System.nanoTime() - t0);
+    double gbtRmse = rmse.evaluate(gbt.transform(asm.transform(gbtValid)));
+
+    System.out.println();
+    System.out.printf("Training benchmark: %,d training rows, %,d validation rows, %d features, %s%n",
+        trainRows, validRows, features.size(), spec.objective());
+    System.out.printf("  XGBoost4J-Spark local[2]  %3d rounds  %7.2f s   valid RMSE %.3f%n", rounds, sparkSeconds, sparkRmse);
+    System.out.printf("  native xgboost4j 2 threads %3d rounds  %7.2f s   valid RMSE %.3f%n", rounds, nativeSeconds, nativeRmse);
+    System.out.printf("  Spark MLlib GBTRegressor  %3d iters   %7.2f s   valid RMSE %.3f%n", gbtIterations, gbtSeconds, gbtRmse);
+    System.out.printf("  ratio XGBoost4J-Spark / native:   %.2fx (goal <= 1.25x)%n", sparkSeconds / nativeSeconds);
+    System.out.printf("  ratio MLlib GBT (%d iters) / native (%d rounds): %.2fx%n", gbtIterations, rounds, gbtSeconds / nativeSeconds);
+    data.spark.stop();
+  }
+
+  private static DMatrix matrix(List<Row> rows, List<String> features) throws Exception {
+    float[] x = BenchmarkData.dense(rows, features, 1);
+    float[] y = new float[rows.size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = (float) rows.get(i).getDouble(0);
+    }
+    DMatrix m = new DMatrix(x, rows.size(), features.size(), Float.NaN);
+    m.setLabel(y);
+    return m;
+  }
+}
