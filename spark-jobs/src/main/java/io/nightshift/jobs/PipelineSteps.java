@@ -11,6 +11,7 @@ import io.nightshift.scoring.BatchScorer;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
+import io.nightshift.training.Device;
 import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainingPipeline;
 import io.nightshift.training.tracking.ModelUri;
@@ -42,9 +43,18 @@ final class PipelineSteps {
   }
 
   TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion) {
-    ctx.stage("train-" + useCase.id(), "Train " + useCase.modelName() + " as of " + asOf);
+    return train(useCase, asOf, promotion, Device.CPU);
+  }
+
+  TrainingPipeline.Outcome train(
+      UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion, Device device) {
+    if (device == Device.CUDA) {
+      Device.requireGpus(ctx.spark());
+    }
+    ctx.stage("train-" + useCase.id(), "Train " + useCase.modelName() + " as of " + asOf + " on " + device.xgboostName());
     TrainingPipeline pipeline = new TrainingPipeline(ctx.spark(), ctx.warehouse(), ctx.tracker(), ctx.registry());
-    return pipeline.train(ModelSpecs.forUseCase(useCase), asOf, promotion, JobContext.runTags("train"));
+    return pipeline.train(
+        ModelSpecs.forUseCase(useCase).onDevice(device), asOf, promotion, JobContext.runTags("train"));
   }
 
   BatchScorer.Result score(ModelUri model, LocalDate date) {

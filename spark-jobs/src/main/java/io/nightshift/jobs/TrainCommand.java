@@ -1,6 +1,7 @@
 package io.nightshift.jobs;
 
 import io.nightshift.core.UseCase;
+import io.nightshift.training.Device;
 import io.nightshift.training.TrainingPipeline;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
@@ -31,12 +32,19 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--force-promote", description = "Make the new version @champion whatever the gate says.")
   boolean force;
 
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu (default) or cuda: GPU executors, the -Pgpu build and conf/spark/gpu.conf.")
+  String device;
+
   @Override
   public Integer call() {
     LocalDate date = Options.date("--as-of", asOf);
+    Device d = Device.parse("--device", device);
     PipelineSteps steps = new PipelineSteps(root.context());
     for (UseCase u : Options.useCases(useCase)) {
-      TrainingPipeline.Outcome o = steps.train(u, date, new TrainingPipeline.Promotion(margin, force));
+      TrainingPipeline.Outcome o = steps.train(u, date, new TrainingPipeline.Promotion(margin, force), d);
       System.out.printf(
           "%s version %s is @challenger%s; validation %s%n  gate: %s%n  run: %s%n",
           o.version().name(), o.version().version(), o.promoted() ? " and now @champion" : " (champion unchanged)",

@@ -41,6 +41,13 @@ public record ModelSpec(
     }
   }
 
+  /** The same spec training on {@code device} (XGBoost's {@code device} parameter). */
+  public ModelSpec onDevice(Device device) {
+    Map<String, Object> params = new java.util.HashMap<>(boosterParams);
+    params.put("device", device.xgboostName());
+    return new ModelSpec(modelName, task, view, params, numRound, validationDays, purgeDays, seed);
+  }
+
   public String objective() {
     return String.valueOf(boosterParams.get("objective"));
   }
