@@ -12,6 +12,7 @@ import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
 import io.nightshift.training.Device;
+import io.nightshift.training.ModelSpec;
 import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainingPipeline;
 import io.nightshift.training.tracking.ModelUri;
@@ -43,18 +44,17 @@ final class PipelineSteps {
   }
 
   TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion) {
-    return train(useCase, asOf, promotion, Device.CPU);
+    return train(ModelSpecs.forUseCase(useCase), asOf, promotion, Device.CPU);
   }
 
   TrainingPipeline.Outcome train(
-      UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion, Device device) {
+      ModelSpec spec, LocalDate asOf, TrainingPipeline.Promotion promotion, Device device) {
     if (device == Device.CUDA) {
       Device.requireGpus(ctx.spark());
     }
-    ctx.stage("train-" + useCase.id(), "Train " + useCase.modelName() + " as of " + asOf + " on " + device.xgboostName());
+    ctx.stage("train-" + spec.view().useCase().id(), "Train " + spec.modelName() + " as of " + asOf + " on " + device.xgboostName());
     TrainingPipeline pipeline = new TrainingPipeline(ctx.spark(), ctx.warehouse(), ctx.tracker(), ctx.registry());
-    return pipeline.train(
-        ModelSpecs.forUseCase(useCase).onDevice(device), asOf, promotion, JobContext.runTags("train"));
+    return pipeline.train(spec.onDevice(device), asOf, promotion, JobContext.runTags("train"));
   }
 
   BatchScorer.Result score(ModelUri model, LocalDate date) {

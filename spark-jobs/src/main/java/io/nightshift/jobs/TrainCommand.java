@@ -2,6 +2,8 @@ package io.nightshift.jobs;
 
 import io.nightshift.core.UseCase;
 import io.nightshift.training.Device;
+import io.nightshift.training.ModelSpec;
+import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainingPipeline;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
@@ -32,6 +34,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--force-promote", description = "Make the new version @champion whatever the gate says.")
   boolean force;
 
+  @Option(names = "--spec", description = "A model spec YAML file instead of the shipped conf/models/<use-case>.yaml.")
+  java.nio.file.Path spec;
+
   @Option(
       names = "--device",
       defaultValue = "cpu",
@@ -43,8 +48,16 @@ final class TrainCommand implements Callable<Integer> {
     LocalDate date = Options.date("--as-of", asOf);
     Device d = Device.parse("--device", device);
     PipelineSteps steps = new PipelineSteps(root.context());
-    for (UseCase u : Options.useCases(useCase)) {
-      TrainingPipeline.Outcome o = steps.train(u, date, new TrainingPipeline.Promotion(margin, force), d);
+    java.util.List<ModelSpec> specs = new java.util.ArrayList<>();
+    if (spec != null) {
+      specs.add(ModelSpecs.load(spec));
+    } else {
+      for (UseCase u : Options.useCases(useCase)) {
+        specs.add(ModelSpecs.forUseCase(u));
+      }
+    }
+    for (ModelSpec s : specs) {
+      TrainingPipeline.Outcome o = steps.train(s, date, new TrainingPipeline.Promotion(margin, force), d);
       System.out.printf(
           "%s version %s is @challenger%s; validation %s%n  gate: %s%n  run: %s%n",
           o.version().name(), o.version().version(), o.promoted() ? " and now @champion" : " (champion unchanged)",

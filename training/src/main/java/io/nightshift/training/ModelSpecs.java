@@ -1,58 +1,184 @@
 package io.nightshift.training;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.nightshift.core.Errors;
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.UseCase;
-import io.nightshift.featurestore.demand.DemandFeatures;
-import io.nightshift.featurestore.maintenance.MachineFeatures;
+import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.quality.QualityGate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
-/** The shipped model specs of the two use cases. */
+/**
+ * Model specs from YAML ({@code conf/models/*.yaml}, shipped in the jar under {@code nightshift/models/}). Every key
+ * is checked before any Spark work: unknown keys, unknown features, a task that does not fit the objective, and
+ * out-of-range numbers are input errors naming the file, the key and the fix.
+ */
 public final class ModelSpecs {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Set<String> TOP_LEVEL =
+      Set.of("name", "use_case", "task", "features", "booster", "num_round", "validation", "seed");
+
   private ModelSpecs() {}
 
+  /** The shipped spec of a use case. */
   public static ModelSpec forUseCase(UseCase useCase) {
-    return useCase == UseCase.DEMAND ? demand() : maintenance();
+    String resource = "nightshift/models/" + useCase.id() + ".yaml";
+    try (InputStream in = ModelSpecs.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("The jar has no " + resource + "; rebuild with mvn package");
+      }
+      return parse(YAML.readTree(in), "classpath:" + resource);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read " + resource + ": " + e.getMessage(), e);
+    }
   }
 
-  /** Daily unit sales: Tweedie regression suits non-negative, zero-inflated counts. */
   public static ModelSpec demand() {
-    return new ModelSpec(
-        UseCase.DEMAND.modelName(),
-        Task.REGRESSION,
-        DemandFeatures.VIEW,
-        Map.of(
-            "objective", "reg:tweedie",
-            "tweedie_variance_power", 1.3,
-            "eval_metric", "rmse",
-            "eta", 0.08,
-            "max_depth", 7,
-            "min_child_weight", 5.0,
-            "subsample", 0.8,
-            "colsample_bytree", 0.8,
-            "tree_method", "hist"),
-        200,
-        28,
-        0,
-        42);
+    return forUseCase(UseCase.DEMAND);
   }
 
-  /** Failure within seven days: binary classification; validation purges the label horizon. */
   public static ModelSpec maintenance() {
-    return new ModelSpec(
-        UseCase.MAINTENANCE.modelName(),
-        Task.BINARY_CLASSIFICATION,
-        MachineFeatures.VIEW,
-        Map.of(
-            "objective", "binary:logistic",
-            "eval_metric", "logloss",
-            "eta", 0.08,
-            "max_depth", 5,
-            "min_child_weight", 2.0,
-            "subsample", 0.8,
-            "colsample_bytree", 0.8,
-            "tree_method", "hist"),
-        150,
-        90,
-        MachineFeatures.LABEL_HORIZON_DAYS,
-        42);
+    return forUseCase(UseCase.MAINTENANCE);
+  }
+
+  /** A spec from a YAML file. */
+  public static ModelSpec load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw Errors.invalidOption("--spec", file.toString(), "pass an existing model spec YAML file (see conf/models/)");
+    }
+    try {
+      return parse(YAML.readTree(file.toFile()), file.toString());
+    } catch (IOException e) {
+      throw Errors.invalidOption("--spec", file.toString(), "fix the YAML syntax: " + e.getMessage());
+    }
+  }
+
+  static ModelSpec parse(JsonNode root, String source) {
+    if (root == null || !root.isObject()) {
+      throw bad(source, "(root)", "is not a mapping", "write the spec as in conf/models/demand.yaml");
+    }
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!TOP_LEVEL.contains(key)) {
+        throw bad(source, key, "is not a spec key", "use only " + new java.util.TreeSet<>(TOP_LEVEL));
+      }
+    }
+    String name = text(root, "name", source);
+    UseCase useCase = useCase(text(root, "use_case", source), source);
+    Task task = task(text(root, "task", source), source);
+    FeatureView view = QualityGate.view(useCase);
+    List<String> features = features(root.path("features"), view, source);
+    Map<String, Object> booster = booster(root.get("booster"), source);
+    String objective = String.valueOf(booster.get("objective"));
+    boolean classifier = objective.startsWith("binary:");
+    if (classifier != (task == Task.BINARY_CLASSIFICATION)) {
+      throw bad(source, "booster.objective", "'" + objective + "' does not fit task " + task.name().toLowerCase(Locale.ROOT),
+          task == Task.BINARY_CLASSIFICATION ? "use binary:logistic" : "use a reg: objective (reg:tweedie, reg:squarederror, ...)");
+    }
+    if (task == Task.BINARY_CLASSIFICATION && useCase == UseCase.DEMAND) {
+      throw bad(source, "task", "binary_classification does not fit use case demand (label sales)", "use regression");
+    }
+    int numRound = positiveInt(root, "num_round", source);
+    JsonNode validation = root.path("validation");
+    int days = positiveInt(validation, "days", source + " validation");
+    int purge = validation.has("purge_days") ? validation.get("purge_days").asInt(-1) : 0;
+    if (purge < 0) {
+      throw bad(source, "validation.purge_days", "must be 0 or more", "set the days dropped between training and validation");
+    }
+    long seed = root.has("seed") ? root.get("seed").asLong() : 42;
+    FeatureView selected =
+        new FeatureView(view.name(), view.useCase(), view.keys(), view.dateColumn(), view.labelColumn(), features,
+            view.driftMonitored().stream().filter(features::contains).toList());
+    return new ModelSpec(name, task, selected, booster, numRound, days, purge, seed);
+  }
+
+  private static List<String> features(JsonNode node, FeatureView view, String source) {
+    if (node.isMissingNode() || node.isNull()) {
+      return view.features();
+    }
+    if (node.has("include") && node.has("exclude")) {
+      throw bad(source, "features", "has both include and exclude", "use one of them");
+    }
+    List<String> listed = new ArrayList<>();
+    JsonNode list = node.has("include") ? node.get("include") : node.path("exclude");
+    list.forEach(n -> listed.add(n.asText()));
+    for (String f : listed) {
+      if (!view.features().contains(f)) {
+        throw bad(source, "features", "names unknown feature '" + f + "'",
+            "use features of " + view.name() + ": " + view.features());
+      }
+    }
+    List<String> out =
+        node.has("include") ? listed : view.features().stream().filter(f -> !listed.contains(f)).toList();
+    if (out.isEmpty()) {
+      throw bad(source, "features", "leaves no features", "keep at least one feature");
+    }
+    return out;
+  }
+
+  private static Map<String, Object> booster(JsonNode node, String source) {
+    if (node == null || !node.isObject() || !node.has("objective")) {
+      throw bad(source, "booster", "needs an objective", "add booster.objective (e.g. reg:tweedie)");
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode v = e.getValue();
+      if (!v.isValueNode()) {
+        throw bad(source, "booster." + e.getKey(), "is not a single value", "give a number or a string");
+      }
+      out.put(e.getKey(), v.isInt() ? (Object) v.asInt() : v.isNumber() ? (Object) v.asDouble() : v.isBoolean() ? (Object) v.asBoolean() : v.asText());
+    }
+    return out;
+  }
+
+  private static String text(JsonNode root, String key, String source) {
+    JsonNode v = root.get(key);
+    if (v == null || !v.isValueNode() || v.asText().isBlank()) {
+      throw bad(source, key, "is missing", "add " + key + " (see conf/models/demand.yaml)");
+    }
+    return v.asText();
+  }
+
+  private static int positiveInt(JsonNode node, String key, String source) {
+    JsonNode v = node.get(key);
+    if (v == null || !v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 1) {
+      throw bad(source, key, "must be a whole number of at least 1 (found " + (v == null ? "nothing" : v) + ")",
+          "set " + key + " to a positive integer");
+    }
+    return v.asInt();
+  }
+
+  private static UseCase useCase(String value, String source) {
+    try {
+      return UseCase.parseSelection("use_case", value).stream().filter(u -> u.id().equals(value)).findFirst()
+          .orElseThrow(() -> Errors.invalidOption("use_case", value, "use demand or maintenance"));
+    } catch (InvalidInputException e) {
+      throw bad(source, "use_case", "'" + value + "' is not a use case", "use demand or maintenance");
+    }
+  }
+
+  private static Task task(String value, String source) {
+    try {
+      return Task.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad(source, "task", "'" + value + "' is not a task", "use regression or binary_classification");
+    }
+  }
+
+  private static InvalidInputException bad(String source, String key, String problem, String fix) {
+    return Errors.invalidOption("model spec " + source + " key " + key, problem, fix);
   }
 }

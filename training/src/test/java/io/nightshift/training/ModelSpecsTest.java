@@ -1,0 +1,94 @@
+package io.nightshift.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.featurestore.demand.DemandFeatures;
+import io.nightshift.featurestore.maintenance.MachineFeatures;
+import io.nightshift.testing.LocalMlflowServer;
+import io.nightshift.testing.SparkTestSession;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class ModelSpecsTest {
+  @Test
+  void shippedSpecsParseToTheDocumentedValues() {
+    ModelSpec demand = ModelSpecs.demand();
+    assertThat(demand.modelName()).isEqualTo("nightshift-demand");
+    assertThat(demand.task()).isEqualTo(Task.REGRESSION);
+    assertThat(demand.objective()).isEqualTo("reg:tweedie");
+    assertThat(demand.boosterParams()).containsEntry("max_depth", 7).containsEntry("tweedie_variance_power", 1.3);
+    assertThat(demand.numRound()).isEqualTo(200);
+    assertThat(demand.validationDays()).isEqualTo(28);
+    assertThat(demand.view().features()).isEqualTo(DemandFeatures.VIEW.features());
+    ModelSpec maintenance = ModelSpecs.maintenance();
+    assertThat(maintenance.task()).isEqualTo(Task.BINARY_CLASSIFICATION);
+    assertThat(maintenance.purgeDays()).isEqualTo(7);
+    assertThat(maintenance.view().labelColumn()).isEqualTo(MachineFeatures.VIEW.labelColumn());
+  }
+
+  @Test
+  void everySpecInConfIsValid() throws IOException {
+    Path dir = LocalMlflowServer.projectRoot().resolve("conf/models");
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Path> yamls = files.filter(f -> f.toString().endsWith(".yaml")).toList();
+      assertThat(yamls).hasSizeGreaterThanOrEqualTo(2);
+      for (Path f : yamls) {
+        assertThat(ModelSpecs.load(f).numRound()).as(f.toString()).isPositive();
+      }
+    }
+  }
+
+  private static Path write(String yaml) throws IOException {
+    Path f = SparkTestSession.tempDir("spec").resolve("spec.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  private static final String VALID =
+      "name: m\nuse_case: demand\ntask: regression\nbooster:\n  objective: reg:squarederror\nnum_round: 10\n"
+          + "validation:\n  days: 14\n";
+
+  @Test
+  void subsetsOfFeaturesNarrowTheViewAndItsDriftColumns() throws IOException {
+    ModelSpec s = ModelSpecs.load(write(VALID + "features:\n  include: [lag_7, price, day_of_week]\n"));
+    assertThat(s.view().features()).containsExactly("lag_7", "price", "day_of_week");
+    assertThat(s.view().driftMonitored()).containsExactly("lag_7", "price");
+    assertThat(s.purgeDays()).isZero();
+    ModelSpec excluded = ModelSpecs.load(write(VALID + "features:\n  exclude: [store_id, item_id]\n"));
+    assertThat(excluded.view().features()).hasSize(DemandFeatures.VIEW.features().size() - 2).doesNotContain("store_id");
+  }
+
+  @Test
+  void badDefinitionsNameFileKeyAndFix() throws IOException {
+    Path unknownKey = write(VALID + "rounds: 5\n");
+    assertThatThrownBy(() -> ModelSpecs.load(unknownKey))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining(unknownKey.toString())
+        .hasMessageContaining("key rounds")
+        .hasMessageContaining("is not a spec key");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "features:\n  include: [lag_99]\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("unknown feature 'lag_99'")
+        .hasMessageContaining("features/demand_daily");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("reg:squarederror", "binary:logistic"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key booster.objective")
+        .hasMessageContaining("does not fit task regression");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("num_round: 10", "num_round: many"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key num_round")
+        .hasMessageContaining("whole number");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("use_case: demand", "use_case: churn"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("'churn' is not a use case");
+    assertThatThrownBy(() -> ModelSpecs.load(write("name: [unclosed\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("fix the YAML syntax");
+  }
+}
