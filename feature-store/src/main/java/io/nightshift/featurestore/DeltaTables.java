@@ -40,6 +40,22 @@ public final class DeltaTables {
     return spark.read().format("delta").load(path);
   }
 
+  /** A Delta table as of {@code version}; a version that does not exist (or was vacuumed) is an input error. */
+  public static Dataset<Row> readVersion(SparkSession spark, String path, String name, long version) {
+    long latest = version(spark, path);
+    if (version < 0 || version > latest) {
+      throw Errors.invalidOption(
+          "feature table version", Long.toString(version), name + " has versions 0.." + latest);
+    }
+    try {
+      return spark.read().format("delta").option("versionAsOf", version).load(path);
+    } catch (RuntimeException e) {
+      throw Errors.invalidOption(
+          "feature table version", Long.toString(version),
+          "version " + version + " of " + name + " cannot be read (" + e.getMessage() + "); VACUUM may have removed it");
+    }
+  }
+
   /** The current version of a Delta table. */
   public static long version(SparkSession spark, String path) {
     return DeltaTable.forPath(spark, path).history(1).select("version").head().getLong(0);

@@ -75,19 +75,45 @@ public final class BatchScorer {
     return lit(residualStd).multiply(org.apache.spark.sql.functions.sqrt(prediction.divide(meanLabel)));
   }
 
+  /** The manifest row of a scored night: which model version scored which feature-table version. */
+  public record Manifest(String modelName, String modelVersion, long featureTableVersion) {}
+
+  /** The manifest of {@code date}, to replay that night exactly. */
+  public static Manifest manifest(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
+    String fix = "score the night first; only scored nights can be replayed";
+    List<Row> rows =
+        DeltaTables.read(spark, warehouse.monitoring("scoring_manifest"), "monitoring/scoring_manifest", fix)
+            .where(col("use_case").equalTo(useCase.id()).and(col("score_date").equalTo(lit(Date.valueOf(date)))))
+            .collectAsList();
+    if (rows.isEmpty()) {
+      throw Errors.emptyPartition("monitoring/scoring_manifest", useCase.id() + " night " + date, fix);
+    }
+    Row r = rows.get(0);
+    return new Manifest(r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"));
+  }
+
   /** What one scoring run wrote. */
   public record Result(UseCase useCase, LocalDate date, String table, long rows, long featureTableVersion, String modelVersion) {}
 
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion) {
+    return score(spark, warehouse, model, date, codeVersion, null);
+  }
+
+  /**
+   * Scores with the feature table at {@code featureVersion} (Delta time travel), or at its latest version when null.
+   * The version is pinned before reading, so the manifest names exactly the data that was scored.
+   */
+  public static Result score(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      Long featureVersion) {
     ModelMetadata meta = model.metadata();
     UseCase useCase = UseCase.parseSelection("model use case", meta.useCase()).get(0);
     FeatureView view = QualityGate.view(useCase);
     String featurePath = warehouse.features(useCase);
-    Dataset<Row> table =
-        DeltaTables.read(
-            spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
-    long tableVersion = DeltaTables.version(spark, featurePath);
+    DeltaTables.read(spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
+    long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
+    Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, view.name(), tableVersion);
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
     List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
     if (!missing.isEmpty()) {

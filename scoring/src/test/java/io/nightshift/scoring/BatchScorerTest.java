@@ -136,6 +136,30 @@ class BatchScorerTest {
   }
 
   @Test
+  void replayFromTheManifestGivesIdenticalOutputAfterTheFeaturesChanged() {
+    LocalDate night = AS_OF.minusDays(1);
+    BatchScorer.score(spark, warehouse, model, night, "test");
+    List<Row> original = partition(night).collectAsList();
+    BatchScorer.Manifest m = BatchScorer.manifest(spark, warehouse, UseCase.DEMAND, night);
+    assertThat(m.modelVersion()).isEqualTo("1");
+
+    // the feature table changes afterwards (e.g. a late correction of raw sales)
+    String path = warehouse.features(UseCase.DEMAND);
+    Dataset<Row> changed = spark.read().format("delta").load(path)
+        .withColumn("lag_7", org.apache.spark.sql.functions.col("lag_7").plus(50));
+    io.nightshift.featurestore.DeltaTables.overwrite(changed.localCheckpoint(), path);
+    BatchScorer.score(spark, warehouse, model, night, "test");
+    assertThat(partition(night).collectAsList()).isNotEqualTo(original); // today's data gives other forecasts
+
+    BatchScorer.Result replayed = BatchScorer.score(spark, warehouse, model, night, "test", m.featureTableVersion());
+    assertThat(replayed.featureTableVersion()).isEqualTo(m.featureTableVersion());
+    assertThat(partition(night).collectAsList()).containsExactlyInAnyOrderElementsOf(original);
+    // restore the table for the other tests
+    io.nightshift.featurestore.DeltaTables.overwrite(
+        spark.read().format("delta").option("versionAsOf", m.featureTableVersion()).load(path).localCheckpoint(), path);
+  }
+
+  @Test
   void dateWithoutFeatureRowsIsAnInputError() {
     assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, model, LocalDate.of(2030, 1, 1), "test"))
         .isInstanceOf(InvalidInputException.class)

@@ -63,6 +63,14 @@ final class PipelineSteps {
     return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion());
   }
 
+  BatchScorer.Result replay(UseCase useCase, LocalDate date) {
+    BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
+    LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
+    ctx.stage("score-replay-" + useCase.id(), "Replay " + useCase.id() + " scoring of " + date);
+    return BatchScorer.score(
+        ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m.featureTableVersion());
+  }
+
   ReplenishmentPlanner.Result planReplenishment(LocalDate date, double serviceLevel) {
     ctx.stage("act-demand", "Plan replenishment orders for " + date);
     return ReplenishmentPlanner.plan(ctx.spark(), ctx.warehouse(), date, serviceLevel);

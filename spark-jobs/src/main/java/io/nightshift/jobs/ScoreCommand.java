@@ -24,9 +24,24 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--model", description = "A model to use instead: NAME@ALIAS or NAME/VERSION (models:/ prefix optional).")
   String model;
 
+  @Option(
+      names = "--replay",
+      description = "Re-score the night exactly as before: the model version and feature-table version of its manifest.")
+  boolean replay;
+
   @Override
   public Integer call() {
     LocalDate d = Options.date("--date", date);
+    PipelineSteps steps = new PipelineSteps(root.context());
+    if (replay) {
+      for (UseCase u : Options.useCases(useCase)) {
+        BatchScorer.Result r = steps.replay(u, d);
+        System.out.printf(
+            "%s: replayed %s with model version %s on feature table version %d: %d predictions -> %s%n",
+            r.useCase(), d, r.modelVersion(), r.featureTableVersion(), r.rows(), r.table());
+      }
+      return NightshiftCli.OK;
+    }
     List<ModelUri> models = new ArrayList<>();
     if (model != null) {
       models.add(ModelUri.parse(model));
@@ -35,7 +50,6 @@ final class ScoreCommand implements Callable<Integer> {
         models.add(ModelUri.alias(u.modelName(), "champion"));
       }
     }
-    PipelineSteps steps = new PipelineSteps(root.context());
     for (ModelUri m : models) {
       BatchScorer.Result r = steps.score(m, d);
       System.out.printf(

@@ -100,6 +100,12 @@ class PipelineIntegrationTest {
     List<Row> after = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
     assertThat(after).hasSameSizeAs(before).containsExactlyInAnyOrderElementsOf(before);
     assertThat(delta("predictions/demand").count()).isEqualTo(before.size());
+
+    Run replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
+    assertThat(replay.code()).as(replay.err()).isZero();
+    assertThat(replay.out()).contains("demand: replayed 2023-12-31 with model version 1 on feature table version 0");
+    assertThat(delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList())
+        .containsExactlyInAnyOrderElementsOf(before);
   }
 
   @Test
