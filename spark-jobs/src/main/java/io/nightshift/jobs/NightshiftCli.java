@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
       ActCommand.class,
       MonitorCommand.class,
       DemoCommand.class,
+      HousekeepingCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class NightshiftCli implements Runnable {
