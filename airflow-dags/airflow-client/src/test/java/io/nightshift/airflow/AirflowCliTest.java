@@ -1,0 +1,165 @@
+package io.nightshift.airflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class AirflowCliTest {
+  private static final String DAG = "{\"dag_id\":\"nightly_demand_forecast\",\"is_paused\":%s,\"is_stale\":false}";
+  private static final String RUN =
+      "{\"dag_id\":\"nightly_demand_forecast\",\"dag_run_id\":\"nightshift__2024-12-31\",\"state\":\"%s\","
+          + "\"logical_date\":\"2024-12-31T00:00:00Z\",\"conf\":{}}";
+  private static final String TASKS =
+      "{\"task_instances\":[{\"task_id\":\"build_features\",\"state\":\"success\",\"try_number\":1,\"duration\":3.0},"
+          + "{\"task_id\":\"score\",\"state\":\"%s\",\"try_number\":1}],\"total_entries\":2}";
+
+  private MockWebServer server;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void start() throws IOException {
+    server = new MockWebServer();
+    server.start();
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    server.shutdown();
+  }
+
+  /** Runs {@code airflow --url=<mock> ARGS...} (global options go before the subcommand). */
+  private int run(String... args) {
+    java.util.List<String> all = new java.util.ArrayList<>();
+    all.add("--url=" + server.url("/"));
+    all.addAll(java.util.List.of(args));
+    return AirflowCli.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(new String[0]));
+  }
+
+  private static MockResponse json(int code, String body) {
+    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+  }
+
+  @Test
+  void triggerWithDateUnpausesAndWaits() throws Exception {
+    server.enqueue(json(200, String.format(DAG, true)));
+    server.enqueue(json(200, String.format(DAG, false)));
+    server.enqueue(json(200, String.format(RUN, "queued")));
+    server.enqueue(json(200, String.format(RUN, "success")));
+    server.enqueue(json(200, String.format(TASKS, "success")));
+
+    int code = run("trigger", "nightly_demand_forecast", "--date", "2024-12-31", "--unpause", "--wait", "--poll=10ms");
+
+    assertThat(code).as(err.toString()).isEqualTo(0);
+    assertThat(out.toString())
+        .contains("unpaused nightly_demand_forecast")
+        .contains("triggered nightly_demand_forecast run nightshift__2024-12-31 (state queued)")
+        .contains("nightly_demand_forecast run nightshift__2024-12-31: success (logical date 2024-12-31T00:00:00Z)")
+        .contains("build_features         success          try 1  3.0s");
+    server.takeRequest(1, TimeUnit.SECONDS);
+    RecordedRequest patch = server.takeRequest(1, TimeUnit.SECONDS);
+    assertThat(patch.getMethod()).isEqualTo("PATCH");
+  }
+
+  @Test
+  void unknownDagIsBadInputNamingTheDagAndTheFix() {
+    server.enqueue(json(404, "{\"detail\":\"The Dag with ID: `nightly_demand` was not found\"}"));
+    server.enqueue(json(200, "{\"dags\":[{\"dag_id\":\"nightly_demand_forecast\"},{\"dag_id\":\"weekly_retrain\"}]}"));
+
+    int code = run("trigger", "nightly_demand", "--date", "2024-12-31");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("error: Unknown DAG 'nightly_demand' on Airflow at http://")
+        .contains("(known DAGs: nightly_demand_forecast, weekly_retrain)")
+        .contains("Fix: check the DAG id, or deploy airflow-dags/dags to the DAGs folder");
+  }
+
+  @Test
+  void aFailedRunExitsOneAndNamesTheFailedTasks() {
+    server.enqueue(json(200, String.format(DAG, false)));
+    server.enqueue(json(200, String.format(RUN, "failed")));
+    server.enqueue(json(200, String.format(TASKS, "failed")));
+
+    int code = run("wait", "nightly_demand_forecast", "nightshift__2024-12-31");
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString())
+        .isEqualTo(
+            "failed: nightly_demand_forecast run nightshift__2024-12-31 ended failed; tasks: score (failed). Fix: read"
+                + " the task log: airflow logs nightly_demand_forecast nightshift__2024-12-31 TASK\n");
+  }
+
+  @Test
+  void anInvalidDateIsBadInput() {
+    int code = run("trigger", "nightly_demand_forecast", "--date", "31/12/2024");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo(
+            "error: Invalid date for --date: '31/12/2024' is not an ISO date. Fix: pass YYYY-MM-DD, e.g. 2024-12-31.\n");
+    assertThat(server.getRequestCount()).isZero();
+  }
+
+  @Test
+  void confRejectedByTheDagsParamsIsBadInput() {
+    server.enqueue(json(200, String.format(DAG, false)));
+    server.enqueue(json(400, "{\"detail\":\"Invalid input for param date: 'x' does not match\"}"));
+
+    int code = run("trigger", "nightly_demand_forecast", "--conf", "{\"date\":\"x\"}");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo(
+            "error: Cannot trigger DAG nightly_demand_forecast: Airflow answered HTTP 400: Invalid input for param"
+                + " date: 'x' does not match\n");
+  }
+
+  @Test
+  void unreachableAirflowIsAFailure() throws IOException {
+    server.shutdown();
+
+    int code =
+        AirflowCli.run(
+            new PrintWriter(out, true), new PrintWriter(err, true), "--url=" + server.url("/"), "status",
+            "nightly_demand_forecast", "r1");
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString()).startsWith("failed: Cannot read DAG nightly_demand_forecast: Airflow at http://");
+  }
+
+  @Test
+  void aMissingSubcommandPrintsUsage() {
+    int code = AirflowCli.run(new PrintWriter(out, true), new PrintWriter(err, true));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("Usage: airflow").contains("trigger").contains("asset-event");
+  }
+
+  @Test
+  void airflowCommandCanBeNestedUnderAnotherCli() {
+    @CommandLine.Command(name = "nightshift", subcommands = AirflowCommand.class)
+    class Root implements Runnable {
+      @Override
+      public void run() {}
+    }
+    CommandLine cli = new CommandLine(new Root());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+
+    int code = cli.execute("airflow", "trigger", "nightly_demand_forecast", "--date", "bad");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("error: Invalid date for --date: 'bad' is not an ISO date.");
+  }
+}

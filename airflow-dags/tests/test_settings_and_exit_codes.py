@@ -1,0 +1,101 @@
+"""Settings precedence, run dates, use cases, and how job exit codes map to task outcomes."""
+
+import datetime
+import re
+from types import SimpleNamespace
+
+import pytest
+from helpers import UTC, dag_run, rendered
+
+from nightshift_common import run_date, setting, use_case
+
+
+def test_settings_come_from_variable_then_environment_then_default(variables, monkeypatch):
+    from nightshift_common.settings import SETTINGS
+
+    assert setting("warehouse") == "/data/nightshift/warehouse"
+    variables["nightshift_warehouse"] = "hdfs:///nightshift"
+    assert setting("warehouse") == "hdfs:///nightshift"
+    monkeypatch.delenv("NIGHTSHIFT_JOB_JAR")
+    assert setting("job_jar") == SETTINGS["job_jar"].default
+    assert SETTINGS["job_jar"].default.endswith("spark-jobs/target/nightshift-jobs.jar")
+    assert setting("spark_conn_id") == "nightshift_spark"
+
+
+def test_unknown_setting_names_the_known_ones(variables):
+    with pytest.raises(KeyError, match="Unknown Nightshift setting 'jar'; known: job_jar, mlflow_tracking_uri"):
+        setting("jar")
+
+
+def test_run_date_precedence():
+    run = dag_run(events=[{"date": "2024-12-20"}])
+    assert run_date(run, {"date": "2024-12-01"}) == "2024-12-01"
+    assert run_date(run, {}) == "2024-12-31"
+    assert run_date(dag_run(logical_date=None, events=[{"date": "2024-12-20"}, {"date": "2024-12-21"}])) == "2024-12-21"
+    assert run_date(dag_run(logical_date=None, run_after=datetime.datetime(2025, 1, 1, 0, 30, tzinfo=UTC))) == (
+        "2024-12-31"
+    )
+
+
+def test_run_date_rejects_a_malformed_event_date():
+    with pytest.raises(ValueError, match=r"Invalid date in the triggering asset event's 'date': '12/21/2024'"):
+        run_date(dag_run(logical_date=None, events=[{"date": "12/21/2024"}]))
+
+
+def test_run_date_needs_something_to_go_by():
+    run = SimpleNamespace(run_id="r1", logical_date=None, run_after=None)
+    with pytest.raises(ValueError, match="Cannot determine the date to process for run r1"):
+        run_date(run)
+
+
+def test_use_case_of_a_retraining_run():
+    assert use_case(dag_run(), {"use_case": "maintenance"}) == "maintenance"
+    assert use_case(dag_run(events=[{"use_case": "demand"}]), {"use_case": None}) == "demand"
+    assert use_case(dag_run(events=[{"use_case": "demand"}, {"use_case": "maintenance"}]), {}) == "all"
+    assert use_case(dag_run(), {}) == "all"
+
+
+class FailedSubmit(Exception):
+    pass
+
+
+@pytest.fixture
+def failing_submit(monkeypatch):
+    """Makes spark-submit 'exit' with the given code."""
+    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+    from airflow.sdk.exceptions import AirflowException
+
+    def install(code):
+        def submit(self, application="", **kwargs):
+            self._submit_sp = SimpleNamespace(returncode=code)
+            raise AirflowException(f"Cannot execute: spark-submit ... Error code is: {code}.")
+
+        monkeypatch.setattr(SparkSubmitHook, "submit", submit)
+
+    return install
+
+
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        (2, "quality_gate: bad input (exit code 2)"),
+        (3, "quality_gate: data-quality gate failed (exit code 3)"),
+    ],
+)
+def test_bad_input_and_quality_gate_failures_are_not_retried(dagbag, variables, failing_submit, code, message):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    failing_submit(code)
+    task = rendered(dagbag.dags["nightly_demand_forecast"], "quality_gate")
+    with pytest.raises(AirflowFailException, match=re.escape(message)):
+        task.execute({})
+
+
+def test_other_failures_are_retried(dagbag, variables, failing_submit):
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    failing_submit(1)
+    task = rendered(dagbag.dags["nightly_demand_forecast"], "score")
+    with pytest.raises(AirflowException, match="Error code is: 1") as raised:
+        task.execute({})
+    assert not isinstance(raised.value, AirflowFailException)

@@ -1,0 +1,158 @@
+"""The exact spark-submit command each task runs for a fixed date, through the provider's own hook."""
+
+import datetime
+
+import pytest
+from helpers import UTC, dag_run, rendered, spark_submit
+
+JAR = "/opt/nightshift/nightshift-jobs.jar"
+WAREHOUSE = "/data/nightshift/warehouse"
+MLFLOW = "http://mlflow.internal:5000"
+
+
+def expected(dag_id, task_id, *command, master="local[2]"):
+    return [
+        "spark-submit",
+        "--master",
+        master,
+        "--conf",
+        "spark.sql.session.timeZone=UTC",
+        "--conf",
+        "spark.ui.showConsoleProgress=false",
+        "--name",
+        f"nightshift:{dag_id}.{task_id}",
+        "--class",
+        "io.nightshift.jobs.NightshiftCli",
+        JAR,
+        "--warehouse",
+        WAREHOUSE,
+        "--tracking-uri",
+        MLFLOW,
+        *command,
+    ]
+
+
+NIGHTLY = [
+    ("build_features", ["features", "build", "--as-of", "2024-12-31", "--use-case", "{uc}"]),
+    ("quality_gate", ["features", "check", "--as-of", "2024-12-31", "--use-case", "{uc}"]),
+    ("score", ["score", "--date", "2024-12-31", "--use-case", "{uc}"]),
+    ("act", ["act", "--date", "2024-12-31", "--use-case", "{uc}"]),
+    ("monitor", ["monitor", "--date", "2024-12-31", "--use-case", "{uc}"]),
+]
+
+
+@pytest.mark.parametrize("dag_id, use_case", [("nightly_demand_forecast", "demand"), ("maintenance_scoring", "maintenance")])
+@pytest.mark.parametrize("task_id, command", NIGHTLY)
+def test_nightly_commands(dagbag, variables, dag_id, use_case, task_id, command):
+    cmd, _ = spark_submit(dagbag.dags[dag_id], task_id)
+    assert cmd == expected(dag_id, task_id, *[c.format(uc=use_case) for c in command])
+
+
+@pytest.mark.parametrize(
+    "task_id, command",
+    [
+        ("build_features", ["features", "build", "--as-of", "2024-12-31", "--use-case", "all"]),
+        ("quality_gate", ["features", "check", "--as-of", "2024-12-31", "--use-case", "all"]),
+        ("train", ["train", "--as-of", "2024-12-31", "--use-case", "all"]),
+    ],
+)
+def test_weekly_retrain_commands(dagbag, variables, task_id, command):
+    cmd, _ = spark_submit(dagbag.dags["weekly_retrain"], task_id)
+    assert cmd == expected("weekly_retrain", task_id, *command)
+
+
+def test_an_asset_triggered_retrain_uses_the_signal_date_and_use_case(dagbag, variables):
+    run = dag_run(
+        run_id="asset_triggered__2025-01-01T02:40:00+00:00",
+        logical_date=None,
+        events=[{"use_case": "demand", "date": "2024-12-30", "signals": []}],
+    )
+    cmd, _ = spark_submit(dagbag.dags["weekly_retrain"], "train", run)
+    assert cmd[-5:] == ["train", "--as-of", "2024-12-30", "--use-case", "demand"]
+
+
+def test_a_run_without_logical_date_or_signal_processes_the_day_before_it_was_queued(dagbag, variables):
+    run = dag_run(logical_date=None, run_after=datetime.datetime(2025, 3, 2, 9, 30, tzinfo=UTC))
+    cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "score", run)
+    assert cmd[-4:] == ["--date", "2025-03-01", "--use-case", "demand"]
+
+
+def test_the_date_param_overrides_the_logical_date(dagbag, variables):
+    cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "act", params={"date": "2024-11-30"})
+    assert cmd[-4:] == ["--date", "2024-11-30", "--use-case", "demand"]
+
+
+def test_variables_take_precedence_over_the_environment(dagbag, variables):
+    variables.update(
+        {
+            "nightshift_job_jar": "s3a://artifacts/nightshift-jobs-0.1.0.jar",
+            "nightshift_warehouse": "s3a://lake/nightshift",
+            "nightshift_mlflow_tracking_uri": "https://mlflow.example",
+        }
+    )
+    cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "score")
+    assert cmd[cmd.index("--class") + 2 :] == [
+        "s3a://artifacts/nightshift-jobs-0.1.0.jar",
+        "--warehouse",
+        "s3a://lake/nightshift",
+        "--tracking-uri",
+        "https://mlflow.example",
+        "score",
+        "--date",
+        "2024-12-31",
+        "--use-case",
+        "demand",
+    ]
+
+
+def test_client_mode_passes_airflow_ids_in_the_environment(dagbag, variables):
+    task = rendered(dagbag.dags["nightly_demand_forecast"], "score")
+    hook = task._get_hook()
+    hook._build_spark_submit_command(task.application)
+    assert hook._env == {
+        "AIRFLOW_CTX_DAG_ID": "nightly_demand_forecast",
+        "AIRFLOW_CTX_DAG_RUN_ID": "manual__2024-12-31",
+        "AIRFLOW_CTX_TASK_ID": "score",
+    }
+
+
+def test_the_connection_variable_selects_the_master(dagbag, variables):
+    variables["nightshift_spark_conn_id"] = "spark_standalone"
+    cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "score")
+    assert cmd[:3] == ["spark-submit", "--master", "spark://spark-master:7077"]
+
+
+def test_the_connection_param_beats_the_variable(dagbag, variables):
+    variables["nightshift_spark_conn_id"] = "spark_standalone"
+    cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "score", params={"spark_conn_id": "spark_yarn"})
+    assert cmd[:3] == ["spark-submit", "--master", "yarn"]
+    assert "spark.yarn.appMasterEnv.AIRFLOW_CTX_TASK_ID=score" in cmd
+    assert cmd[cmd.index("--queue") + 1] == "nightly"
+    assert cmd[cmd.index("--deploy-mode") + 1] == "cluster"
+
+
+def test_kubernetes_passes_airflow_ids_as_driver_env(dagbag, variables):
+    # k8s:// masters need the cncf-kubernetes provider next to the Spark provider (not in requirements.txt).
+    pytest.importorskip("airflow.providers.cncf.kubernetes")
+    cmd, _ = spark_submit(dagbag.dags["weekly_retrain"], "train", params={"spark_conn_id": "spark_k8s"})
+    assert cmd[:3] == ["spark-submit", "--master", "k8s://https://k8s-api:6443"]
+    assert "spark.kubernetes.driverEnv.AIRFLOW_CTX_DAG_ID=weekly_retrain" in cmd
+    assert "spark.kubernetes.namespace=spark" in cmd
+
+
+def test_standalone_cluster_mode_drops_the_env_vars_it_cannot_pass(dagbag, variables):
+    cmd, hook = spark_submit(
+        dagbag.dags["nightly_demand_forecast"], "score", params={"spark_conn_id": "spark_standalone_cluster"}
+    )
+    assert cmd[:3] == ["spark-submit", "--master", "spark://spark-master:7077"]
+    assert cmd[cmd.index("--deploy-mode") + 1] == "cluster"
+    assert hook._env is None
+
+
+def test_extra_spark_conf_from_the_environment(dagbag, variables, monkeypatch):
+    from nightshift_common import nightshift_job
+
+    monkeypatch.setenv("NIGHTSHIFT_SPARK_CONF", '{"spark.executor.memory": "8g"}')
+    task = nightshift_job("extra", "score", "--date", "2024-12-31")
+    assert task.conf["spark.executor.memory"] == "8g"
+    assert task.conf["spark.sql.session.timeZone"] == "UTC"
