@@ -86,7 +86,8 @@ public final class DeltaTables {
 
   /**
    * Replaces the rows matching {@code predicate} with {@code df} in one transaction (Delta {@code replaceWhere});
-   * Delta rejects the write if a row of {@code df} does not match the predicate.
+   * Delta rejects the write if a row of {@code df} does not match the predicate. New columns are added to the table
+   * (older partitions read them as null), so a release that adds an output column keeps writing to existing tables.
    */
   public static void replaceWhere(Dataset<Row> df, String path, String predicate, String... partitionColumns) {
     try {
@@ -94,6 +95,7 @@ public final class DeltaTables {
           .format("delta")
           .mode("overwrite")
           .option("replaceWhere", predicate)
+          .option("mergeSchema", "true")
           .partitionBy(partitionColumns)
           .save(path);
     } catch (RuntimeException e) {

@@ -12,6 +12,7 @@ import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.ModelMetadata;
 import io.nightshift.training.predict.NativePredictor;
 import java.sql.Date;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Nightly batch scoring: reads the feature rows a night as of {@code date} scores (the next seven days for demand,
- * the day itself for machines), predicts with the registered booster, and replaces the {@code score_date} partition
+ * the day itself for machines), predicts with the registered booster (demand also gets calibrated P10/P50/P90
+ * quantile forecasts, see {@link ForecastQuantiles}), and replaces the {@code score_date} partition
  * of the predictions table in one transaction. Each row records the model name, version and run, and the feature
  * table version, and each run appends its manifest (replacing an earlier one for the same date) to
  * {@code monitoring/scoring_manifest}. Re-running a date gives the same partition.
@@ -151,6 +153,9 @@ public final class BatchScorer {
     out.add(datediff(col("target_date"), lit(Date.valueOf(date))).as("horizon_days"));
     out.add(prediction.as("prediction"));
     out.add(predictionStd(meta, prediction).as("prediction_std"));
+    for (double level : ForecastQuantiles.LEVELS) { // forecast_p10, forecast_p50, forecast_p90 (null for classifiers)
+      out.add(ForecastQuantiles.forecast(meta.metrics(), level, prediction).as("forecast_" + ForecastQuantiles.suffix(level)));
+    }
     out.add(lit(model.version().name()).as("model_name"));
     out.add(lit(model.version().version()).as("model_version"));
     out.add(lit(model.version().runId()).as("model_run_id"));

@@ -75,6 +75,30 @@ class ActionPlannersTest {
   }
 
   @Test
+  void safetyStockComesFromTheQuantileForecastsWhenPresent() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-quantiles").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
+            .add("forecast_p10", "double").add("forecast_p50", "double").add("forecast_p90", "double")
+            .add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, 7.0, 9.5, 15.0, "3"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(1, "grocery", 6, 3, 2.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 5, 6)), RawData.INVENTORY), w.rawInventory());
+
+    ReplenishmentPlanner.plan(spark, w, D, 0.95);
+    Row item1 = spark.read().format("delta").load(w.replenishmentOrders()).head();
+    // daily std (15 - 7) / (2 * 1.28155) = 3.1212, not prediction_std 2.0; safety 1.6449 * 3.1212 * sqrt(3) = 8.893
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(8.893, within(1e-3));
+    // need 30 + 8.893 - 5 - 6 = 27.89, rounded up to packs of 6
+    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(30L);
+  }
+
+  @Test
   void rerunReplacesTheDecisionDate() {
     ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
     ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);

@@ -16,6 +16,7 @@ import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainedModel;
 import io.nightshift.training.XGBoostTrainer;
 import io.nightshift.training.model.MlModelWriter;
+import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.ModelMetadata;
 import io.nightshift.training.tracking.ModelUri;
 import io.nightshift.testing.SparkTestSession;
@@ -57,12 +58,21 @@ class BatchScorerTest {
     ModelMetadata meta =
         new ModelMetadata(
             spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date", "sales",
-            features, AS_OF.toString(), warehouse.features(UseCase.DEMAND), 0, "", "", "", "", 2.5, Map.of(),
-            trained.baseline());
+            features, AS_OF.toString(), warehouse.features(UseCase.DEMAND), 0, "", "", "", "", 2.5,
+            quantileCalibration(trained.metrics()), trained.baseline());
     String source = "mem://" + spec.modelName() + "/" + features.size();
     registry.putFiles(source, Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
     var v = registry.createVersion(spec.modelName(), source, "run-" + features.size(), "", Map.of());
     registry.setAlias(spec.modelName(), features.contains("not_in_table") ? "broken" : "champion", v.version());
+  }
+
+  /** Only the quantile offsets, so prediction_std stays the constant residual std these tests expect. */
+  static Map<String, Double> quantileCalibration(Map<String, Double> metrics) {
+    Map<String, Double> m = new java.util.HashMap<>();
+    for (double level : ForecastQuantiles.LEVELS) {
+      m.put(ForecastQuantiles.metric(level), metrics.get(ForecastQuantiles.metric(level)));
+    }
+    return m;
   }
 
   private static Dataset<Row> partition(LocalDate d) {
@@ -81,6 +91,10 @@ class BatchScorerTest {
     assertThat(any.<String>getAs("model_version")).isEqualTo("1");
     assertThat(any.<String>getAs("model_run_id")).isEqualTo("run-" + model.metadata().features().size());
     assertThat(any.<Double>getAs("prediction_std")).isEqualTo(2.5);
+    // calibrated quantiles: ordered, non-negative, P10 < P90 where the forecast is positive
+    assertThat(p.where("forecast_p10 IS NULL OR forecast_p50 IS NULL OR forecast_p90 IS NULL").count()).isZero();
+    assertThat(p.where("forecast_p10 < 0 OR forecast_p10 > forecast_p50 OR forecast_p50 > forecast_p90").count()).isZero();
+    assertThat(p.where("prediction > 1 AND forecast_p10 >= forecast_p90").count()).isZero();
     Row manifest =
         spark.read().format("delta").load(warehouse.monitoring("scoring_manifest")).where("score_date = '" + AS_OF + "'").head();
     assertThat(manifest.<Long>getAs("rows")).isEqualTo(42L);

@@ -17,6 +17,7 @@ import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.training.model.FeatureProfile;
+import io.nightshift.training.model.ForecastQuantiles;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -115,7 +116,7 @@ public final class XGBoostTrainer {
       }
       Map<String, Double> metrics =
           spec.task() == Task.REGRESSION
-              ? regressionMetrics(scored, view.labelColumn())
+              ? regressionMetrics(scored, view.labelColumn(), view.dateColumn())
               : classificationMetrics(scored, view.labelColumn());
       XGBoostTrainingSummary summary = model.summary().get();
       float[] validationCurve = new float[0];
@@ -215,7 +216,7 @@ public final class XGBoostTrainer {
     return sb.toString();
   }
 
-  static Map<String, Double> regressionMetrics(Dataset<Row> scored, String label) {
+  static Map<String, Double> regressionMetrics(Dataset<Row> scored, String label, String dateColumn) {
     Column y = col(label);
     Column p = col(SCORE);
     Column e = p.minus(y);
@@ -250,6 +251,7 @@ public final class XGBoostTrainer {
         m.put("baseline_wape_lag7", b.getDouble(0) / b.getDouble(1));
       }
     }
+    m.putAll(ForecastQuantiles.validationMetrics(scored, SCORE, label, col(dateColumn)));
     return m;
   }
 

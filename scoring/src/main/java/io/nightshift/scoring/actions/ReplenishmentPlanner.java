@@ -19,6 +19,8 @@ import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.SparkColumns;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -32,6 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   demand over lead time  = sum of daily forecasts for the item's lead time
+ *   daily forecast std     = (P90 - P10) / (2 * 1.2816) from the calibrated quantile forecasts
+ *                            (the model's prediction_std for predictions without quantiles)
  *   safety stock           = z(service level) * sqrt(sum of daily forecast variances over the lead time)
  *   order quantity         = max(0, demand over lead time + safety stock - on hand - on order), rounded up to packs
  * </pre>
@@ -41,6 +45,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplenishmentPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(ReplenishmentPlanner.class);
+
+  /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */
+  static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
 
   private ReplenishmentPlanner() {}
 
@@ -71,6 +78,11 @@ public final class ReplenishmentPlanner {
           "raw/inventory", "date " + date, "land the stock-on-hand snapshot of " + date + " in raw/inventory");
     }
 
+    boolean quantiles = Arrays.asList(forecasts.columns()).containsAll(List.of("forecast_p10", "forecast_p90"));
+    Column dailyStd =
+        quantiles
+            ? coalesce(col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90), col("prediction_std"), lit(0.0))
+            : coalesce(col("prediction_std"), lit(0.0));
     Dataset<Row> joined =
         forecasts.join(items, "item").where(col("horizon_days").leq(col("lead_time_days")));
     Dataset<Row> perItem =
@@ -80,7 +92,7 @@ public final class ReplenishmentPlanner {
                 first("lead_time_days").as("lead_time_days"),
                 first("pack_size").as("pack_size"),
                 sum("prediction").as("forecast_lead_time"),
-                sqrt(sum(pow(coalesce(col("prediction_std"), lit(0.0)), 2))).as("lead_time_std"),
+                sqrt(sum(pow(dailyStd, 2))).as("lead_time_std"),
                 first("model_version").as("model_version"));
     Column safety = lit(z).multiply(col("lead_time_std"));
     Dataset<Row> proposals =

@@ -20,6 +20,7 @@ import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.FeatureProfile;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.tracking.ModelRegistry;
@@ -94,7 +95,10 @@ public final class Monitor {
           accuracy.isEmpty()
               ? "no outcomes known yet"
               : useCase == UseCase.DEMAND
-                  ? String.format(Locale.ROOT, "realized WAPE %.3f over %d forecasts", weighted("wape"), total())
+                  ? String.format(Locale.ROOT, "realized WAPE %.3f%s over %d forecasts", weighted("wape"),
+                      Double.isNaN(weighted("coverage_p10_p90")) ? ""
+                          : String.format(Locale.ROOT, ", P10-P90 coverage %.2f", weighted("coverage_p10_p90")),
+                      total())
                   : String.format(Locale.ROOT, "realized recall %.2f over %d scored machine-days", accuracy.get(0).<Double>getAs("recall"), total());
       Row worst = drift.stream().filter(r -> !r.isNullAt(r.fieldIndex("psi")))
           .max(java.util.Comparator.comparingDouble(r -> r.<Double>getAs("psi"))).orElse(null);
@@ -246,7 +250,11 @@ public final class Monitor {
     return out;
   }
 
-  /** WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known. */
+  /**
+   * WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known, and for quantile
+   * forecasts the share of actuals inside [P10, P90] (nominally 0.8) and the mean pinball loss over P10/P50/P90
+   * divided by the mean actual.
+   */
   static Dataset<Row> demandAccuracy(SparkSession spark, Warehouse warehouse, Dataset<Row> predictions, LocalDate date) {
     Dataset<Row> actuals =
         RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES)
@@ -258,6 +266,14 @@ public final class Monitor {
                 .and(col("target_date").gt(lit(Date.valueOf(date.minusDays(ACCURACY_WINDOW_DAYS))))))
             .join(actuals, SparkColumns.seq("store", "item", "target_date"));
     Column err = col("prediction").minus(col("actual"));
+    boolean quantiles =
+        java.util.Arrays.asList(predictions.columns()).containsAll(List.of("forecast_p10", "forecast_p50", "forecast_p90"));
+    Column inside = col("actual").between(col("forecast_p10"), col("forecast_p90")).cast("double");
+    Column pinball =
+        ForecastQuantiles.pinball(col("forecast_p10"), col("actual"), 0.1)
+            .plus(ForecastQuantiles.pinball(col("forecast_p50"), col("actual"), 0.5))
+            .plus(ForecastQuantiles.pinball(col("forecast_p90"), col("actual"), 0.9))
+            .divide(3);
     return known
         .groupBy("horizon_days")
         .agg(
@@ -265,10 +281,15 @@ public final class Monitor {
             sum(abs(err)).divide(sum(abs(col("actual")))).as("wape"),
             sum(err).divide(sum(abs(col("actual")))).as("bias"),
             lit(null).cast("double").as("precision"),
-            lit(null).cast("double").as("recall"))
+            lit(null).cast("double").as("recall"),
+            quantiles ? avg(inside).as("coverage_p10_p90") : lit(null).cast("double").as("coverage_p10_p90"),
+            quantiles
+                ? avg(pinball).divide(avg(abs(col("actual")))).as("pinball")
+                : lit(null).cast("double").as("pinball"))
         .select(
             lit(UseCase.DEMAND.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"), col("horizon_days"),
-            col("n"), col("wape"), col("bias"), col("precision"), col("recall"));
+            col("n"), col("wape"), col("bias"), col("precision"), col("recall"), col("coverage_p10_p90"),
+            col("pinball"));
   }
 
   /** Precision and recall at 0.5 for nights whose seven-day outcome window has closed, within the last 28 days. */
@@ -299,6 +320,7 @@ public final class Monitor {
         .select(
             lit(UseCase.MAINTENANCE.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"),
             lit(7).as("horizon_days"), col("n"), lit(null).cast("double").as("wape"), lit(null).cast("double").as("bias"),
-            col("precision").cast("double").as("precision"), col("recall").cast("double").as("recall"));
+            col("precision").cast("double").as("precision"), col("recall").cast("double").as("recall"),
+            lit(null).cast("double").as("coverage_p10_p90"), lit(null).cast("double").as("pinball"));
   }
 }

@@ -1,0 +1,76 @@
+package io.nightshift.scoring.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.RawData;
+import io.nightshift.testing.SparkTestSession;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** Realized accuracy of quantile forecasts on hand-made rows, every number worked out by hand. */
+class DemandAccuracyTest {
+  static final LocalDate D = LocalDate.of(2024, 3, 10);
+
+  @Test
+  void wapeCoverageAndPinballByHorizon() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("accuracy").toString());
+    int[] actual = {8, 12, 16, 5};
+    List<Row> sales = new ArrayList<>();
+    List<Row> predictions = new ArrayList<>();
+    for (int i = 0; i < actual.length; i++) {
+      LocalDate target = D.minusDays(3 - i);
+      sales.add(RowFactory.create(Date.valueOf(target), 1, 1, actual[i]));
+      predictions.add(
+          RowFactory.create(Date.valueOf(target.minusDays(1)), 1, 1, Date.valueOf(target), 1, 10.0, 6.0, 9.0, 14.0));
+    }
+    // a forecast whose target day is still in the future has no outcome yet
+    predictions.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(1)), 1, 10.0, 6.0, 9.0, 14.0));
+    RawData.write(spark.createDataFrame(sales, RawData.SALES), w.rawSales());
+    StructType schema =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("forecast_p10", "double")
+            .add("forecast_p50", "double").add("forecast_p90", "double");
+
+    List<Row> rows = Monitor.demandAccuracy(spark, w, spark.createDataFrame(predictions, schema), D).collectAsList();
+
+    assertThat(rows).hasSize(1);
+    Row h1 = rows.get(0);
+    assertThat(h1.<Integer>getAs("horizon_days")).isEqualTo(1);
+    assertThat(h1.<Long>getAs("n")).isEqualTo(4L);
+    assertThat(h1.<Double>getAs("wape")).isCloseTo(15.0 / 41, within(1e-12)); // |2| + |-2| + |-6| + |5| over 41
+    assertThat(h1.<Double>getAs("bias")).isCloseTo(-1.0 / 41, within(1e-12));
+    assertThat(h1.<Double>getAs("coverage_p10_p90")).isEqualTo(0.5); // 8 and 12 inside [6, 14]; 16 and 5 outside
+    // pinball sums over P10/P50/P90: 1.3, 2.3, 6.3, 3.8 -> mean of (sum / 3) = 13.7 / 12, over the mean actual 10.25
+    assertThat(h1.<Double>getAs("pinball")).isCloseTo((13.7 / 12) / 10.25, within(1e-12));
+  }
+
+  @Test
+  void predictionsWithoutQuantilesReportNullCoverage() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("accuracy-plain").toString());
+    RawData.write(
+        spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 10)), RawData.SALES), w.rawSales());
+    StructType schema =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double");
+    Row h =
+        Monitor.demandAccuracy(
+                spark, w,
+                spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D.minusDays(2)), 1, 1, Date.valueOf(D), 2, 12.0)), schema),
+                D)
+            .head();
+    assertThat(h.<Double>getAs("wape")).isCloseTo(0.2, within(1e-12));
+    assertThat(h.isNullAt(h.fieldIndex("coverage_p10_p90"))).isTrue();
+    assertThat(h.isNullAt(h.fieldIndex("pinball"))).isTrue();
+  }
+}
