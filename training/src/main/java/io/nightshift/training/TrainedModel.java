@@ -10,6 +10,9 @@ import java.util.Map;
  *
  * @param residualStd standard deviation of the validation residuals (regression; NaN otherwise), used for
  *     uncertainty in downstream decisions
+ * @param predictedVsActual validation outcomes against predictions for the report plot: a sample of rows for
+ *     regression, a calibration table (mean outcome and mean probability per decile of the probability) for
+ *     classification
  */
 public record TrainedModel(
     byte[] booster,
@@ -26,4 +29,11 @@ public record TrainedModel(
     long trainRows,
     long validationRows,
     double residualStd,
-    Map<String, io.nightshift.training.model.FeatureProfile> baseline) {}
+    Map<String, io.nightshift.training.model.FeatureProfile> baseline,
+    PredictedVsActual predictedVsActual) {
+
+  /** Paired outcomes and predictions (same length). */
+  public record PredictedVsActual(double[] actual, double[] predicted) {
+    public static final PredictedVsActual EMPTY = new PredictedVsActual(new double[0], new double[0]);
+  }
+}

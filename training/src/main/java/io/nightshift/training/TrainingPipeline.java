@@ -6,6 +6,7 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.training.report.Charts;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.model.MlModelWriter;
 import io.nightshift.training.model.ModelMetadata;
@@ -143,7 +144,7 @@ public final class TrainingPipeline {
               model.baseline());
       tmp = Files.createTempDirectory("nightshift-model");
       MlModelWriter.write(tmp.resolve("model"), model.booster(), metadata, run.runId());
-      writeReports(tmp.resolve("reports"), model, gate);
+      writeReports(tmp.resolve("reports"), spec, model, gate);
       tracker.logArtifacts(run.runId(), tmp.resolve("model"), "model");
       tracker.logArtifacts(run.runId(), tmp.resolve("reports"), "");
 
@@ -204,13 +205,28 @@ public final class TrainingPipeline {
     return d;
   }
 
-  private static void writeReports(Path dir, TrainedModel model, QualityGate.Report gate) throws IOException {
+  private static void writeReports(Path dir, ModelSpec spec, TrainedModel model, QualityGate.Report gate) throws IOException {
     Files.createDirectories(dir);
     StringBuilder csv = new StringBuilder("feature,total_gain,share\n");
     double total = model.importance().values().stream().mapToDouble(Double::doubleValue).sum();
     model.importance()
         .forEach((f, g) -> csv.append(f).append(',').append(g).append(',').append(total == 0 ? 0 : g / total).append('\n'));
     Files.writeString(dir.resolve("feature_importance.csv"), csv, StandardCharsets.UTF_8);
+    Map<String, Double> top = new LinkedHashMap<>();
+    model.importance().entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .limit(25)
+        .forEach(e -> top.put(e.getKey(), total == 0 ? 0 : e.getValue() / total));
+    Charts.bars(dir.resolve("feature_importance.png"), "Feature importance (share of total gain)", "feature",
+        "share of gain", top, null);
+    boolean classifier = spec.task() != Task.REGRESSION;
+    Charts.predictedVsActual(
+        dir.resolve("predicted_vs_actual.png"),
+        classifier
+            ? "Calibration on the validation window (per decile of predicted probability)"
+            : "Predicted vs actual on the validation window (" + model.predictedVsActual().actual().length + " rows)",
+        model.predictedVsActual().actual(),
+        model.predictedVsActual().predicted());
     Files.writeString(dir.resolve("quality_gate.txt"), gate.render() + "\n", StandardCharsets.UTF_8);
   }
 

@@ -142,7 +142,8 @@ public final class XGBoostTrainer {
           trainInfo.getLong(0),
           validInfo.getLong(0),
           metrics.getOrDefault("valid_residual_std", Double.NaN),
-          baseline);
+          baseline,
+          predictedVsActual(scored, view.labelColumn(), spec.task(), validInfo.getLong(0), spec.seed()));
     } catch (XGBoostError e) {
       throw new NightshiftException("XGBoost failed to train " + spec.modelName() + ": " + e.getMessage(), e);
     } finally {
@@ -199,6 +200,33 @@ public final class XGBoostTrainer {
       }
       est.set(est.getParam(name), p.getValue());
     }
+  }
+
+  /** Rows of the predicted-vs-actual plot (regression) or the calibration table (classification). */
+  static final int PLOT_ROWS = 2000;
+
+  static TrainedModel.PredictedVsActual predictedVsActual(
+      Dataset<Row> scored, String label, Task task, long validRows, long seed) {
+    Dataset<Row> rows =
+        scored.where(col(label).isNotNull()).select(col(label).cast("double").as("y"), col(SCORE).cast("double").as("p"));
+    List<Row> points;
+    if (task == Task.REGRESSION) {
+      double fraction = validRows <= PLOT_ROWS ? 1.0 : Math.min(1.0, 1.2 * PLOT_ROWS / validRows);
+      points = rows.sample(false, fraction, seed).limit(PLOT_ROWS).collectAsList();
+    } else {
+      points =
+          rows.withColumn("decile", org.apache.spark.sql.functions.least(
+                  org.apache.spark.sql.functions.floor(col("p").multiply(10)), lit(9)))
+              .groupBy("decile").agg(avg("y").as("y"), avg("p").as("p")).orderBy("decile").select("y", "p")
+              .collectAsList();
+    }
+    double[] y = new double[points.size()];
+    double[] p = new double[points.size()];
+    for (int i = 0; i < points.size(); i++) {
+      y[i] = points.get(i).getDouble(0);
+      p[i] = points.get(i).getDouble(1);
+    }
+    return new TrainedModel.PredictedVsActual(y, p);
   }
 
   /** Older XGBoost4J-Spark versions name params in camelCase (max_depth becomes maxDepth); 3.x uses native names. */

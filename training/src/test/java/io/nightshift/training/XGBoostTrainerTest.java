@@ -45,6 +45,14 @@ class XGBoostTrainerTest {
     assertThat(m.importance()).isNotEmpty();
     assertThat(spec.view().features()).containsAll(m.importance().keySet());
     assertThat(m.booster()).isNotEmpty();
+    // every validation row (420 < PLOT_ROWS) is in the predicted-vs-actual plot data
+    assertThat(m.predictedVsActual().actual()).hasSize(420);
+    assertThat(m.predictedVsActual().predicted()).hasSize(420);
+    // the quantile calibration is ordered, and the cross-fitted P10-P90 interval covers a sensible share
+    assertThat(m.metrics().get("valid_stdres_p10"))
+        .isLessThan(m.metrics().get("valid_stdres_p50"))
+        .isLessThan(m.metrics().get("valid_stdres_p90"));
+    assertThat(m.metrics().get("valid_coverage_p10_p90")).isBetween(0.6, 0.95);
   }
 
   @Test
@@ -65,6 +73,11 @@ class XGBoostTrainerTest {
     assertThat(m.metrics().get("valid_auc")).isGreaterThan(0.8);
     assertThat(m.metrics().get("valid_positive_rate")).isBetween(0.01, 0.4);
     assertThat(m.metrics()).containsKeys("valid_pr_auc", "valid_logloss", "valid_recall_at_0_5");
+    // calibration table: at most one row per probability decile, outcome rates and mean probabilities in [0, 1]
+    assertThat(m.predictedVsActual().actual().length).isBetween(2, 10);
+    assertThat(java.util.Arrays.stream(m.predictedVsActual().actual()).allMatch(y -> y >= 0 && y <= 1)).isTrue();
+    assertThat(java.util.Arrays.stream(m.predictedVsActual().predicted()).allMatch(p -> p >= 0 && p <= 1)).isTrue();
+    assertThat(m.metrics()).doesNotContainKey("valid_stdres_p10");
   }
 
   @Test

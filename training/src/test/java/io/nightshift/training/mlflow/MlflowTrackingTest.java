@@ -60,7 +60,8 @@ class MlflowTrackingTest {
     assertThat(values(listing.path("files"), "path"))
         .contains("model/MLmodel", "model/model.ubj", "model/nightshift.json", "model/requirements.txt");
     JsonNode root = tracker.rest().get("artifacts/list", Map.of("run_id", outcome.run().runId()));
-    assertThat(values(root.path("files"), "path")).contains("feature_importance.csv", "quality_gate.txt");
+    assertThat(values(root.path("files"), "path"))
+        .contains("feature_importance.csv", "feature_importance.png", "predicted_vs_actual.png", "quality_gate.txt");
   }
 
   @Test
