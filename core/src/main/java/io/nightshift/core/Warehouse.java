@@ -67,4 +67,9 @@ public record Warehouse(String root) {
   public String monitoring(String name) {
     return path("monitoring/" + name);
   }
+
+  /** Rendered reports (PNG plots), e.g. {@code reports/monitoring/demand/2024-03-01}. */
+  public String reports(String name) {
+    return path("reports/" + name);
+  }
 }

@@ -34,7 +34,7 @@ class MonitorTest {
   static final LocalDate D = LocalDate.of(2023, 9, 30);
 
   @Test
-  void plantedShiftInOneFeatureRaisesADriftSignalForThatFeatureOnly() {
+  void plantedShiftInOneFeatureRaisesADriftSignalForThatFeatureOnly() throws java.io.IOException {
     SparkSession spark = SparkTestSession.get();
     Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor").toString());
     SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 5, 10, 2, 14));
@@ -73,6 +73,11 @@ class MonitorTest {
     assertThat(psi(after, "price")).isEqualTo(psi(before, "price"));
     assertThat(after.signals()).extracting(r -> r.<String>getAs("subject")).contains("rmean_28").doesNotContain("price");
     assertThat(after.retrain()).isTrue();
+    // the plots of the night: drift per feature and forecast vs actual, real PNG files under reports/
+    assertThat(after.plots()).hasSize(2);
+    java.nio.file.Path dir = java.nio.file.Path.of(warehouse.reports("monitoring/demand/" + D));
+    assertThat(dir.resolve("feature_drift.png")).exists();
+    assertThat(javax.imageio.ImageIO.read(dir.resolve("forecast_vs_actual.png").toFile()).getWidth()).isPositive();
     assertThat(spark.read().format("delta").load(warehouse.monitoring("retraining_signals"))
         .where("kind = 'drift' and subject = 'rmean_28'").count()).isEqualTo(1);
     // re-running the night replaces its rows

@@ -85,7 +85,8 @@ public final class Monitor {
           .add("model_version", DataTypes.StringType);
 
   public record Result(
-      UseCase useCase, LocalDate date, Row stats, List<Row> accuracy, List<Row> drift, List<Row> signals) {
+      UseCase useCase, LocalDate date, Row stats, List<Row> accuracy, List<Row> drift, List<Row> signals,
+      List<String> plots) {
     public boolean retrain() {
       return !signals.isEmpty();
     }
@@ -113,7 +114,8 @@ public final class Monitor {
       List<Row> lines = new java.util.ArrayList<>(accuracy);
       lines.addAll(signals);
       String rows = lines.stream().map(Row::toString).collect(Collectors.joining("\n    "));
-      return useCase.id() + " monitoring for " + date + ": " + headline() + (rows.isEmpty() ? "" : "\n    " + rows);
+      return useCase.id() + " monitoring for " + date + ": " + headline() + (rows.isEmpty() ? "" : "\n    " + rows)
+          + (plots.isEmpty() ? "" : "\n    plots: " + String.join(", ", plots));
     }
 
     private long total() {
@@ -186,7 +188,8 @@ public final class Monitor {
         warehouse.monitoring("retraining_signals"),
         "use_case = '" + useCase.id() + "' AND signal_date = '" + date + "'",
         "use_case");
-    Result r = new Result(useCase, date, s, acc, drift, signals);
+    List<String> plots = MonitoringReport.write(spark, warehouse, useCase, date, predictions, drift);
+    Result r = new Result(useCase, date, s, acc, drift, signals, plots);
     LOG.info("Monitoring {} {}: {}", useCase.id(), date, r.headline());
     return r;
   }

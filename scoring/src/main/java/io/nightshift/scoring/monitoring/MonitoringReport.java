@@ -1,0 +1,136 @@
+package io.nightshift.scoring.monitoring;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.nightshift.core.NightshiftException;
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.RawData;
+import io.nightshift.training.report.Charts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The PNG plots of a monitoring run, written next to the warehouse under
+ * {@code reports/monitoring/<use case>/<date>/} (any Hadoop file system, so an {@code s3a://} warehouse works too):
+ *
+ * <ul>
+ *   <li>{@code feature_drift.png}: PSI per monitored feature and the prediction, with the alert threshold;
+ *   <li>{@code forecast_vs_actual.png} (demand): daily total actual sales over the accuracy window against the
+ *       total one-day-ahead and seven-day-ahead forecasts made for those days, and tonight's forecast of the next
+ *       seven days.
+ * </ul>
+ *
+ * Re-running a date overwrites its plots.
+ */
+public final class MonitoringReport {
+  private MonitoringReport() {}
+
+  public static List<String> write(
+      SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, Dataset<Row> predictions,
+      List<Row> drift) {
+    Path tmp;
+    try {
+      tmp = Files.createTempDirectory("nightshift-report");
+    } catch (IOException e) {
+      throw new NightshiftException("Cannot create a temporary directory for the monitoring plots: " + e.getMessage(), e);
+    }
+    try {
+      Map<String, Double> psi = new LinkedHashMap<>();
+      for (Row d : drift) {
+        psi.put(d.getAs("column"), d.getAs("psi"));
+      }
+      Charts.bars(
+          tmp.resolve("feature_drift.png"),
+          useCase.id() + " drift on " + date + " against the training baseline (PSI)",
+          "column", "PSI", psi, Monitor.PSI_ALERT);
+      if (useCase == UseCase.DEMAND) {
+        forecastVsActual(spark, warehouse, date, predictions, tmp.resolve("forecast_vs_actual.png"));
+      }
+      return copy(spark, tmp, warehouse.reports("monitoring/" + useCase.id() + "/" + date));
+    } finally {
+      try (Stream<Path> s = Files.walk(tmp)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException ignored) {
+        // a leftover temp file is harmless
+      }
+    }
+  }
+
+  static void forecastVsActual(
+      SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> predictions, Path png) {
+    LocalDate from = date.minusDays(Monitor.ACCURACY_WINDOW_DAYS - 1);
+    Map<LocalDate, Double> actual = new HashMap<>();
+    RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES)
+        .where(col("date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date))))
+        .groupBy("date").agg(sum("sales").cast("double").as("units"))
+        .collectAsList()
+        .forEach(r -> actual.put(r.getDate(0).toLocalDate(), r.getDouble(1)));
+    Map<LocalDate, Double> h1 = new HashMap<>();
+    Map<LocalDate, Double> h7 = new HashMap<>();
+    Map<LocalDate, Double> tonight = new HashMap<>();
+    predictions
+        .where(col("target_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date.plusDays(7)))))
+        .groupBy("target_date")
+        .agg(
+            sum(when(col("horizon_days").equalTo(1), col("prediction"))).as("h1"),
+            sum(when(col("horizon_days").equalTo(7), col("prediction"))).as("h7"),
+            sum(when(col("score_date").equalTo(lit(Date.valueOf(date))), col("prediction"))).as("tonight"))
+        .collectAsList()
+        .forEach(r -> {
+          LocalDate d = r.getDate(0).toLocalDate();
+          if (!r.isNullAt(1)) {
+            h1.put(d, r.getDouble(1));
+          }
+          if (!r.isNullAt(2)) {
+            h7.put(d, r.getDouble(2));
+          }
+          if (!r.isNullAt(3)) {
+            tonight.put(d, r.getDouble(3));
+          }
+        });
+    List<LocalDate> days = new ArrayList<>();
+    for (LocalDate d = from; !d.isAfter(date.plusDays(7)); d = d.plusDays(1)) {
+      days.add(d);
+    }
+    Map<String, List<Double>> series = new LinkedHashMap<>();
+    series.put("actual sales", days.stream().map(actual::get).toList());
+    series.put("forecast 1 day ahead", days.stream().map(h1::get).toList());
+    series.put("forecast 7 days ahead", days.stream().map(h7::get).toList());
+    series.put("tonight's forecast", days.stream().map(tonight::get).toList());
+    Charts.daily(png, "Demand: total units per day, actual vs forecast (as of " + date + ")", "units", days, series);
+  }
+
+  private static List<String> copy(SparkSession spark, Path dir, String target) {
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      org.apache.hadoop.fs.Path to = new org.apache.hadoop.fs.Path(target);
+      FileSystem fs = to.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      fs.mkdirs(to);
+      for (Path f : files.sorted().toList()) {
+        org.apache.hadoop.fs.Path dest = new org.apache.hadoop.fs.Path(to, f.getFileName().toString());
+        fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(f.toUri()), dest);
+        out.add(dest.toString());
+      }
+      return out;
+    } catch (IOException e) {
+      throw new NightshiftException("Cannot write the monitoring plots to " + target + ": " + e.getMessage(), e);
+    }
+  }
+}
