@@ -110,15 +110,29 @@ class PipelineIntegrationTest {
 
   @Test
   @Order(3)
-  void actAndMonitor() {
+  void actAndMonitor() throws Exception {
     Run act = cli("act", "--date", NIGHT);
     assertThat(act.code()).as(act.err()).isZero();
     assertThat(act.out()).contains("replenishment: 8 proposals").contains("maintenance: ");
     assertThat(delta("actions/replenishment_orders").count()).isEqualTo(8);
-    Run monitor = cli("monitor", "--date", NIGHT);
-    assertThat(monitor.code()).as(monitor.err()).isZero();
-    assertThat(monitor.out()).contains("demand monitoring for 2023-12-31: 56 predictions");
+    try (okhttp3.mockwebserver.MockWebServer pushgateway = new okhttp3.mockwebserver.MockWebServer()) {
+      pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(200));
+      pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(503).setBody("down"));
+      Run monitor = cli("monitor", "--date", NIGHT, "--pushgateway", pushgateway.url("/").toString());
+      assertThat(monitor.code()).as(monitor.err()).isZero();
+      assertThat(monitor.out())
+          .contains("demand monitoring for 2023-12-31: 56 predictions")
+          .contains("plots: ")
+          .contains("pushed demand monitoring metrics to the Pushgateway");
+      // a failed push warns but does not fail the night: the monitoring tables are written
+      assertThat(monitor.err()).contains("WARNING: Pushgateway").contains("answered 503");
+      okhttp3.mockwebserver.RecordedRequest demand = pushgateway.takeRequest();
+      assertThat(demand.getPath()).isEqualTo("/metrics/job/nightshift_monitor/use_case/demand");
+      assertThat(demand.getBody().readUtf8()).contains("nightshift_predictions 56\n");
+    }
     assertThat(delta("monitoring/prediction_stats").count()).isEqualTo(2);
+    assertThat(delta("predictions/demand").where("forecast_p10 <= forecast_p50 AND forecast_p50 <= forecast_p90").count())
+        .isEqualTo(56);
   }
 
   @Test
