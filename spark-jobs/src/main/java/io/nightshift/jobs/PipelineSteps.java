@@ -44,7 +44,7 @@ final class PipelineSteps {
   }
 
   TrainingPipeline.Outcome train(UseCase useCase, LocalDate asOf, TrainingPipeline.Promotion promotion) {
-    return train(ModelSpecs.forUseCase(useCase), asOf, promotion, Device.CPU);
+    return train(ModelSpecs.forUseCase(useCase).withoutSearch(), asOf, promotion, Device.CPU);
   }
 
   TrainingPipeline.Outcome train(

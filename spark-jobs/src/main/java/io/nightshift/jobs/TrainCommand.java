@@ -1,5 +1,6 @@
 package io.nightshift.jobs;
 
+import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
 import io.nightshift.training.Device;
 import io.nightshift.training.ModelSpec;
@@ -43,6 +44,16 @@ final class TrainCommand implements Callable<Integer> {
       description = "cpu (default) or cuda: GPU executors, the -Pgpu build and conf/spark/gpu.conf.")
   String device;
 
+  @Option(
+      names = "--tune",
+      description = "Run the spec's hyperparameter search (its search: section) as MLflow child runs and keep the best.")
+  boolean tune;
+
+  @Option(
+      names = "--backtest-folds",
+      description = "Rolling-origin backtest folds, overriding the spec's backtest.folds (1: validation window only).")
+  Integer backtestFolds;
+
   @Override
   public Integer call() {
     LocalDate date = Options.date("--as-of", asOf);
@@ -56,12 +67,33 @@ final class TrainCommand implements Callable<Integer> {
         specs.add(ModelSpecs.forUseCase(u));
       }
     }
+    if (backtestFolds != null && backtestFolds < 1) {
+      throw Errors.invalidOption("--backtest-folds", backtestFolds.toString(), "give 1 or more");
+    }
+    for (int i = 0; i < specs.size(); i++) {
+      ModelSpec s = specs.get(i);
+      if (tune && s.evaluation().search() == null) {
+        throw Errors.invalidOption(
+            "--tune", s.modelName(), "add a search: section (trials, metric, space) to its model spec, see conf/models/");
+      }
+      s = tune ? s : s.withoutSearch();
+      specs.set(i, backtestFolds == null ? s : s.withBacktestFolds(backtestFolds));
+    }
     for (ModelSpec s : specs) {
       TrainingPipeline.Outcome o = steps.train(s, date, new TrainingPipeline.Promotion(margin, force), d);
       System.out.printf(
           "%s version %s is @challenger%s; validation %s%n  gate: %s%n  run: %s%n",
           o.version().name(), o.version().version(), o.promoted() ? " and now @champion" : " (champion unchanged)",
           Summary.headline(o), o.decision().reason(), o.runUrl());
+      if (o.runMetrics().containsKey("backtest_folds")) {
+        String key = o.runMetrics().keySet().stream().filter(k -> k.startsWith("backtest_valid_") && k.endsWith("_mean"))
+            .filter(k -> k.contains("wape") || k.contains("pr_auc")).findFirst().orElse(null);
+        System.out.printf("  backtest: %.0f folds%s%n", o.runMetrics().get("backtest_folds"),
+            key == null ? "" : String.format(java.util.Locale.ROOT, ", %s %.4f", key, o.runMetrics().get(key)));
+      }
+      if (o.runMetrics().containsKey("search_trials")) {
+        System.out.printf("  search: best of %.0f trials kept (child runs in MLflow)%n", o.runMetrics().get("search_trials"));
+      }
     }
     return NightshiftCli.OK;
   }

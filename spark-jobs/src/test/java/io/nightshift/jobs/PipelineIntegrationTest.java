@@ -82,6 +82,8 @@ class PipelineIntegrationTest {
         .contains("nightshift-maintenance version ")
         .contains("is @challenger and now @champion")
         .contains("gate: no champion yet")
+        .contains("backtest: 3 folds, backtest_valid_wape_mean ")
+        .contains("backtest: 2 folds, backtest_valid_pr_auc_mean ")
         .contains(mlflow + "/#/experiments/");
   }
 
@@ -188,6 +190,9 @@ class PipelineIntegrationTest {
     Run unknownUseCase = cli("train", "--as-of", NIGHT, "--use-case", "churn");
     assertThat(unknownUseCase.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(unknownUseCase.err()).contains("'churn'").contains("demand, maintenance or all");
+    Run folds = cli("train", "--as-of", NIGHT, "--backtest-folds", "0");
+    assertThat(folds.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(folds.err()).contains("--backtest-folds").contains("give 1 or more");
   }
 
   private static Run runWith(Path otherWarehouse, String... args) {

@@ -19,6 +19,7 @@ import java.util.TreeMap;
  * @param validationDays the last days up to the as-of date form the validation set
  * @param purgeDays days dropped between training and validation, so labels that look ahead cannot overlap
  * @param seed randomness seed
+ * @param evaluation backtesting, segment metrics, alert costs and hyperparameter search
  */
 public record ModelSpec(
     String modelName,
@@ -28,10 +29,19 @@ public record ModelSpec(
     int numRound,
     int validationDays,
     int purgeDays,
-    long seed)
+    long seed,
+    Evaluation evaluation)
     implements Serializable {
+  /** A spec evaluated on its validation window only. */
+  public ModelSpec(
+      String modelName, Task task, FeatureView view, Map<String, Object> boosterParams, int numRound,
+      int validationDays, int purgeDays, long seed) {
+    this(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, Evaluation.DEFAULT);
+  }
+
   public ModelSpec {
     requireNonNull(modelName, "modelName is null");
+    requireNonNull(evaluation, "evaluation is null");
     requireNonNull(task, "task is null");
     requireNonNull(view, "view is null");
     boosterParams = Map.copyOf(boosterParams);
@@ -45,7 +55,31 @@ public record ModelSpec(
   public ModelSpec onDevice(Device device) {
     Map<String, Object> params = new java.util.HashMap<>(boosterParams);
     params.put("device", device.xgboostName());
-    return new ModelSpec(modelName, task, view, params, numRound, validationDays, purgeDays, seed);
+    return withBoosterParams(params);
+  }
+
+  /** The same spec with other booster parameters (a search trial). */
+  public ModelSpec withBoosterParams(Map<String, Object> params) {
+    return new ModelSpec(modelName, task, view, params, numRound, validationDays, purgeDays, seed, evaluation);
+  }
+
+  /** The same spec without its hyperparameter search (train with the spec's own parameters). */
+  public ModelSpec withoutSearch() {
+    Evaluation e = evaluation;
+    return withEvaluation(new Evaluation(e.backtestFolds(), e.backtestStepDays(), e.segmentBy(), e.alertThreshold(),
+        e.costFalseNegative(), e.costFalsePositive(), null));
+  }
+
+  /** The same spec with {@code folds} backtest folds. */
+  public ModelSpec withBacktestFolds(int folds) {
+    Evaluation e = evaluation;
+    return withEvaluation(new Evaluation(folds, e.backtestStepDays(), e.segmentBy(), e.alertThreshold(),
+        e.costFalseNegative(), e.costFalsePositive(), e.search()));
+  }
+
+  /** The same spec with another evaluation. */
+  public ModelSpec withEvaluation(Evaluation e) {
+    return new ModelSpec(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, e);
   }
 
   public String objective() {
@@ -63,6 +97,10 @@ public record ModelSpec(
     p.put("label", view.labelColumn());
     p.put("feature_view", view.name());
     p.put("num_features", Integer.toString(view.features().size()));
+    p.put("backtest_folds", Integer.toString(evaluation.backtestFolds()));
+    if (task == Task.BINARY_CLASSIFICATION) {
+      p.put("alert_threshold", Double.toString(evaluation.alertThreshold()));
+    }
     return p;
   }
 }

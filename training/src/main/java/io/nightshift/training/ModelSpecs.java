@@ -28,7 +28,8 @@ import java.util.Set;
 public final class ModelSpecs {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP_LEVEL =
-      Set.of("name", "use_case", "task", "features", "booster", "num_round", "validation", "seed");
+      Set.of("name", "use_case", "task", "features", "booster", "num_round", "validation", "seed", "backtest", "alert",
+          "search");
 
   private ModelSpecs() {}
 
@@ -101,7 +102,107 @@ public final class ModelSpecs {
     FeatureView selected =
         new FeatureView(view.name(), view.useCase(), view.keys(), view.dateColumn(), view.labelColumn(), features,
             view.driftMonitored().stream().filter(features::contains).toList());
-    return new ModelSpec(name, task, selected, booster, numRound, days, purge, seed);
+    Evaluation evaluation = evaluation(root, source, task, view, days, seed);
+    return new ModelSpec(name, task, selected, booster, numRound, days, purge, seed, evaluation);
+  }
+
+  private static void onlyKeys(JsonNode node, String section, String source, Set<String> allowed) {
+    if (!node.isObject()) {
+      throw bad(source, section, "is not a mapping", "write " + section + " as in conf/models/demand.yaml");
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!allowed.contains(key)) {
+        throw bad(source, section + "." + key, "is not a " + section + " key", "use only " + new java.util.TreeSet<>(allowed));
+      }
+    }
+  }
+
+  private static Evaluation evaluation(
+      JsonNode root, String source, Task task, FeatureView view, int validationDays, long seed) {
+    Evaluation d = Evaluation.DEFAULT;
+    int folds = d.backtestFolds();
+    int step = validationDays;
+    String segment = null;
+    JsonNode bt = root.get("backtest");
+    if (bt != null) {
+      onlyKeys(bt, "backtest", source, Set.of("folds", "step_days", "segment_by"));
+      folds = positiveInt(bt, "folds", source + " backtest");
+      step = bt.has("step_days") ? positiveInt(bt, "step_days", source + " backtest") : validationDays;
+      if (bt.has("segment_by")) {
+        segment = bt.get("segment_by").asText();
+        if (!view.keys().contains(segment)) {
+          throw bad(source, "backtest.segment_by", "'" + segment + "' is not a key of " + view.name(),
+              "use one of " + view.keys());
+        }
+      }
+    }
+    double threshold = d.alertThreshold();
+    double costFn = d.costFalseNegative();
+    double costFp = d.costFalsePositive();
+    JsonNode alert = root.get("alert");
+    if (alert != null) {
+      if (task != Task.BINARY_CLASSIFICATION) {
+        throw bad(source, "alert", "only applies to binary_classification", "remove the alert section");
+      }
+      onlyKeys(alert, "alert", source, Set.of("threshold", "cost_false_negative", "cost_false_positive"));
+      threshold = number(alert, "threshold", threshold, source);
+      if (!(threshold > 0 && threshold < 1)) {
+        throw bad(source, "alert.threshold", "must be between 0 and 1 (found " + threshold + ")", "e.g. 0.5");
+      }
+      costFn = number(alert, "cost_false_negative", costFn, source);
+      costFp = number(alert, "cost_false_positive", costFp, source);
+      if (costFn < 0 || costFp < 0) {
+        throw bad(source, "alert", "costs must be 0 or more", "give the cost of a missed failure and of a needless visit");
+      }
+    }
+    Evaluation.Search search = null;
+    JsonNode sn = root.get("search");
+    if (sn != null) {
+      onlyKeys(sn, "search", source, Set.of("trials", "metric", "space"));
+      int trials = positiveInt(sn, "trials", source + " search");
+      String metric = sn.has("metric") ? sn.get("metric").asText()
+          : task == Task.REGRESSION ? "valid_rmse" : "valid_logloss";
+      if (!metric.startsWith("valid_")) {
+        throw bad(source, "search.metric", "'" + metric + "' is not a validation metric",
+            task == Task.REGRESSION ? "use valid_wape, valid_rmse, valid_pinball, ..." : "use valid_logloss, valid_pr_auc, ...");
+      }
+      JsonNode space = sn.get("space");
+      if (space == null || !space.isObject() || space.isEmpty()) {
+        throw bad(source, "search.space", "is missing or empty", "map booster parameters to [choices] or {min, max}");
+      }
+      Map<String, List<Object>> choices = new LinkedHashMap<>();
+      Map<String, double[]> ranges = new LinkedHashMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = space.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String key = "search.space." + e.getKey();
+        JsonNode v = e.getValue();
+        if (v.isArray() && !v.isEmpty()) {
+          List<Object> values = new ArrayList<>();
+          v.forEach(x -> values.add(x.isInt() ? (Object) x.asInt() : x.isNumber() ? (Object) x.asDouble() : x.asText()));
+          choices.put(e.getKey(), values);
+        } else if (v.isObject() && v.has("min") && v.has("max") && v.get("min").isNumber() && v.get("max").isNumber()
+            && v.get("min").asDouble() <= v.get("max").asDouble()) {
+          ranges.put(e.getKey(), new double[] {v.get("min").asDouble(), v.get("max").asDouble()});
+        } else {
+          throw bad(source, key, "is neither a non-empty list of choices nor {min, max} with min <= max",
+              "e.g. max_depth: [4, 6, 8] or eta: {min: 0.03, max: 0.2}");
+        }
+      }
+      search = new Evaluation.Search(trials, metric, choices, ranges, seed);
+    }
+    return new Evaluation(folds, step, segment, threshold, costFn, costFp, search);
+  }
+
+  private static double number(JsonNode node, String key, double dflt, String source) {
+    JsonNode v = node.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isNumber()) {
+      throw bad(source, key, "must be a number (found " + v + ")", "give a number");
+    }
+    return v.asDouble();
   }
 
   private static List<String> features(JsonNode node, FeatureView view, String source) {

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param predictedVsActual validation outcomes against predictions for the report plot: a sample of rows for
  *     regression, a calibration table (mean outcome and mean probability per decile of the probability) for
  *     classification
+ * @param segmentMetrics validation metrics per value of the spec's {@code backtest.segment_by} key (empty if none)
  */
 public record TrainedModel(
     byte[] booster,
@@ -30,7 +31,8 @@ public record TrainedModel(
     long validationRows,
     double residualStd,
     Map<String, io.nightshift.training.model.FeatureProfile> baseline,
-    PredictedVsActual predictedVsActual) {
+    PredictedVsActual predictedVsActual,
+    List<SegmentMetrics> segmentMetrics) {
 
   /** Paired outcomes and predictions (same length). */
   public record PredictedVsActual(double[] actual, double[] predicted) {

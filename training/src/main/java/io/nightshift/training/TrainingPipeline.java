@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
@@ -61,7 +62,8 @@ public final class TrainingPipeline {
       ModelVersion version,
       TrainedModel model,
       PromotionGate.Decision decision,
-      String runUrl) {
+      String runUrl,
+      Map<String, Double> runMetrics) {
     public boolean promoted() {
       return decision.promote();
     }
@@ -105,9 +107,34 @@ public final class TrainingPipeline {
     boolean ok = false;
     Path tmp = null;
     try {
+      TrainedModel model;
+      HyperparameterSearch.Result search = null;
+      if (spec.evaluation().search() != null) {
+        search =
+            HyperparameterSearch.run(spark, table, spec, asOf, tracker, "nightshift-" + useCase.id(), run, runName);
+        Map<String, Object> best = new java.util.HashMap<>(spec.boosterParams());
+        best.putAll(search.best().params());
+        spec = spec.withBoosterParams(best);
+        model = search.best().model(); // the winner is the model: same spec, data and seed as a retrain
+        tracker.setTags(run.runId(), Map.of("nightshift.search.best_run_id", search.best().runId()));
+      } else {
+        model = XGBoostTrainer.train(spark, table, spec, asOf);
+      }
       tracker.logParams(run.runId(), spec.asParams());
-      TrainedModel model = XGBoostTrainer.train(spark, table, spec, asOf);
+      Backtest.Result backtest = spec.evaluation().backtestFolds() > 1
+          ? Backtest.run(spark, table, spec, asOf, model)
+          : null;
       Map<String, Double> metrics = new LinkedHashMap<>(model.metrics());
+      if (backtest != null) {
+        metrics.putAll(backtest.summary());
+        for (Map.Entry<String, float[]> h : backtest.histories().entrySet()) {
+          tracker.logMetricHistory(run.runId(), h.getKey(), h.getValue());
+        }
+      }
+      if (search != null) {
+        metrics.put("search_trials", (double) search.trials().size());
+        metrics.put("search_best_" + search.metric(), search.best().score());
+      }
       metrics.put("train_rows", (double) model.trainRows());
       metrics.put("quality_checks", (double) gate.checks().size());
       tracker.logMetrics(run.runId(), metrics);
@@ -144,7 +171,7 @@ public final class TrainingPipeline {
               model.baseline());
       tmp = Files.createTempDirectory("nightshift-model");
       MlModelWriter.write(tmp.resolve("model"), model.booster(), metadata, run.runId());
-      writeReports(tmp.resolve("reports"), spec, model, gate);
+      writeReports(tmp.resolve("reports"), spec, model, gate, backtest, search);
       tracker.logArtifacts(run.runId(), tmp.resolve("model"), "model");
       tracker.logArtifacts(run.runId(), tmp.resolve("reports"), "");
 
@@ -178,7 +205,7 @@ public final class TrainingPipeline {
           "Registered {} version {} as @{}{}: {}; validation {}",
           spec.modelName(), version.version(), CHALLENGER, decision.promote() ? " and @" + CHAMPION : "",
           decision.reason(), model.metrics());
-      return new Outcome(useCase, run, version, model, decision, tracker.runUrl(run));
+      return new Outcome(useCase, run, version, model, decision, tracker.runUrl(run), metrics);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -205,7 +232,10 @@ public final class TrainingPipeline {
     return d;
   }
 
-  private static void writeReports(Path dir, ModelSpec spec, TrainedModel model, QualityGate.Report gate) throws IOException {
+  private static void writeReports(
+      Path dir, ModelSpec spec, TrainedModel model, QualityGate.Report gate, Backtest.Result backtest,
+      HyperparameterSearch.Result search)
+      throws IOException {
     Files.createDirectories(dir);
     StringBuilder csv = new StringBuilder("feature,total_gain,share\n");
     double total = model.importance().values().stream().mapToDouble(Double::doubleValue).sum();
@@ -228,6 +258,22 @@ public final class TrainingPipeline {
         model.predictedVsActual().actual(),
         model.predictedVsActual().predicted());
     Files.writeString(dir.resolve("quality_gate.txt"), gate.render() + "\n", StandardCharsets.UTF_8);
+    if (!model.segmentMetrics().isEmpty()) {
+      Files.writeString(
+          dir.resolve("validation_segments.csv"),
+          new Backtest.Result(List.of(Backtest.Fold.of(0, model.validationEnd(), model))).segmentsCsv(),
+          StandardCharsets.UTF_8);
+    }
+    if (backtest != null) {
+      Files.writeString(dir.resolve("backtest.csv"), backtest.csv(), StandardCharsets.UTF_8);
+      String segments = backtest.segmentsCsv();
+      if (segments != null) {
+        Files.writeString(dir.resolve("backtest_segments.csv"), segments, StandardCharsets.UTF_8);
+      }
+    }
+    if (search != null) {
+      Files.writeString(dir.resolve("search_trials.csv"), search.csv(), StandardCharsets.UTF_8);
+    }
   }
 
   private static String note(ModelSpec spec, LocalDate asOf, String path, long version) {

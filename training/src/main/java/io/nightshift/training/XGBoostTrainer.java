@@ -117,7 +117,7 @@ public final class XGBoostTrainer {
       Map<String, Double> metrics =
           spec.task() == Task.REGRESSION
               ? regressionMetrics(scored, view.labelColumn(), view.dateColumn())
-              : classificationMetrics(scored, view.labelColumn());
+              : classificationMetrics(scored, view.labelColumn(), spec.evaluation());
       XGBoostTrainingSummary summary = model.summary().get();
       float[] validationCurve = new float[0];
       scala.collection.Iterator<Tuple2<String, float[]>> it = summary.validationObjectiveHistory().iterator();
@@ -143,7 +143,11 @@ public final class XGBoostTrainer {
           validInfo.getLong(0),
           metrics.getOrDefault("valid_residual_std", Double.NaN),
           baseline,
-          predictedVsActual(scored, view.labelColumn(), spec.task(), validInfo.getLong(0), spec.seed()));
+          predictedVsActual(scored, view.labelColumn(), spec.task(), validInfo.getLong(0), spec.seed()),
+          spec.evaluation().segmentBy() == null
+              ? List.of()
+              : segmentMetrics(scored, view.labelColumn(), spec.evaluation().segmentBy(), spec.task(),
+                  spec.evaluation().alertThreshold()));
     } catch (XGBoostError e) {
       throw new NightshiftException("XGBoost failed to train " + spec.modelName() + ": " + e.getMessage(), e);
     } finally {
@@ -160,6 +164,11 @@ public final class XGBoostTrainer {
   static Dataset<Row> prepare(Dataset<Row> df, FeatureView view) {
     List<Column> cols = new ArrayList<>();
     cols.add(col(view.dateColumn()));
+    for (String k : view.keys()) { // for per-segment metrics
+      if (!view.features().contains(k) && !k.equals(view.dateColumn())) {
+        cols.add(col(k));
+      }
+    }
     cols.add(col(view.labelColumn()).cast("double").as(view.labelColumn()));
     List<Column> values = new ArrayList<>();
     for (String f : view.features()) {
@@ -284,6 +293,14 @@ public final class XGBoostTrainer {
   }
 
   static Map<String, Double> classificationMetrics(Dataset<Row> scored, String label) {
+    return classificationMetrics(scored, label, Evaluation.DEFAULT);
+  }
+
+  /**
+   * Log loss, ROC and PR AUC, precision and recall at 0.5 and at the spec's alert threshold, and the expected cost
+   * per scored row at the alert threshold: {@code (cost_fn * missed failures + cost_fp * needless alerts) / rows}.
+   */
+  static Map<String, Double> classificationMetrics(Dataset<Row> scored, String label, Evaluation evaluation) {
     Column y = col(label);
     Column p = col(SCORE);
     Column predicted = p.geq(0.5);
@@ -313,7 +330,66 @@ public final class XGBoostTrainer {
     m.put("valid_recall_at_0_5", positives == 0 ? 0.0 : (double) tp / positives);
     m.put("valid_positive_rate", (double) positives / r.getLong(3));
     m.put("valid_rows", (double) r.getLong(3));
+    Column alert = p.geq(evaluation.alertThreshold());
+    Row a =
+        scored
+            .agg(
+                sum(when(alert.and(y.equalTo(1)), 1).otherwise(0)),
+                sum(when(alert, 1).otherwise(0)))
+            .head();
+    long alertTp = a.getLong(0);
+    long alerts = a.getLong(1);
+    m.put("valid_precision_at_alert", alerts == 0 ? 0.0 : (double) alertTp / alerts);
+    m.put("valid_recall_at_alert", positives == 0 ? 0.0 : (double) alertTp / positives);
+    m.put(
+        "valid_expected_cost",
+        (evaluation.costFalseNegative() * (positives - alertTp) + evaluation.costFalsePositive() * (alerts - alertTp))
+            / r.getLong(3));
     return m;
+  }
+
+  /**
+   * Validation metrics per value of {@code segment}: rows, WAPE, RMSE and bias for regression; rows, positives,
+   * precision and recall at the alert threshold for classification.
+   */
+  static List<SegmentMetrics> segmentMetrics(Dataset<Row> scored, String label, String segment, Task task, double alertThreshold) {
+    Column y = col(label).cast("double");
+    Column p = col(SCORE);
+    List<Row> rows;
+    if (task == Task.REGRESSION) {
+      rows =
+          scored
+              .groupBy(col(segment).cast("string").as("segment"))
+              .agg(
+                  count(lit(1)).as("n"),
+                  sum(abs(p.minus(y))).divide(sum(abs(y))).as("wape"),
+                  org.apache.spark.sql.functions.sqrt(avg(pow(p.minus(y), 2))).as("rmse"),
+                  sum(p.minus(y)).divide(sum(abs(y))).as("bias"))
+              .orderBy("segment")
+              .collectAsList();
+    } else {
+      Column alert = p.geq(alertThreshold);
+      rows =
+          scored
+              .groupBy(col(segment).cast("string").as("segment"))
+              .agg(
+                  count(lit(1)).as("n"),
+                  sum(y).as("positives"),
+                  sum(when(alert.and(y.equalTo(1)), 1.0).otherwise(0.0))
+                      .divide(sum(when(alert, 1.0).otherwise(0.0))).as("precision_at_alert"),
+                  sum(when(alert.and(y.equalTo(1)), 1.0).otherwise(0.0)).divide(sum(y)).as("recall_at_alert"))
+              .orderBy("segment")
+              .collectAsList();
+    }
+    List<SegmentMetrics> out = new ArrayList<>();
+    for (Row r : rows) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      for (int i = 2; i < r.length(); i++) {
+        m.put(r.schema().fields()[i].name(), r.isNullAt(i) ? Double.NaN : ((Number) r.get(i)).doubleValue());
+      }
+      out.add(new SegmentMetrics(segment, r.getString(0), r.getLong(1), m));
+    }
+    return out;
   }
 
   /** Total gain per feature, by feature name, largest first (features never split on are absent). */

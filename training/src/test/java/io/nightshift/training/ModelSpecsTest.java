@@ -30,6 +30,15 @@ class ModelSpecsTest {
     assertThat(maintenance.task()).isEqualTo(Task.BINARY_CLASSIFICATION);
     assertThat(maintenance.purgeDays()).isEqualTo(7);
     assertThat(maintenance.view().labelColumn()).isEqualTo(MachineFeatures.VIEW.labelColumn());
+    assertThat(demand.evaluation().backtestFolds()).isEqualTo(3);
+    assertThat(demand.evaluation().backtestStepDays()).isEqualTo(28);
+    assertThat(demand.evaluation().segmentBy()).isEqualTo("store");
+    assertThat(demand.evaluation().search().metric()).isEqualTo("valid_wape");
+    assertThat(demand.evaluation().search().choices()).containsEntry("max_depth", List.of(5, 7, 9));
+    assertThat(demand.evaluation().search().ranges().get("eta")).containsExactly(0.04, 0.15);
+    assertThat(maintenance.evaluation().alertThreshold()).isEqualTo(0.5);
+    assertThat(maintenance.evaluation().costFalseNegative()).isEqualTo(5000.0);
+    assertThat(maintenance.evaluation().search().maximize()).isTrue(); // valid_pr_auc
   }
 
   @Test
@@ -87,6 +96,23 @@ class ModelSpecsTest {
     assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("use_case: demand", "use_case: churn"))))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("'churn' is not a use case");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "backtest:\n  folds: 2\n  segment_by: region\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key backtest.segment_by")
+        .hasMessageContaining("'region' is not a key");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "alert:\n  threshold: 0.5\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("only applies to binary_classification");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    eta: {min: 0.3, max: 0.1}\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key search.space.eta")
+        .hasMessageContaining("min <= max");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  metric: wape\n  space:\n    max_depth: [3]\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("is not a validation metric");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "backtest:\n  folds: 2\n  steps: 3\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key backtest.steps");
     assertThatThrownBy(() -> ModelSpecs.load(write("name: [unclosed\n")))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("fix the YAML syntax");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.nightshift.core.InvalidInputException;
+import io.nightshift.training.Evaluation;
 import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainingPipeline;
 import io.nightshift.training.model.MlModelWriter;
@@ -32,7 +33,10 @@ class MlflowTrackingTest {
         new TrainingPipeline(SparkTestSession.get(), io.nightshift.training.TrainingFixturesAccess.warehouse(), tracker, registry);
     outcome =
         pipeline.train(
-            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25),
+            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25)
+                .withEvaluation(
+                    new Evaluation(2, 60, null, 0.5, 5000, 400,
+                        new Evaluation.Search(2, "valid_pr_auc", Map.of("max_depth", List.of(3, 5)), Map.of(), 1))),
             io.nightshift.training.TrainingFixturesAccess.AS_OF,
             TrainingPipeline.Promotion.gated(),
             Map.of("mlflow.source.name", "MlflowTrackingTest", "mlflow.source.type", "JOB"));
@@ -51,6 +55,32 @@ class MlflowTrackingTest {
     JsonNode history =
         tracker.rest().get("metrics/get-history", Map.of("run_id", outcome.run().runId(), "metric_key", "valid-logloss"));
     assertThat(history.path("metrics")).hasSize(25);
+  }
+
+  @Test
+  void searchTrialsAreChildRunsAndTheBacktestIsLoggedPerFold() {
+    String parent = outcome.run().runId();
+    JsonNode children =
+        tracker.rest().post(
+            "runs/search",
+            Map.of(
+                "filter", "tags.mlflow.parentRunId = '" + parent + "'",
+                "experiment_ids", List.of(outcome.run().experimentId())));
+    assertThat(children.path("runs")).hasSize(2);
+    for (JsonNode child : children.path("runs")) {
+      assertThat(child.path("info").path("status").asText()).isEqualTo("FINISHED");
+      assertThat(values(child.path("data").path("metrics"), "key")).contains("valid_pr_auc", "valid_expected_cost");
+    }
+    JsonNode run = tracker.rest().get("runs/get", Map.of("run_id", parent)).path("run");
+    assertThat(values(run.path("data").path("metrics"), "key"))
+        .contains("search_trials", "search_best_valid_pr_auc", "backtest_valid_pr_auc_mean", "backtest_folds",
+            "valid_expected_cost", "valid_recall_at_alert");
+    assertThat(values(run.path("data").path("tags"), "key")).contains("nightshift.search.best_run_id");
+    JsonNode folds =
+        tracker.rest().get("metrics/get-history", Map.of("run_id", parent, "metric_key", "backtest_valid_pr_auc"));
+    assertThat(folds.path("metrics")).hasSize(2);
+    JsonNode root = tracker.rest().get("artifacts/list", Map.of("run_id", parent));
+    assertThat(values(root.path("files"), "path")).contains("backtest.csv", "search_trials.csv");
   }
 
   @Test
@@ -130,7 +160,10 @@ class MlflowTrackingTest {
         new TrainingPipeline(SparkTestSession.get(), io.nightshift.training.TrainingFixturesAccess.warehouse(), tracker, registry);
     TrainingPipeline.Outcome again =
         pipeline.train(
-            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25),
+            io.nightshift.training.TrainingFixturesAccess.quick(ModelSpecs.maintenance(), 25)
+                .withEvaluation(
+                    new Evaluation(2, 60, null, 0.5, 5000, 400,
+                        new Evaluation.Search(2, "valid_pr_auc", Map.of("max_depth", List.of(3, 5)), Map.of(), 1))),
             io.nightshift.training.TrainingFixturesAccess.AS_OF,
             TrainingPipeline.Promotion.gated(),
             Map.of());

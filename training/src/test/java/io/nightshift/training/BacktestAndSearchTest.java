@@ -1,0 +1,132 @@
+package io.nightshift.training;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.core.Warehouse;
+import io.nightshift.testing.SparkTestSession;
+import io.nightshift.training.tracking.TrackedRun;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BacktestAndSearchTest {
+  static SparkSession spark;
+  static Warehouse warehouse;
+  static final LocalDate AS_OF = TrainingFixtures.AS_OF;
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.get();
+    warehouse = TrainingFixtures.warehouse();
+  }
+
+  static Dataset<Row> demand() {
+    return spark.read().format("delta").load(warehouse.features(UseCase.DEMAND));
+  }
+
+  static ModelSpec demandSpec(int folds) {
+    return TrainingFixtures.quick(ModelSpecs.demand(), 15)
+        .withEvaluation(new Evaluation(folds, 28, "store", 0.5, 1, 1, null));
+  }
+
+  @Test
+  void cutoffsStepBackFromTheAsOfDate() {
+    assertThat(Backtest.cutoffs(demandSpec(3), AS_OF))
+        .containsExactly(AS_OF.minusDays(56), AS_OF.minusDays(28), AS_OF);
+    assertThat(Backtest.cutoffs(demandSpec(1), AS_OF)).containsExactly(AS_OF);
+  }
+
+  @Test
+  void foldsValidateOnConsecutiveWindowsWithSegmentsAndSeeNoDataAfterTheirCutoff() {
+    ModelSpec spec = demandSpec(3);
+    TrainedModel last = XGBoostTrainer.train(spark, demand(), spec, AS_OF);
+    Backtest.Result r = Backtest.run(spark, demand(), spec, AS_OF, last);
+
+    assertThat(r.folds()).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      Backtest.Fold f = r.folds().get(i);
+      assertThat(f.validationEnd()).isEqualTo(f.cutoff());
+      assertThat(f.validationStart()).isEqualTo(f.cutoff().minusDays(27));
+      assertThat(f.trainEnd()).isBefore(f.validationStart());
+      assertThat(f.validationRows()).isEqualTo(3L * 5 * 28); // 3 stores x 5 items x 28 days
+      // per-store metrics cover the fold's validation rows exactly
+      assertThat(f.segments()).extracting(SegmentMetrics::segment).containsExactly("1", "2", "3");
+      assertThat(f.segments().stream().mapToLong(SegmentMetrics::rows).sum()).isEqualTo(f.validationRows());
+    }
+    assertThat(r.folds().get(2).metrics()).isSameAs(last.metrics()); // the as-of fold is the trained model
+    assertThat(r.summary().get("backtest_valid_wape_mean"))
+        .isCloseTo(r.folds().stream().mapToDouble(f -> f.metrics().get("valid_wape")).average().orElseThrow(), within(1e-12));
+    assertThat(r.histories().get("backtest_valid_wape")).hasSize(3);
+    assertThat(r.csv().lines()).hasSize(4).first().asString().startsWith("fold,cutoff,train_end");
+    assertThat(r.segmentsCsv().lines()).hasSize(1 + 3 * 3);
+
+    // leakage: wreck every label and feature after the first cutoff; fold 0 must not change at all
+    LocalDate c0 = r.folds().get(0).cutoff();
+    Dataset<Row> wrecked =
+        demand()
+            .withColumn("sales", when(col("date").gt(lit(Date.valueOf(c0))), lit(1_000_000)).otherwise(col("sales")))
+            .withColumn("lag_7", when(col("date").gt(lit(Date.valueOf(c0))), lit(-5.0)).otherwise(col("lag_7")));
+    Backtest.Result again = Backtest.run(spark, wrecked, spec.withBacktestFolds(3), AS_OF, null);
+    assertThat(again.folds().get(0).metrics()).isEqualTo(r.folds().get(0).metrics());
+    assertThat(again.folds().get(2).metrics().get("valid_wape")).isNotEqualTo(r.folds().get(2).metrics().get("valid_wape"));
+  }
+
+  @Test
+  void searchRunsSeededTrialsAsChildRunsAndKeepsTheBest() {
+    Evaluation.Search search =
+        new Evaluation.Search(3, "valid_wape", Map.of("max_depth", List.of(2, 4, 6)), Map.of("eta", new double[] {0.05, 0.3}), 7);
+    assertThat(search.sample(1)).isEqualTo(search.sample(1)); // repeatable
+    assertThat(search.maximize()).isFalse();
+    ModelSpec spec =
+        TrainingFixtures.quick(ModelSpecs.demand(), 10).withEvaluation(new Evaluation(1, 28, null, 0.5, 1, 1, search));
+    RecordingTracker tracker = new RecordingTracker();
+    TrackedRun parent = tracker.startRun("e", "parent", Map.of());
+
+    HyperparameterSearch.Result r = HyperparameterSearch.run(spark, demand(), spec, AS_OF, tracker, "e", parent, "parent");
+
+    assertThat(r.trials()).hasSize(3);
+    assertThat(tracker.runs).hasSize(4);
+    for (HyperparameterSearch.Trial t : r.trials()) {
+      RecordingTracker.Run child = tracker.run(t.runId());
+      assertThat(child.tags).containsEntry("mlflow.parentRunId", parent.runId());
+      assertThat(child.succeeded).isTrue();
+      assertThat(child.params).containsEntry("max_depth", String.valueOf(t.params().get("max_depth")));
+      assertThat(child.metrics.get("valid_wape")).isEqualTo(t.score());
+      assertThat((double) t.params().get("eta")).isBetween(0.05, 0.3);
+    }
+    double min = r.trials().stream().mapToDouble(HyperparameterSearch.Trial::score).min().orElseThrow();
+    assertThat(r.best().score()).isEqualTo(min);
+    assertThat(r.csv().lines()).hasSize(4);
+  }
+
+  @Test
+  void expectedCostAndAlertMetricsUseTheSpecsThresholdAndCosts() {
+    StructType schema = new StructType().add("y", "int").add(XGBoostTrainer.SCORE, "double");
+    List<Row> rows =
+        List.of(
+            RowFactory.create(1, 0.9), RowFactory.create(1, 0.6), RowFactory.create(1, 0.2), // 2 caught at 0.5, 1 missed
+            RowFactory.create(0, 0.7), RowFactory.create(0, 0.3), RowFactory.create(0, 0.1)); // 1 needless alert
+    Dataset<Row> scored = spark.createDataFrame(rows, schema);
+    Map<String, Double> at05 = XGBoostTrainer.classificationMetrics(scored, "y", new Evaluation(1, 28, null, 0.5, 100, 10, null));
+    assertThat(at05.get("valid_precision_at_alert")).isCloseTo(2.0 / 3, within(1e-12));
+    assertThat(at05.get("valid_recall_at_alert")).isCloseTo(2.0 / 3, within(1e-12));
+    assertThat(at05.get("valid_expected_cost")).isCloseTo((100 * 1 + 10 * 1) / 6.0, within(1e-12));
+    // a lower threshold catches the third failure at the price of two more visits
+    Map<String, Double> at015 = XGBoostTrainer.classificationMetrics(scored, "y", new Evaluation(1, 28, null, 0.15, 100, 10, null));
+    assertThat(at015.get("valid_recall_at_alert")).isEqualTo(1.0);
+    assertThat(at015.get("valid_expected_cost")).isCloseTo((10 * 2) / 6.0, within(1e-12));
+  }
+}
