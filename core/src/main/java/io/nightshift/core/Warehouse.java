@@ -68,6 +68,11 @@ public record Warehouse(String root) {
     return path("monitoring/" + name);
   }
 
+  /** Rows a quality gate moved out of a feature table, e.g. {@code quarantine/demand_daily}. */
+  public String quarantine(String viewName) {
+    return path("quarantine/" + viewName.replace("features/", ""));
+  }
+
   /** Rendered reports (PNG plots), e.g. {@code reports/monitoring/demand/2024-03-01}. */
   public String reports(String name) {
     return path("reports/" + name);

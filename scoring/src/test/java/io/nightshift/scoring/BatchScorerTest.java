@@ -187,7 +187,7 @@ class BatchScorerTest {
     features.add("not_in_table");
     ModelSpec spec = ModelSpecs.demand();
     register(spec, new TrainedModel(model.booster(), features, Map.of(), "rmse", new float[0], new float[0], Map.of(),
-        AS_OF, AS_OF, AS_OF, AS_OF, 0, 0, 0, Map.of(), TrainedModel.PredictedVsActual.EMPTY), features);
+        AS_OF, AS_OF, AS_OF, AS_OF, 0, 0, 0, Map.of(), TrainedModel.PredictedVsActual.EMPTY, List.of()), features);
     LoadedModel broken = LoadedModel.load(registry, ModelUri.parse("models:/nightshift-demand@broken"));
     assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, broken, AS_OF, "test"))
         .isInstanceOf(InvalidInputException.class)

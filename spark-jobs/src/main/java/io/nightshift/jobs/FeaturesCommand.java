@@ -32,6 +32,13 @@ final class FeaturesCommand implements Runnable {
     @Option(names = "--use-case", defaultValue = "all", description = "demand, maintenance or all (default).")
     String useCase;
 
+    @Option(
+        names = "--quarantine",
+        description =
+            "Move rows that break a row-level expectation (null key or date, label out of range) to"
+                + " quarantine/<view> instead of failing the quality gate on them.")
+    boolean quarantine;
+
     @Override
     public Integer call() {
       LocalDate date = Options.date("--as-of", asOf);
@@ -39,6 +46,12 @@ final class FeaturesCommand implements Runnable {
       for (UseCase u : Options.useCases(useCase)) {
         long rows = steps.buildFeatures(u, date);
         System.out.printf("%s: %d rows as of %s%n", QualityGate.view(u).name(), rows, date);
+        if (quarantine) {
+          long moved = steps.quarantine(u, date);
+          System.out.printf(
+              "%s: %d rows quarantined to %s%n",
+              QualityGate.view(u).name(), moved, parent.root.context().warehouse().quarantine(QualityGate.view(u).name()));
+        }
       }
       return NightshiftCli.OK;
     }

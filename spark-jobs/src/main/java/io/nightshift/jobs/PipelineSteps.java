@@ -38,6 +38,11 @@ final class PipelineSteps {
         : MachineFeatures.build(ctx.spark(), ctx.warehouse(), asOf);
   }
 
+  long quarantine(UseCase useCase, LocalDate asOf) {
+    ctx.stage("features-quarantine-" + useCase.id(), "Quarantine bad rows of " + QualityGate.view(useCase).name());
+    return QualityGate.quarantine(ctx.spark(), ctx.warehouse(), useCase, asOf);
+  }
+
   QualityGate.Report checkFeatures(UseCase useCase, LocalDate asOf) {
     ctx.stage("features-check-" + useCase.id(), "Quality gate on " + QualityGate.view(useCase).name());
     return QualityGate.enforce(ctx.spark(), ctx.warehouse(), useCase, asOf);

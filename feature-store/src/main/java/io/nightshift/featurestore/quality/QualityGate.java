@@ -1,8 +1,6 @@
 package io.nightshift.featurestore.quality;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -26,13 +24,21 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The data-quality gate that runs between feature building and training/scoring. All metrics are computed in one
- * aggregation pass over the feature table; a failed expectation stops the pipeline with a report naming the table,
- * column, metric, expected and actual value.
+ * The data-quality gate that runs between feature building and training/scoring: the view's declared
+ * {@link Expectation}s and the gate's own checks of the rows to score, all computed in one aggregation pass over the
+ * feature table. Every evaluation is recorded in {@code monitoring/quality_metrics} (the history the row-count
+ * anomaly check compares with); a failed expectation stops the pipeline with a report naming the table, column,
+ * metric, expected and actual value.
  */
 public final class QualityGate {
   /** The largest share of missing values tolerated in one feature column of the rows to be scored. */
   static final double MAX_NULL_SHARE = 0.5;
+
+  /** The largest relative change of the row count against the median of earlier builds. */
+  static final double MAX_ROW_COUNT_CHANGE = 0.5;
+
+  /** Earlier builds the row-count median looks at. */
+  static final int HISTORY_RUNS = 14;
 
   private QualityGate() {}
 
@@ -66,7 +72,26 @@ public final class QualityGate {
     return useCase == UseCase.DEMAND ? DemandFeatures.VIEW : MachineFeatures.VIEW;
   }
 
-  /** Evaluates the gate; never throws for failed expectations (see {@link #enforce}). */
+  /**
+   * The expectations declared for a built-in view: non-null unique entity keys and dates, a non-negative label, a
+   * table reaching the as-of date, and a row count close to earlier builds'.
+   */
+  public static List<Expectation> declared(FeatureView view) {
+    List<Expectation> out = new ArrayList<>();
+    List<String> keyAndDate = new ArrayList<>(view.keys());
+    keyAndDate.add(view.dateColumn());
+    keyAndDate.forEach(k -> out.add(new Expectation.NotNull(k, 0)));
+    out.add(new Expectation.Unique(keyAndDate));
+    out.add(
+        view.useCase() == UseCase.DEMAND
+            ? new Expectation.Range(view.labelColumn(), 0.0, null)
+            : new Expectation.Range(view.labelColumn(), 0.0, 1.0));
+    out.add(new Expectation.Freshness(view.dateColumn(), 0));
+    out.add(new Expectation.RowCount(1, MAX_ROW_COUNT_CHANGE));
+    return out;
+  }
+
+  /** Evaluates the gate and records its metrics; never throws for failed expectations (see {@link #enforce}). */
   public static Report evaluate(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate asOf) {
     FeatureView view = view(useCase);
     Dataset<Row> table =
@@ -76,48 +101,38 @@ public final class QualityGate {
             view.name(),
             "run 'nightshift features build --as-of " + asOf + "' first");
     DeltaTables.requireColumns(table, view.name(), requiredColumns(view));
-    return evaluate(table, view, asOf);
+    Double median = QualityMetrics.medianBefore(spark, warehouse, view.name(), "*", "row_count", asOf, HISTORY_RUNS);
+    Report report = evaluate(table, view, asOf, median);
+    QualityMetrics.record(spark, warehouse, report);
+    return report;
   }
 
   static Report evaluate(Dataset<Row> table, FeatureView view, LocalDate asOf) {
+    return evaluate(table, view, asOf, null);
+  }
+
+  /** All metrics, the gate's own and the declared expectations', in one aggregation pass. */
+  static Report evaluate(Dataset<Row> table, FeatureView view, LocalDate asOf, Double historyMedianRows) {
+    ExpectationSuite suite = new ExpectationSuite(declared(view), table.schema());
     Column scoringRows = scoringRows(view, asOf);
     List<Column> aggs = new ArrayList<>();
-    aggs.add(count(lit(1)));
     aggs.add(sum(when(scoringRows, 1).otherwise(0)));
-    Column anyKeyNull = lit(false);
-    for (String k : view.keys()) {
-      anyKeyNull = anyKeyNull.or(col(k).isNull());
-    }
-    aggs.add(sum(when(anyKeyNull.or(col(view.dateColumn()).isNull()), 1).otherwise(0)));
-    List<String> keyAndDate = new ArrayList<>(view.keys());
-    keyAndDate.add(view.dateColumn());
-    aggs.add(countDistinct(col(keyAndDate.get(0)), SparkColumns.cols(keyAndDate.subList(1, keyAndDate.size()))));
-    aggs.add(sum(when(col(view.labelColumn()).lt(0), 1).otherwise(0)));
     aggs.add(sum(when(col(view.labelColumn()).isNotNull(), 1).otherwise(0)));
     for (String f : view.features()) {
       aggs.add(sum(when(scoringRows.and(col(f).isNull()), 1).otherwise(0)));
     }
+    int suiteOffset = aggs.size();
+    aggs.addAll(suite.aggregations(asOf));
     Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
-    long rows = r.getLong(0);
-    long scoring = r.getLong(1);
-    long nullKeys = r.getLong(2);
-    long distinct = r.getLong(3);
-    long negativeLabels = r.getLong(4);
-    long labeled = r.getLong(5);
+    long scoring = r.getLong(0);
+    long labeled = r.getLong(1);
 
     List<Check> checks = new ArrayList<>();
-    checks.add(new Check("*", "row_count", "> 0", rows, rows > 0));
     checks.add(new Check("*", "rows_to_score(" + asOf + ")", "> 0", scoring, scoring > 0));
     checks.add(new Check("*", "labeled_rows", "> 0", labeled, labeled > 0));
-    checks.add(
-        new Check(String.join(",", keyAndDate), "null_keys", "0", nullKeys, nullKeys == 0));
-    checks.add(
-        new Check(
-            String.join(",", keyAndDate), "duplicate_keys", "0", rows - distinct, rows == distinct));
-    checks.add(
-        new Check(view.labelColumn(), "negative_values", "0", negativeLabels, negativeLabels == 0));
+    checks.addAll(suite.checks(r, suiteOffset, historyMedianRows));
     for (int i = 0; i < view.features().size(); i++) {
-      long nulls = r.getLong(6 + i);
+      long nulls = r.getLong(2 + i);
       double share = scoring == 0 ? 0.0 : (double) nulls / scoring;
       if (share > 0) {
         checks.add(
@@ -130,6 +145,31 @@ public final class QualityGate {
       }
     }
     return new Report(view.name(), asOf, checks);
+  }
+
+  /**
+   * Moves the rows breaking a row-level expectation (null key or date, label out of range) out of the feature
+   * table into {@code quarantine/<view>} (partition {@code as_of}, with the reason), so that the gate judges and the
+   * models see only good rows while nothing is lost. The quarantine partition is committed before the rows are
+   * deleted from the feature table, so a failure in between leaves the rows in both tables, never in neither;
+   * quarantining again after a rebuild replaces the date's partition with the
+   * rebuilt table's bad rows, and with no bad rows left the partition is kept.
+   *
+   * @return the rows quarantined
+   */
+  public static long quarantine(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate asOf) {
+    FeatureView view = view(useCase);
+    String path = warehouse.features(useCase);
+    Dataset<Row> table = DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
+    ExpectationSuite suite = new ExpectationSuite(declared(view), table.schema());
+    Dataset<Row> bad = suite.violating(table).withColumn("as_of", lit(Date.valueOf(asOf))).localCheckpoint();
+    long n = bad.count();
+    String target = warehouse.quarantine(view.name());
+    if (n > 0) { // with nothing to move, an earlier quarantine of the date stays as it is
+      DeltaTables.replaceWhere(bad, target, "as_of = '" + asOf + "'", "as_of");
+      io.delta.tables.DeltaTable.forPath(spark, path).delete(suite.anyViolation());
+    }
+    return n;
   }
 
   /** Evaluates the gate and throws {@link QualityGateException} with the full report when it fails. */
