@@ -4,19 +4,33 @@ import io.delta.tables.DeltaTable;
 import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import java.util.Arrays;
+import java.util.ConcurrentModificationException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Delta table I/O used by every job: reads that fail with a clear message when the table is missing, whole-table
  * overwrites, and single-partition replacement in one transaction ({@code replaceWhere}), so re-running a date
  * replaces exactly that date.
+ *
+ * <p>Writers of the same table may run at the same time (two nights backfilled in parallel, a retry racing a slow
+ * attempt). Delta's optimistic concurrency lets writes to different partitions both commit; when a concurrent
+ * commit conflicts with ours (both replaced the same partition), the whole write is retried from a fresh snapshot,
+ * which is safe because every Nightshift write is idempotent: the later writer wins with a complete partition,
+ * never a mix of the two.
  */
 public final class DeltaTables {
+  private static final Logger LOG = LoggerFactory.getLogger(DeltaTables.class);
+
+  /** Attempts of a write whose commit conflicts with a concurrent writer's. */
+  static final int CONFLICT_ATTEMPTS = 4;
+
   private DeltaTables() {}
 
   public static boolean exists(SparkSession spark, String path) {
@@ -64,12 +78,15 @@ public final class DeltaTables {
   /** Replaces the whole table (data and schema) in one commit. */
   public static void overwrite(Dataset<Row> df, String path, String... partitionColumns) {
     try {
-      df.write()
-          .format("delta")
-          .mode("overwrite")
-          .option("overwriteSchema", "true")
-          .partitionBy(partitionColumns)
-          .save(path);
+      retryingConflicts(
+          path,
+          () ->
+              df.write()
+                  .format("delta")
+                  .mode("overwrite")
+                  .option("overwriteSchema", "true")
+                  .partitionBy(partitionColumns)
+                  .save(path));
     } catch (RuntimeException e) {
       throw new NightshiftException("Cannot write Delta table " + path + ": " + e.getMessage(), e);
     }
@@ -91,17 +108,60 @@ public final class DeltaTables {
    */
   public static void replaceWhere(Dataset<Row> df, String path, String predicate, String... partitionColumns) {
     try {
-      df.write()
-          .format("delta")
-          .mode("overwrite")
-          .option("replaceWhere", predicate)
-          .option("mergeSchema", "true")
-          .partitionBy(partitionColumns)
-          .save(path);
+      retryingConflicts(
+          path,
+          () ->
+              df.write()
+                  .format("delta")
+                  .mode("overwrite")
+                  .option("replaceWhere", predicate)
+                  .option("mergeSchema", "true")
+                  .partitionBy(partitionColumns)
+                  .save(path));
     } catch (RuntimeException e) {
       throw new NightshiftException(
           "Cannot replace " + predicate + " in Delta table " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Runs an idempotent write, again from the start when Delta rejects its commit because a concurrent writer
+   * committed a conflicting change first ({@code io.delta.exceptions.Concurrent*Exception}, all
+   * {@link ConcurrentModificationException}s). Gives up after {@link #CONFLICT_ATTEMPTS} attempts.
+   */
+  static void retryingConflicts(String path, Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (RuntimeException e) {
+        ConcurrentModificationException conflict = conflictIn(e);
+        if (conflict == null) {
+          throw e;
+        }
+        if (attempt >= CONFLICT_ATTEMPTS) {
+          throw new NightshiftException(
+              "Another writer kept committing conflicting changes to " + path + " (" + CONFLICT_ATTEMPTS
+                  + " attempts; last: " + conflict.getClass().getSimpleName() + "). Run one writer per table and"
+                  + " date, then re-run this one; on S3 with writers in several clusters, configure Delta's"
+                  + " DynamoDB log store (README, Running on a cluster).",
+              e);
+        }
+        LOG.warn(
+            "Delta commit to {} conflicted with a concurrent writer ({}); retrying the write from the latest version"
+                + " (attempt {} of {})",
+            path, conflict.getClass().getSimpleName(), attempt + 1, CONFLICT_ATTEMPTS);
+      }
+    }
+  }
+
+  private static ConcurrentModificationException conflictIn(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConcurrentModificationException cme) {
+        return cme;
+      }
+    }
+    return null;
   }
 
   /** Fails with an input error naming {@code source} when any of {@code required} is absent. */

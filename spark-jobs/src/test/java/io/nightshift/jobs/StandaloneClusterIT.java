@@ -82,7 +82,7 @@ class StandaloneClusterIT {
     }
   }
 
-  /** bin/spark-submit of the shaded jar to the cluster, as docs/cluster.md shows it. */
+  /** bin/spark-submit of the shaded jar to the cluster, as the README (Running on a cluster) shows it. */
   static ExternalProcess.Result submit(String... nightshiftArgs) {
     List<String> cmd =
         new ArrayList<>(
@@ -123,7 +123,7 @@ class StandaloneClusterIT {
     assertThat(build.code()).as(build.output()).isZero();
     assertThat(build.output()).contains("features/demand_daily: 2022 rows as of 2023-12-31");
 
-    ExternalProcess.Result train = submit("train", "--as-of", NIGHT, "--use-case", "demand");
+    ExternalProcess.Result train = submit("train", "--as-of", NIGHT, "--use-case", "demand", "--backtest-folds", "1");
     assertThat(train.code()).as(train.output()).isZero();
     assertThat(train.output())
         .contains("nightshift-demand version 1 is @challenger and now @champion")
