@@ -1,5 +1,6 @@
 package io.nightshift.jobs;
 
+import io.nightshift.airflow.AirflowCommand;
 import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.QualityGateException;
 import io.nightshift.core.Warehouse;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Option;
       MonitorCommand.class,
       DemoCommand.class,
       HousekeepingCommand.class,
+      AirflowCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class NightshiftCli implements Runnable {
