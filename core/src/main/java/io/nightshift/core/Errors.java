@@ -81,6 +81,11 @@ public final class Errors {
     return new InvalidInputException(String.format("Missing setting %s. Fix: %s.", name, fix));
   }
 
+  /** A declarative definition (a YAML file) that cannot be used: names the file, the key and the fix. */
+  public static InvalidInputException invalidDefinition(String file, String key, String problem, String fix) {
+    return new InvalidInputException(String.format("Invalid definition %s, %s: %s. Fix: %s.", file, key, problem, fix));
+  }
+
   private static String sorted(Collection<String> values) {
     return values.stream().sorted().collect(Collectors.joining(", ", "[", "]"));
   }

@@ -48,6 +48,16 @@ public record Warehouse(String root) {
     return path(useCase == UseCase.DEMAND ? "features/demand_daily" : "features/machine_daily");
   }
 
+  /** The Delta table of a feature view declared in configuration (conf/features/NAME.yaml). */
+  public String featureView(String name) {
+    return path("features/" + name);
+  }
+
+  /** The feature store's registry: one row per feature view build (definition hash, schema, lineage). */
+  public String featureRegistry() {
+    return path("registry/feature_views");
+  }
+
   public String predictions(UseCase useCase) {
     return path("predictions/" + useCase.id());
   }

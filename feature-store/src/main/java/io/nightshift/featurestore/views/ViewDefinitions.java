@@ -1,0 +1,520 @@
+package io.nightshift.featurestore.views;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.nightshift.core.Errors;
+import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
+import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
+import io.nightshift.featurestore.views.ViewDefinition.Lag;
+import io.nightshift.featurestore.views.ViewDefinition.Source;
+import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.featurestore.views.ViewDefinition.Transformation;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.LambdaFunction;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.UnresolvedNamedLambdaVariable;
+import org.apache.spark.sql.catalyst.parser.CatalystSqlParser$;
+import org.apache.spark.sql.types.DataType;
+
+/**
+ * Reads feature view definitions from YAML and validates them before any Spark job runs: required keys, known
+ * formats, functions and calendar parts, positive windows and lags, Spark SQL that parses, column references that
+ * exist (source columns plus earlier transformations), and feature names that are unique. Every error names the
+ * file, the key and the fix.
+ *
+ * <pre>
+ * name: store_item_daily                       # the table: features/store_item_daily
+ * description: ...
+ * owner: demand-team
+ * entities: [store, item]
+ * event_time: {column: date, type: date}       # type: date (windows in days) or integer (windows in steps)
+ * source:
+ *   format: csv                                # csv, parquet or delta
+ *   path: raw/store-item-demand/train.csv      # relative to the warehouse, or absolute / a URI
+ *   options: {header: "true"}                  # Spark reader options
+ *   columns: {date: date, store: int, item: int, sales: double}
+ * filter: "sales IS NOT NULL"                  # Spark SQL on source rows (optional)
+ * transformations:                             # Spark SQL, in order; window functions allowed
+ *   - {name: log_sales, expr: "ln(1 + sales)"}
+ * label: sales                                 # optional; carried, never a feature
+ * features:
+ *   include_current: false                     # windows end before the row (default) or at it
+ *   columns: [price]                           # the row's own values
+ *   aggregations:
+ *     - {column: sales, functions: [mean, std, min, max, sum, count, last], windows: [7, 28]}
+ *   lags:
+ *     - {column: sales, periods: [1, 7, 364]}
+ *   calendar: [day_of_week, month, day_of_year, is_weekend]
+ * </pre>
+ */
+public final class ViewDefinitions {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final Pattern WINDOW = Pattern.compile("(\\d+)\\s*(d|days?)?");
+  private static final int MAX_WINDOW = 3660;
+  private static final Set<String> TOP_LEVEL =
+      Set.of("name", "description", "owner", "entities", "event_time", "source", "filter", "transformations", "label",
+          "features");
+  private static final Set<String> FEATURE_KEYS = Set.of("include_current", "columns", "aggregations", "lags", "calendar");
+
+  private ViewDefinitions() {}
+
+  /** Every {@code *.yaml} / {@code *.yml} file of a directory, sorted by name; all are validated. */
+  public static List<ViewDefinition> loadAll(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw Errors.invalidOption("--views", dir.toString(), "pass a directory of feature view YAML files (conf/features)");
+    }
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    } catch (IOException e) {
+      throw Errors.invalidOption("--views", dir.toString(), "make the directory readable: " + e.getMessage());
+    }
+    List<ViewDefinition> out = new ArrayList<>();
+    Set<String> names = new TreeSet<>();
+    for (Path f : files) {
+      ViewDefinition d = load(f);
+      if (!names.add(d.name())) {
+        throw Errors.invalidDefinition(f.toString(), "name", "view '" + d.name() + "' is defined twice in " + dir,
+            "give each view its own name");
+      }
+      out.add(d);
+    }
+    return out;
+  }
+
+  /** Parses and validates one YAML file. */
+  public static ViewDefinition load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw Errors.invalidOption("--view", file.toString(), "pass an existing feature view YAML file (see conf/features/)");
+    }
+    JsonNode root;
+    try {
+      root = YAML.readTree(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw Errors.invalidDefinition(file.toString(), "(YAML)", "cannot be parsed: " + firstLine(e.getMessage()),
+          "fix the YAML syntax");
+    }
+    return parse(root, file.toString());
+  }
+
+  /** Parses and validates a definition read from {@code source} (a file name, for messages). */
+  public static ViewDefinition parse(JsonNode root, String file) {
+    if (root == null || !root.isObject()) {
+      throw Errors.invalidDefinition(file, "(root)", "is not a mapping", "write the view as in conf/features/*.yaml");
+    }
+    onlyKeys(root, TOP_LEVEL, file, "");
+    String name = text(root, "name", file, true);
+    JsonNode time = required(root, "event_time", file);
+    String timeColumn;
+    TimeType timeType;
+    if (time.isTextual()) {
+      timeColumn = time.asText();
+      timeType = TimeType.DATE;
+    } else {
+      onlyKeys(time, Set.of("column", "type"), file, "event_time.");
+      timeColumn = text(time, "column", file, true, "event_time.column");
+      String t = Optional.ofNullable(text(time, "type", file, false, "event_time.type")).orElse("date");
+      timeType = enumValue(TimeType.class, t, file, "event_time.type");
+    }
+    JsonNode src = required(root, "source", file);
+    onlyKeys(src, Set.of("format", "path", "options", "columns"), file, "source.");
+    Format format = enumValue(Format.class, text(src, "format", file, true, "source.format"), file, "source.format");
+    Source source =
+        new Source(
+            format,
+            text(src, "path", file, true, "source.path"),
+            stringMap(src.get("options"), file, "source.options"),
+            stringMap(src.get("columns"), file, "source.columns"));
+    List<Transformation> transformations = new ArrayList<>();
+    JsonNode ts = root.get("transformations");
+    if (ts != null && !ts.isNull()) {
+      if (!ts.isArray()) {
+        throw Errors.invalidDefinition(file, "transformations", "is not a list", "write - {name: col, expr: \"SQL\"} items");
+      }
+      for (int i = 0; i < ts.size(); i++) {
+        String key = "transformations[" + i + "]";
+        onlyKeys(ts.get(i), Set.of("name", "expr"), file, key + ".");
+        transformations.add(
+            new Transformation(text(ts.get(i), "name", file, true, key + ".name"), text(ts.get(i), "expr", file, true, key + ".expr")));
+      }
+    }
+    JsonNode features = root.path("features");
+    if (!features.isMissingNode() && !features.isObject()) {
+      throw Errors.invalidDefinition(file, "features", "is not a mapping", "use the keys " + new TreeSet<>(FEATURE_KEYS));
+    }
+    if (features.isObject()) {
+      onlyKeys(features, FEATURE_KEYS, file, "features.");
+    }
+    List<Aggregation> aggregations = new ArrayList<>();
+    JsonNode aggs = features.path("aggregations");
+    for (int i = 0; i < aggs.size(); i++) {
+      String key = "features.aggregations[" + i + "]";
+      JsonNode a = aggs.get(i);
+      onlyKeys(a, Set.of("column", "functions", "windows"), file, key + ".");
+      List<Function> fns = new ArrayList<>();
+      for (String f : texts(a.get("functions"), file, key + ".functions")) {
+        fns.add(enumValue(Function.class, f, file, key + ".functions"));
+      }
+      List<Integer> windows = new ArrayList<>();
+      JsonNode ws = a.get("windows");
+      if (ws == null || !ws.isArray() || ws.isEmpty()) {
+        throw Errors.invalidDefinition(file, key + ".windows", "is missing or empty", "list window lengths, e.g. [7, 28]");
+      }
+      for (int j = 0; j < ws.size(); j++) {
+        windows.add(window(ws.get(j).asText(), timeType, file, key + ".windows[" + j + "]"));
+      }
+      aggregations.add(new Aggregation(text(a, "column", file, true, key + ".column"), fns, windows));
+    }
+    List<Lag> lags = new ArrayList<>();
+    JsonNode ls = features.path("lags");
+    for (int i = 0; i < ls.size(); i++) {
+      String key = "features.lags[" + i + "]";
+      JsonNode l = ls.get(i);
+      onlyKeys(l, Set.of("column", "periods"), file, key + ".");
+      List<Integer> periods = new ArrayList<>();
+      for (String p : texts(l.get("periods"), file, key + ".periods")) {
+        periods.add(window(p, timeType, file, key + ".periods"));
+      }
+      lags.add(new Lag(text(l, "column", file, true, key + ".column"), periods));
+    }
+    List<CalendarPart> calendar = new ArrayList<>();
+    for (String c : features.has("calendar") ? texts(features.get("calendar"), file, "features.calendar") : List.<String>of()) {
+      calendar.add(enumValue(CalendarPart.class, c, file, "features.calendar"));
+    }
+    List<String> columns = features.has("columns") ? texts(features.get("columns"), file, "features.columns") : List.of();
+    ViewDefinition d =
+        new ViewDefinition(
+            name,
+            text(root, "description", file, false),
+            text(root, "owner", file, false),
+            texts(required(root, "entities", file), file, "entities"),
+            timeColumn,
+            timeType,
+            source,
+            Optional.ofNullable(text(root, "filter", file, false)),
+            transformations,
+            Optional.ofNullable(text(root, "label", file, false)),
+            columns,
+            aggregations,
+            lags,
+            calendar,
+            features.path("include_current").asBoolean(false));
+    validate(d, file);
+    return d;
+  }
+
+  /** The checks that need no data: names, references, windows, SQL syntax, unique outputs. */
+  static void validate(ViewDefinition d, String file) {
+    if (!IDENTIFIER.matcher(d.name()).matches()) {
+      throw Errors.invalidDefinition(file, "name", "'" + d.name() + "' is not a table name",
+          "use letters, digits and underscores, starting with a letter");
+    }
+    if (d.entities().isEmpty()) {
+      throw Errors.invalidDefinition(file, "entities", "is empty", "list the entity key columns, e.g. [store, item]");
+    }
+    if (d.source().format() == Format.CSV && d.source().columns().isEmpty()) {
+      throw Errors.invalidDefinition(file, "source.columns", "is missing for a CSV source",
+          "declare every column in file order with its type, e.g. {date: date, store: int, sales: double}");
+    }
+    for (Map.Entry<String, String> c : d.source().columns().entrySet()) {
+      try {
+        DataType.fromDDL(c.getValue());
+      } catch (Exception e) { // Spark's ParseException, undeclared in Scala
+        throw Errors.invalidDefinition(file, "source.columns." + c.getKey(), "'" + c.getValue() + "' is not a Spark SQL type",
+            "use a type such as int, bigint, double, string, date or timestamp");
+      }
+    }
+    // known columns: the declared source columns (a Delta/Parquet source without them is checked when read)
+    Set<String> known = lower(d.source().columns().keySet());
+    boolean checkColumns = !known.isEmpty();
+    if (checkColumns) {
+      for (String e : d.entities()) {
+        requireKnown(known, e, file, "entities", "");
+      }
+      requireKnown(known, d.eventTime(), file, "event_time.column", "");
+    }
+    if (d.filter().isPresent()) {
+      Set<String> refs = references(d.filter().get(), file, "filter");
+      if (checkColumns) {
+        for (String r : refs) {
+          requireKnown(known, r, file, "filter", " (the filter sees source columns only)");
+        }
+      }
+    }
+    Set<String> produced = new LinkedHashSet<>();
+    for (int i = 0; i < d.transformations().size(); i++) {
+      Transformation t = d.transformations().get(i);
+      String key = "transformations[" + i + "]";
+      if (!IDENTIFIER.matcher(t.name()).matches()) {
+        throw Errors.invalidDefinition(file, key + ".name", "'" + t.name() + "' is not a column name",
+            "use letters, digits and underscores");
+      }
+      Set<String> refs = references(t.expr(), file, key + ".expr");
+      if (checkColumns) {
+        for (String r : refs) {
+          requireKnown(known, r, file, key + ".expr", " (a transformation sees source columns and earlier transformations)");
+        }
+        known.add(t.name().toLowerCase(Locale.ROOT));
+      }
+      produced.add(t.name().toLowerCase(Locale.ROOT));
+    }
+    if (checkColumns) {
+      if (d.label().isPresent()) {
+        requireKnown(known, d.label().get(), file, "label", "");
+      }
+      for (String c : d.columns()) {
+        requireKnown(known, c, file, "features.columns", "");
+      }
+      for (int i = 0; i < d.aggregations().size(); i++) {
+        requireKnown(known, d.aggregations().get(i).column(), file, "features.aggregations[" + i + "].column", "");
+      }
+      for (int i = 0; i < d.lags().size(); i++) {
+        requireKnown(known, d.lags().get(i).column(), file, "features.lags[" + i + "].column", "");
+      }
+    }
+    if (!d.calendar().isEmpty() && d.timeType() != TimeType.DATE) {
+      throw Errors.invalidDefinition(file, "features.calendar", "needs a date event time, but event_time.type is integer",
+          "remove the calendar features or use a date event time");
+    }
+    List<String> features = d.featureNames();
+    if (features.isEmpty()) {
+      throw Errors.invalidDefinition(file, "features", "declares no features",
+          "add columns, aggregations, lags or calendar parts under features");
+    }
+    Set<String> seen = new LinkedHashSet<>();
+    Set<String> reserved = lower(d.entities());
+    reserved.add(d.eventTime().toLowerCase(Locale.ROOT));
+    d.label().ifPresent(l -> reserved.add(l.toLowerCase(Locale.ROOT)));
+    for (String f : features) {
+      String lf = f.toLowerCase(Locale.ROOT);
+      if (!seen.add(lf)) {
+        throw Errors.invalidDefinition(file, "features", "duplicate feature name '" + f + "'",
+            "declare each column, aggregation function, window and lag period once");
+      }
+      if (reserved.contains(lf)) {
+        throw Errors.invalidDefinition(file, "features", "feature '" + f + "' has the name of an entity, the event time or the label",
+            "remove it from features (keys, time and label are carried anyway) or rename it with a transformation");
+      }
+    }
+  }
+
+  /**
+   * A stable hash of everything that changes the computed values (not the description or owner): a view whose
+   * hash differs from the one recorded for its table must be rebuilt.
+   */
+  public static String definitionHash(ViewDefinition d) {
+    String canonical =
+        String.join(
+            "\n",
+            d.name(), d.entities().toString(), d.eventTime(), d.timeType().name(), d.source().toString(),
+            d.filter().toString(), d.transformations().toString(), d.label().toString(), d.columns().toString(),
+            d.aggregations().toString(), d.lags().toString(), d.calendar().toString(), Boolean.toString(d.includeCurrent()));
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Column names a Spark SQL expression reads (first name part; a lambda's own arguments excluded). */
+  static Set<String> references(String sql, String file, String key) {
+    Expression e;
+    try {
+      e = CatalystSqlParser$.MODULE$.parseExpression(sql);
+    } catch (Exception ex) { // Spark's ParseException (an AnalysisException), undeclared in Scala
+      throw Errors.invalidDefinition(file, key, "'" + sql + "' is not a Spark SQL expression: " + firstLine(ex.getMessage()),
+          "fix the SQL (it is parsed like a SELECT expression)");
+    }
+    Set<String> out = new TreeSet<>();
+    collect(e, out, Set.of());
+    return out;
+  }
+
+  /** Attributes, and names inside lambda bodies that are not the lambda's own arguments (outer columns). */
+  private static void collect(Expression e, Set<String> out, Set<String> bound) {
+    if (e instanceof UnresolvedAttribute a) {
+      out.add(a.nameParts().head().toLowerCase(Locale.ROOT));
+    } else if (e instanceof UnresolvedNamedLambdaVariable v) {
+      String name = v.nameParts().head().toLowerCase(Locale.ROOT);
+      if (!bound.contains(name)) {
+        out.add(name);
+      }
+    } else if (e instanceof LambdaFunction l) {
+      Set<String> inner = new TreeSet<>(bound);
+      scala.collection.Iterator<NamedExpression> args = l.arguments().iterator();
+      while (args.hasNext()) {
+        inner.add(args.next().name().toLowerCase(Locale.ROOT));
+      }
+      collect(l.function(), out, inner);
+      return;
+    }
+    scala.collection.Iterator<Expression> it = e.children().iterator();
+    while (it.hasNext()) {
+      collect(it.next(), out, bound);
+    }
+  }
+
+  private static void requireKnown(Set<String> known, String column, String file, String key, String hint) {
+    if (!known.contains(column.toLowerCase(Locale.ROOT))) {
+      throw Errors.invalidDefinition(file, key, "unknown column '" + column + "'" + hint,
+          "use one of " + new TreeSet<>(known) + ", or declare it under source.columns or transformations");
+    }
+  }
+
+  private static int window(String value, TimeType type, String file, String key) {
+    Matcher m = WINDOW.matcher(value.strip().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw Errors.invalidDefinition(file, key, "bad window '" + value + "'",
+          "use a positive whole number of " + (type == TimeType.DATE ? "days, e.g. 7 or 7d" : "event-time steps, e.g. 5"));
+    }
+    if (m.group(2) != null && type != TimeType.DATE) {
+      throw Errors.invalidDefinition(file, key, "bad window '" + value + "': days need a date event time",
+          "give the number of event-time steps without a unit, e.g. " + m.group(1));
+    }
+    int w;
+    try {
+      w = Integer.parseInt(m.group(1));
+    } catch (NumberFormatException e) {
+      w = -1;
+    }
+    if (w < 1 || w > MAX_WINDOW) {
+      throw Errors.invalidDefinition(file, key, "bad window '" + value + "'",
+          "use a window between 1 and " + MAX_WINDOW + " " + (type == TimeType.DATE ? "days" : "steps"));
+    }
+    return w;
+  }
+
+  private static <E extends Enum<E>> E enumValue(Class<E> type, String value, String file, String key) {
+    try {
+      return Enum.valueOf(type, value.strip().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList();
+      throw Errors.invalidDefinition(file, key, "unknown value '" + value + "'", "use one of " + allowed);
+    }
+  }
+
+  private static void onlyKeys(JsonNode node, Set<String> allowed, String file, String prefix) {
+    if (node == null || !node.isObject()) {
+      throw Errors.invalidDefinition(file, prefix.isEmpty() ? "(root)" : prefix.substring(0, prefix.length() - 1),
+          "is not a mapping", "use the keys " + new TreeSet<>(allowed));
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!allowed.contains(k)) {
+        throw Errors.invalidDefinition(file, prefix + k, "is not a known key", "use only " + new TreeSet<>(allowed));
+      }
+    }
+  }
+
+  private static JsonNode required(JsonNode node, String key, String file) {
+    JsonNode v = node.get(key);
+    if (v == null || v.isNull()) {
+      throw Errors.invalidDefinition(file, key, "is missing", "add it (see conf/features/*.yaml for examples)");
+    }
+    return v;
+  }
+
+  private static String text(JsonNode node, String key, String file, boolean required) {
+    return text(node, key, file, required, key);
+  }
+
+  private static String text(JsonNode node, String key, String file, boolean required, String path) {
+    JsonNode v = node.get(key);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw Errors.invalidDefinition(file, path, "is missing", "add it (see conf/features/*.yaml for examples)");
+      }
+      return null;
+    }
+    if (!v.isValueNode()) {
+      throw Errors.invalidDefinition(file, path, "is not a single value", "write it as a string");
+    }
+    String s = v.asText().strip();
+    if (required && s.isEmpty()) {
+      throw Errors.invalidDefinition(file, path, "is empty", "give it a value");
+    }
+    return s;
+  }
+
+  private static List<String> texts(JsonNode node, String file, String key) {
+    if (node == null || node.isNull()) {
+      throw Errors.invalidDefinition(file, key, "is missing", "write a list, e.g. [a, b]");
+    }
+    if (node.isValueNode()) {
+      return List.of(node.asText().strip());
+    }
+    if (!node.isArray() || node.isEmpty()) {
+      throw Errors.invalidDefinition(file, key, "is not a non-empty list", "write a list, e.g. [a, b]");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode n : node) {
+      if (!n.isValueNode()) {
+        throw Errors.invalidDefinition(file, key, "holds a nested value", "write plain values, e.g. [a, b]");
+      }
+      out.add(n.asText().strip());
+    }
+    return out;
+  }
+
+  private static Map<String, String> stringMap(JsonNode node, String file, String key) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (node == null || node.isNull()) {
+      return out;
+    }
+    if (!node.isObject()) {
+      throw Errors.invalidDefinition(file, key, "is not a mapping", "write name: value pairs");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isValueNode()) {
+        throw Errors.invalidDefinition(file, key + "." + e.getKey(), "is not a single value", "write it as a string");
+      }
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  private static Set<String> lower(java.util.Collection<String> names) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String n : names) {
+      out.add(n.toLowerCase(Locale.ROOT));
+    }
+    return out;
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    String m = message.strip();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+}

@@ -1,0 +1,212 @@
+package io.nightshift.featurestore.views;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.dayofmonth;
+import static org.apache.spark.sql.functions.dayofweek;
+import static org.apache.spark.sql.functions.dayofyear;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.last;
+import static org.apache.spark.sql.functions.last_day;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.month;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.quarter;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.weekofyear;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.year;
+
+import io.nightshift.core.Errors;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
+import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
+import io.nightshift.featurestore.views.ViewDefinition.Lag;
+import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.featurestore.views.ViewDefinition.Transformation;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+
+/**
+ * Computes a {@link ViewDefinition}: reads the source (rows with event time at or before the as-of date for date
+ * views), applies the filter and the transformations, then every feature per entity over event time with range
+ * windows (so gaps in the data shorten a window instead of stretching it): one shuffle and sort by entity and time
+ * for all windows. The output has the entity keys, the event time, the label (if declared) and the features as
+ * doubles.
+ */
+public final class ViewMaterializer {
+  private static final String TIME = "__ns_time";
+
+  private ViewMaterializer() {}
+
+  /** Where a view's source lives: absolute paths and URIs as given, others under the warehouse root. */
+  public static String sourcePath(ViewDefinition d, String warehouseRoot) {
+    String p = d.source().path();
+    if (p.startsWith("/") || p.contains("://")) {
+      return p;
+    }
+    return warehouseRoot.replaceAll("/+$", "") + "/" + p;
+  }
+
+  /** The source rows as declared (CSV read with the declared schema; Delta/Parquet checked against it). */
+  public static Dataset<Row> readSource(SparkSession spark, ViewDefinition d, String warehouseRoot) {
+    String path = sourcePath(d, warehouseRoot);
+    String what = "source of feature view " + d.name();
+    Dataset<Row> df;
+    Map<String, String> declared = d.source().columns();
+    if (d.source().format() == Format.DELTA) {
+      df = DeltaTables.read(spark, path, what, "land the source table at " + path + " or fix source.path");
+    } else {
+      if (!exists(spark, path)) {
+        throw Errors.missingTable(what, path, "land the source files at " + path + " or fix source.path");
+      }
+      DataFrameReader reader = spark.read().options(d.source().options());
+      if (d.source().format() == Format.CSV) {
+        String ddl =
+            declared.entrySet().stream()
+                .map(e -> "`" + e.getKey() + "` " + e.getValue())
+                .collect(Collectors.joining(", "));
+        if (!d.source().options().containsKey("mode")) {
+          reader = reader.option("mode", "FAILFAST");
+        }
+        df = reader.schema(ddl).csv(path);
+      } else {
+        df = reader.parquet(path);
+      }
+    }
+    if (!declared.isEmpty()) {
+      DeltaTables.requireColumns(df, what + " (" + path + ")", new ArrayList<>(declared.keySet()));
+      df = df.select(declared.keySet().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
+    }
+    return df;
+  }
+
+  /**
+   * The feature rows of {@code d} as of {@code asOf} (for date views: source rows after it are never read; for
+   * integer views the whole source is used).
+   */
+  public static Dataset<Row> compute(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
+    Dataset<Row> df = readSource(spark, d, warehouseRoot);
+    if (d.timeType() == TimeType.DATE && asOf.isPresent()) {
+      df = df.where(to_date(col(d.eventTime())).leq(lit(java.sql.Date.valueOf(asOf.get()))));
+    }
+    if (d.filter().isPresent()) {
+      df = df.where(expr(d.filter().get()));
+    }
+    for (Transformation t : d.transformations()) {
+      df = df.withColumn(t.name(), expr(t.expr()));
+    }
+    Column time =
+        d.timeType() == TimeType.DATE
+            ? datediff(to_date(col(d.eventTime())), lit(java.sql.Date.valueOf("1970-01-01"))).cast("long")
+            : col(d.eventTime()).cast("long");
+    df = df.withColumn(TIME, time);
+    WindowSpec byEntity =
+        Window.partitionBy(d.entities().stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
+            .orderBy(col(TIME));
+
+    List<Column> out = new ArrayList<>();
+    for (String k : d.entities()) {
+      out.add(col(k));
+    }
+    out.add(d.timeType() == TimeType.DATE ? to_date(col(d.eventTime())).as(d.eventTime()) : col(d.eventTime()));
+    d.label().ifPresent(l -> out.add(col(l).cast("double").as(l)));
+    for (String c : d.columns()) {
+      out.add(col(c).cast("double").as(c));
+    }
+    for (Aggregation a : d.aggregations()) {
+      for (int w : a.windows()) {
+        WindowSpec frame = d.includeCurrent() ? byEntity.rangeBetween(-(w - 1L), 0L) : byEntity.rangeBetween(-w, -1L);
+        for (Function f : a.functions()) {
+          out.add(aggregate(f, a.column()).over(frame).cast("double").as(ViewDefinition.aggregationName(a.column(), f, w)));
+        }
+      }
+    }
+    for (Lag l : d.lags()) {
+      for (int p : l.periods()) {
+        out.add(first(col(l.column())).over(byEntity.rangeBetween(-p, -p)).cast("double").as(l.column() + "_lag_" + p));
+      }
+    }
+    for (CalendarPart c : d.calendar()) {
+      out.add(calendar(c, to_date(col(d.eventTime()))).cast("double").as(c.name().toLowerCase(Locale.ROOT)));
+    }
+    return df.select(out.toArray(Column[]::new));
+  }
+
+  private static Column aggregate(Function f, String column) {
+    Column c = col(column);
+    switch (f) {
+      case SUM:
+        return sum(c);
+      case MEAN:
+        return avg(c);
+      case MIN:
+        return min(c);
+      case MAX:
+        return max(c);
+      case STD:
+        return stddev_samp(c);
+      case COUNT:
+        return count(c);
+      case LAST:
+        return last(c, true);
+      default:
+        throw new IllegalArgumentException("Unknown aggregation " + f);
+    }
+  }
+
+  private static Column calendar(CalendarPart part, Column date) {
+    switch (part) {
+      case DAY_OF_WEEK:
+        return pmod(dayofweek(date).plus(5), lit(7)).plus(1); // ISO: Monday 1 ... Sunday 7
+      case DAY_OF_MONTH:
+        return dayofmonth(date);
+      case DAY_OF_YEAR:
+        return dayofyear(date);
+      case WEEK_OF_YEAR:
+        return weekofyear(date);
+      case MONTH:
+        return month(date);
+      case QUARTER:
+        return quarter(date);
+      case YEAR:
+        return year(date);
+      case IS_WEEKEND:
+        return when(dayofweek(date).isin(1, 7), 1.0).otherwise(0.0);
+      case IS_MONTH_END:
+        return when(last_day(date).equalTo(date), 1.0).otherwise(0.0);
+      default:
+        throw new IllegalArgumentException("Unknown calendar part " + part);
+    }
+  }
+
+  private static boolean exists(SparkSession spark, String path) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package io.nightshift.featurestore.views;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
+import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.testing.SparkTestSession;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ViewDefinitionsTest {
+  static final Path SHIPPED = Path.of(System.getProperty("nightshift.root", "..")).resolve("conf/features");
+
+  static final String VALID =
+      String.join(
+          "\n",
+          "name: sales_view",
+          "owner: team",
+          "entities: [store, item]",
+          "event_time: {column: date, type: date}",
+          "source:",
+          "  format: csv",
+          "  path: raw/sales",
+          "  options: {header: 'true'}",
+          "  columns: {date: date, store: int, item: int, sales: int, price: double}",
+          "transformations:",
+          "  - {name: revenue, expr: 'sales * price'}",
+          "label: sales",
+          "features:",
+          "  columns: [price]",
+          "  aggregations:",
+          "    - {column: revenue, functions: [mean, max], windows: [7, 28d]}",
+          "  lags:",
+          "    - {column: sales, periods: [1, 7]}",
+          "  calendar: [day_of_week, month]",
+          "");
+
+  static Path write(String yaml) {
+    try {
+      Path f = SparkTestSession.tempDir("views").resolve("view.yaml");
+      Files.writeString(f, yaml, StandardCharsets.UTF_8);
+      return f;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void everyShippedViewIsValid() throws IOException {
+    List<ViewDefinition> views = ViewDefinitions.loadAll(SHIPPED);
+    assertThat(views)
+        .extracting(ViewDefinition::name)
+        .containsExactly("cmapss_fd001", "machine_telemetry_daily", "sales_daily", "store_item_demand");
+    try (var files = Files.list(SHIPPED)) {
+      assertThat(files.filter(f -> f.toString().endsWith(".yaml")).count()).isEqualTo(views.size());
+    }
+    for (ViewDefinition v : views) {
+      assertThat(v.featureNames()).as(v.name()).isNotEmpty().doesNotHaveDuplicates();
+      assertThat(v.owner()).as(v.name()).isNotBlank();
+      assertThat(v.description()).as(v.name()).isNotBlank();
+    }
+  }
+
+  @Test
+  void parsesEveryPartOfADefinition() {
+    ViewDefinition d = ViewDefinitions.load(write(VALID));
+    assertThat(d.name()).isEqualTo("sales_view");
+    assertThat(d.entities()).containsExactly("store", "item");
+    assertThat(d.timeType()).isEqualTo(TimeType.DATE);
+    assertThat(d.source().format()).isEqualTo(Format.CSV);
+    assertThat(d.source().columns()).containsOnlyKeys("date", "store", "item", "sales", "price");
+    assertThat(d.source().columns().keySet()).containsExactly("date", "store", "item", "sales", "price");
+    assertThat(d.label()).contains("sales");
+    assertThat(d.aggregations().get(0).windows()).containsExactly(7, 28);
+    assertThat(d.aggregations().get(0).functions()).containsExactly(Function.MEAN, Function.MAX);
+    assertThat(d.calendar()).containsExactly(CalendarPart.DAY_OF_WEEK, CalendarPart.MONTH);
+    assertThat(d.featureNames())
+        .containsExactly(
+            "price", "revenue_mean_7", "revenue_max_7", "revenue_mean_28", "revenue_max_28", "sales_lag_1",
+            "sales_lag_7", "day_of_week", "month");
+  }
+
+  @Test
+  void theJavaBuilderValidatesLikeYaml() {
+    ViewDefinition d =
+        ViewDefinition.builder("engine_cycles")
+            .owner("me")
+            .entities("unit")
+            .eventTime("cycle", TimeType.INTEGER)
+            .source(Format.PARQUET, "/data/engines", Map.of(), Map.of())
+            .columns("s2")
+            .aggregate("s2", List.of(Function.MEAN), List.of(5))
+            .build();
+    assertThat(d.featureNames()).containsExactly("s2", "s2_mean_5");
+    assertThatThrownBy(
+            () ->
+                ViewDefinition.builder("engine_cycles")
+                    .entities("unit")
+                    .eventTime("cycle", TimeType.INTEGER)
+                    .source(Format.PARQUET, "/data/engines", Map.of(), Map.of())
+                    .columns("s2")
+                    .calendar(CalendarPart.MONTH)
+                    .build())
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("features.calendar")
+        .hasMessageContaining("needs a date event time");
+  }
+
+  static void assertInvalid(String yaml, String... fragments) {
+    Path f = write(yaml);
+    var assertion = assertThatThrownBy(() -> ViewDefinitions.load(f)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining(f.toString()).hasMessageContaining("Fix:");
+    for (String s : fragments) {
+      assertion.hasMessageContaining(s);
+    }
+  }
+
+  @Test
+  void unknownColumnsAreNamedWithTheKeyAndTheKnownColumns() {
+    assertInvalid(VALID.replace("{column: revenue,", "{column: revenu,"),
+        "features.aggregations[0].column", "unknown column 'revenu'", "revenue");
+    assertInvalid(VALID.replace("expr: 'sales * price'", "expr: 'sales * cost'"),
+        "transformations[0].expr", "unknown column 'cost'");
+    assertInvalid(VALID.replace("entities: [store, item]", "entities: [store, sku]"), "entities", "unknown column 'sku'");
+    assertInvalid(VALID.replace("label: sales", "label: units"), "label", "unknown column 'units'");
+    assertInvalid(VALID.replace("periods: [1, 7]}", "periods: [1, 7]}\n    - {column: qty, periods: [1]}"),
+        "features.lags[1].column", "unknown column 'qty'");
+  }
+
+  @Test
+  void duplicateFeatureNamesAreRejected() {
+    assertInvalid(VALID.replace("functions: [mean, max]", "functions: [mean, max, mean]"),
+        "duplicate feature name 'revenue_mean_7'");
+    assertInvalid(VALID.replace("columns: [price]", "columns: [price, sales]"),
+        "feature 'sales' has the name of an entity, the event time or the label");
+  }
+
+  @Test
+  void badWindowsAreRejected() {
+    assertInvalid(VALID.replace("windows: [7, 28d]", "windows: [0, 28]"),
+        "features.aggregations[0].windows[0]", "bad window '0'", "between 1 and");
+    assertInvalid(VALID.replace("windows: [7, 28d]", "windows: [7, 2h]"), "bad window '2h'", "positive whole number of days");
+    assertInvalid(VALID.replace("windows: [7, 28d]", "windows: [-3]"), "bad window '-3'");
+    assertInvalid(VALID.replace("windows: [7, 28d]", "windows: []"), "features.aggregations[0].windows", "is missing or empty");
+    assertInvalid(VALID.replace("periods: [1, 7]", "periods: [1, 99999]"), "features.lags[0].periods", "bad window '99999'");
+    String integerTime =
+        VALID.replace("event_time: {column: date, type: date}", "event_time: {column: date, type: integer}")
+            .replace("  calendar: [day_of_week, month]\n", "");
+    assertInvalid(integerTime, "bad window '28d': days need a date event time");
+  }
+
+  @Test
+  void unknownNamesAndBrokenSqlAreRejected() {
+    assertInvalid(VALID.replace("functions: [mean, max]", "functions: [mean, median]"),
+        "features.aggregations[0].functions", "unknown value 'median'", "[sum, mean, min, max, std, count, last]");
+    assertInvalid(VALID.replace("calendar: [day_of_week, month]", "calendar: [weekday]"),
+        "features.calendar", "unknown value 'weekday'");
+    assertInvalid(VALID.replace("format: csv", "format: orc"), "source.format", "unknown value 'orc'");
+    assertInvalid(VALID.replace("expr: 'sales * price'", "expr: 'sales * (price'"),
+        "transformations[0].expr", "is not a Spark SQL expression");
+    assertInvalid(VALID.replace("sales: int, price", "sales: integr, price"),
+        "source.columns.sales", "'integr' is not a Spark SQL type");
+    assertInvalid(VALID.replace("owner: team", "owner: team\nschedule: daily"), "schedule", "is not a known key");
+    assertInvalid(VALID.replace("name: sales_view", "name: sales-view"), "name", "is not a table name");
+  }
+
+  @Test
+  void missingPartsAndBadYamlAreRejected() {
+    assertInvalid(VALID.replace("entities: [store, item]\n", ""), "entities", "is missing");
+    assertInvalid(VALID.replace("  columns: {date: date, store: int, item: int, sales: int, price: double}\n", ""),
+        "source.columns", "is missing for a CSV source");
+    assertInvalid("name: [unclosed\n", "(YAML)", "cannot be parsed");
+    assertInvalid(
+        VALID.substring(0, VALID.indexOf("features:")) + "features:\n  columns: []\n", "features.columns",
+        "is not a non-empty list");
+  }
+
+  @Test
+  void windowFunctionsAndLambdasInTransformationsAreAccepted() {
+    assertThat(ViewDefinitions.references("max(cycle) OVER (PARTITION BY unit) - cycle", "f", "k"))
+        .containsExactly("cycle", "unit");
+    assertThat(ViewDefinitions.references("aggregate(readings, 0D, (acc, x) -> acc + x * scale)", "f", "k"))
+        .containsExactly("readings", "scale");
+  }
+
+  @Test
+  void theDefinitionHashFollowsTheComputationNotTheDescription() {
+    ViewDefinition a = ViewDefinitions.load(write(VALID));
+    ViewDefinition sameButDescribed = ViewDefinitions.load(write(VALID.replace("owner: team", "owner: other\ndescription: x")));
+    ViewDefinition otherWindow = ViewDefinitions.load(write(VALID.replace("windows: [7, 28d]", "windows: [7, 29]")));
+    assertThat(ViewDefinitions.definitionHash(a))
+        .hasSize(16)
+        .isEqualTo(ViewDefinitions.definitionHash(sameButDescribed))
+        .isNotEqualTo(ViewDefinitions.definitionHash(otherWindow));
+  }
+
+  @Test
+  void aDirectoryWithTwoViewsOfOneNameIsRejected() throws IOException {
+    Path dir = SparkTestSession.tempDir("views-dir");
+    Files.writeString(dir.resolve("a.yaml"), VALID);
+    Files.writeString(dir.resolve("b.yaml"), VALID);
+    assertThatThrownBy(() -> ViewDefinitions.loadAll(dir))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("b.yaml")
+        .hasMessageContaining("view 'sales_view' is defined twice");
+  }
+}

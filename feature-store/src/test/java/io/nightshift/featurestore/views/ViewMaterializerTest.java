@@ -1,0 +1,213 @@
+package io.nightshift.featurestore.views;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
+import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.testing.SparkTestSession;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ViewMaterializerTest {
+  static SparkSession spark;
+  static Path warehouse;
+
+  /**
+   * Store 1 / item 1 sells 1..10 on 2024-01-01..10 except on 01-05 (no row: a gap); store 1 / item 2 sells 100 on
+   * 2024-01-09 and 2024-01-10 only. Rows after 2024-01-10 (500 on 01-11) must never reach a build as of 01-10.
+   */
+  @BeforeAll
+  static void data() throws IOException {
+    spark = SparkTestSession.get();
+    warehouse = SparkTestSession.tempDir("views-wh");
+    Path dir = warehouse.resolve("raw/sales_csv");
+    Files.createDirectories(dir);
+    StringBuilder csv = new StringBuilder("date,store,item,sales,price\n");
+    for (int d = 1; d <= 10; d++) {
+      if (d != 5) {
+        csv.append(String.format("2024-01-%02d,1,1,%d,2.0%n", d, d));
+      }
+    }
+    csv.append("2024-01-09,1,2,100,1.5\n2024-01-10,1,2,100,1.5\n2024-01-11,1,1,500,2.0\n");
+    Files.writeString(dir.resolve("part-0.csv"), csv, StandardCharsets.UTF_8);
+  }
+
+  static Map<String, String> columns() {
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("date", "date");
+    c.put("store", "int");
+    c.put("item", "int");
+    c.put("sales", "int");
+    c.put("price", "double");
+    return c;
+  }
+
+  static ViewDefinition.Builder sales() {
+    return ViewDefinition.builder("sales_view")
+        .owner("test")
+        .entities("store", "item")
+        .eventTime("date", TimeType.DATE)
+        .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
+        .label("sales");
+  }
+
+  static Map<String, Row> byKey(List<Row> rows) {
+    Map<String, Row> m = new TreeMap<>();
+    for (Row r : rows) {
+      m.put(r.getAs("store") + "/" + r.getAs("item") + "/" + r.getAs("date"), r);
+    }
+    return m;
+  }
+
+  @Test
+  void windowsEndBeforeTheRowAndCountDaysNotRows() {
+    ViewDefinition d =
+        sales()
+            .aggregate("sales", List.of(Function.SUM, Function.MEAN, Function.COUNT, Function.MAX, Function.LAST), List.of(3))
+            .aggregate("sales", List.of(Function.STD), List.of(4))
+            .lag("sales", 1, 7)
+            .build();
+    Map<String, Row> rows =
+        byKey(ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.of(LocalDate.of(2024, 1, 10))).collectAsList());
+
+    assertThat(rows).hasSize(11); // 9 + 2 rows through 01-10; the 01-11 row is after the as-of date
+    Row jan4 = rows.get("1/1/2024-01-04");
+    assertThat((Double) jan4.getAs("sales_sum_3")).isEqualTo(6.0); // 1+2+3: the 4th itself is not included
+    assertThat((Double) jan4.getAs("sales_mean_3")).isEqualTo(2.0);
+    assertThat((Double) jan4.getAs("sales_count_3")).isEqualTo(3.0);
+    assertThat((Double) jan4.getAs("sales_lag_1")).isEqualTo(3.0);
+    assertThat((Object) jan4.getAs("sales_lag_7")).isNull(); // 2023-12-28 has no row
+    assertThat((Double) jan4.getAs("sales_std_4")).isCloseTo(1.0, within(1e-12)); // std of 1, 2, 3
+
+    Row jan7 = rows.get("1/1/2024-01-07"); // window 01-04..01-06 has a gap on 01-05: 4 + 6 over 2 days
+    assertThat((Double) jan7.getAs("sales_sum_3")).isEqualTo(10.0);
+    assertThat((Double) jan7.getAs("sales_mean_3")).isEqualTo(5.0);
+    assertThat((Double) jan7.getAs("sales_count_3")).isEqualTo(2.0);
+    assertThat((Double) jan7.getAs("sales_max_3")).isEqualTo(6.0);
+    assertThat((Double) jan7.getAs("sales_last_3")).isEqualTo(6.0);
+    assertThat((Double) jan7.getAs("sales_lag_1")).isEqualTo(6.0);
+
+    Row jan6 = rows.get("1/1/2024-01-06");
+    assertThat((Object) jan6.getAs("sales_lag_1")).isNull(); // 01-05 is missing: no fallback to 01-04
+
+    Row first = rows.get("1/1/2024-01-01");
+    assertThat((Object) first.getAs("sales_sum_3")).isNull(); // no history at all
+    assertThat((Double) first.getAs("sales_count_3")).isEqualTo(0.0);
+
+    // entities never mix: item 2's first day sees nothing of item 1
+    Row other = rows.get("1/2/2024-01-09");
+    assertThat((Object) other.getAs("sales_sum_3")).isNull();
+    assertThat((Double) rows.get("1/2/2024-01-10").getAs("sales_sum_3")).isEqualTo(100.0);
+
+    // nothing from after the as-of date, even in windows of the last day
+    assertThat((Double) rows.get("1/1/2024-01-10").getAs("sales_max_3")).isEqualTo(9.0);
+    assertThat(rows.values()).allSatisfy(r -> assertThat((Double) r.getAs("sales")).isLessThan(500.0));
+  }
+
+  @Test
+  void includeCurrentAddsTheRowsOwnValues() {
+    ViewDefinition d = sales().aggregate("sales", List.of(Function.SUM), List.of(3)).includeCurrent(true).build();
+    Map<String, Row> rows =
+        byKey(ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.of(LocalDate.of(2024, 1, 10))).collectAsList());
+    assertThat((Double) rows.get("1/1/2024-01-04").getAs("sales_sum_3")).isEqualTo(9.0); // 2+3+4
+    assertThat((Double) rows.get("1/1/2024-01-01").getAs("sales_sum_3")).isEqualTo(1.0);
+  }
+
+  @Test
+  void transformationsFilterCalendarAndColumns() {
+    ViewDefinition d =
+        sales()
+            .filter("sales <> 3")
+            .transform("revenue", "sales * price")
+            .transform("revenue_share", "revenue / sum(revenue) OVER (PARTITION BY store, date)")
+            .columns("price", "revenue", "revenue_share")
+            .calendar(CalendarPart.DAY_OF_WEEK, CalendarPart.IS_WEEKEND, CalendarPart.DAY_OF_YEAR, CalendarPart.IS_MONTH_END)
+            .build();
+    List<Row> all = ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.empty()).collectAsList();
+    Map<String, Row> rows = byKey(all);
+    assertThat(rows).hasSize(11).doesNotContainKey("1/1/2024-01-03").containsKey("1/1/2024-01-11");
+    Row jan10 = rows.get("1/1/2024-01-10");
+    assertThat((Double) jan10.getAs("revenue")).isEqualTo(20.0);
+    assertThat((Double) jan10.getAs("revenue_share")).isCloseTo(20.0 / 170.0, within(1e-12));
+    assertThat((Double) jan10.getAs("price")).isEqualTo(2.0);
+    // 2024-01-06 is a Saturday, 01-08 a Monday
+    assertThat((Double) rows.get("1/1/2024-01-06").getAs("day_of_week")).isEqualTo(6.0);
+    assertThat((Double) rows.get("1/1/2024-01-06").getAs("is_weekend")).isEqualTo(1.0);
+    assertThat((Double) rows.get("1/1/2024-01-08").getAs("day_of_week")).isEqualTo(1.0);
+    assertThat((Double) rows.get("1/1/2024-01-08").getAs("is_weekend")).isEqualTo(0.0);
+    assertThat((Double) rows.get("1/1/2024-01-08").getAs("day_of_year")).isEqualTo(8.0);
+    assertThat((Double) rows.get("1/1/2024-01-08").getAs("is_month_end")).isEqualTo(0.0);
+    assertThat(all.get(0).schema().fieldNames())
+        .containsExactly("store", "item", "date", "sales", "price", "revenue", "revenue_share", "day_of_week",
+            "is_weekend", "day_of_year", "is_month_end");
+  }
+
+  @Test
+  void integerEventTimeCountsSteps() throws IOException {
+    Path dir = warehouse.resolve("raw/engines");
+    Files.createDirectories(dir);
+    // unit 1 runs cycles 1..5 with s = 10 * cycle; whitespace-separated like C-MAPSS, two trailing spaces
+    StringBuilder txt = new StringBuilder();
+    for (int c = 1; c <= 5; c++) {
+      txt.append(String.format("1 %d %d.0  %n", c, 10 * c));
+    }
+    Files.writeString(dir.resolve("train.txt"), txt, StandardCharsets.UTF_8);
+    Map<String, String> cols = new LinkedHashMap<>();
+    cols.put("unit", "int");
+    cols.put("cycle", "int");
+    cols.put("s", "double");
+    cols.put("pad1", "string");
+    cols.put("pad2", "string");
+    ViewDefinition d =
+        ViewDefinition.builder("engines")
+            .entities("unit")
+            .eventTime("cycle", TimeType.INTEGER)
+            .source(Format.CSV, dir.resolve("train.txt").toString(), Map.of("sep", " "), cols)
+            .transform("rul", "max(cycle) OVER (PARTITION BY unit) - cycle")
+            .label("rul")
+            .columns("s")
+            .aggregate("s", List.of(Function.MEAN), List.of(2))
+            .includeCurrent(true)
+            .build();
+    List<Row> rows = ViewMaterializer.compute(spark, d, "/ignored", Optional.empty()).orderBy("cycle").collectAsList();
+    assertThat(rows).extracting(r -> (Double) r.getAs("rul")).containsExactly(4.0, 3.0, 2.0, 1.0, 0.0);
+    assertThat(rows).extracting(r -> (Double) r.getAs("s_mean_2")).containsExactly(10.0, 15.0, 25.0, 35.0, 45.0);
+  }
+
+  @Test
+  void aMissingSourceOrMalformedRowNamesThePath() throws IOException {
+    ViewDefinition missing =
+        sales().aggregate("sales", List.of(Function.SUM), List.of(3)).build();
+    ViewDefinition moved =
+        ViewDefinition.builder("sales_view")
+            .entities("store", "item")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.CSV, "raw/nowhere", Map.of("header", "true"), columns())
+            .columns("price")
+            .build();
+    assertThatThrownBy(() -> ViewMaterializer.compute(spark, moved, warehouse.toString(), Optional.empty()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining(warehouse.resolve("raw/nowhere").toString())
+        .hasMessageContaining("source.path");
+    assertThat(ViewMaterializer.sourcePath(missing, "s3a://b/wh/")).isEqualTo("s3a://b/wh/raw/sales_csv");
+    assertThat(ViewMaterializer.sourcePath(moved, new Warehouse("/data/wh").root())).isEqualTo("/data/wh/raw/nowhere");
+  }
+}
