@@ -60,6 +60,14 @@ final class DemoCommand implements Callable<Integer> {
       step("quality " + u.id(), () -> steps.checkFeatures(u, night),
           r -> String.format("%d checks passed", r.checks().size()));
     }
+    // the declarative feature views over the same raw data (conf/features; skipped when run outside the repository)
+    for (String view : List.of("sales_daily", "machine_telemetry_daily")) {
+      java.nio.file.Path file = java.nio.file.Path.of("conf/features", view + ".yaml");
+      if (java.nio.file.Files.isRegularFile(file)) {
+        step("view " + view, () -> steps.buildView(file, night, true),
+            b -> String.format("%,d rows, definition %s (conf/features/%s.yaml)", b.rows(), b.hash(), view));
+      }
+    }
     List<TrainingPipeline.Outcome> trained = new ArrayList<>();
     for (UseCase u : UseCase.values()) {
       trained.add(step("train " + u.id(), () -> steps.train(u, night, TrainingPipeline.Promotion.gated()),

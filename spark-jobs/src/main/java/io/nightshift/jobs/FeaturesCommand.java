@@ -2,24 +2,32 @@ package io.nightshift.jobs;
 
 import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.featurestore.views.ViewDefinition;
+import io.nightshift.featurestore.views.ViewDefinitions;
+import io.nightshift.featurestore.views.ViewRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Command(
     name = "features",
     description = "Build and check the Delta feature tables.",
-    subcommands = {FeaturesCommand.Build.class, FeaturesCommand.Check.class})
+    subcommands = {FeaturesCommand.Build.class, FeaturesCommand.Check.class, FeaturesCommand.Validate.class})
 final class FeaturesCommand implements Runnable {
   @ParentCommand NightshiftCli root;
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        new CommandLine(this), "Missing subcommand: use 'features build' or 'features check'");
+        new CommandLine(this), "Missing subcommand: use 'features build', 'features check' or 'features validate'");
   }
 
   @Command(name = "build", description = "Compute feature tables from the raw data known as of a date.")
@@ -39,9 +47,25 @@ final class FeaturesCommand implements Runnable {
                 + " quarantine/<view> instead of failing the quality gate on them.")
     boolean quarantine;
 
+    @Option(
+        names = "--view",
+        paramLabel = "FILE",
+        description =
+            "Build this declared feature view (conf/features/*.yaml) instead of the use cases' built-in views;"
+                + " repeatable.")
+    List<Path> views = new ArrayList<>();
+
+    @Option(
+        names = "--backfill",
+        description = "Rebuild a --view table even though its definition changed since the last build.")
+    boolean backfill;
+
     @Override
     public Integer call() {
       LocalDate date = Options.date("--as-of", asOf);
+      if (!views.isEmpty()) {
+        return buildViews(date);
+      }
       PipelineSteps steps = new PipelineSteps(parent.root.context());
       for (UseCase u : Options.useCases(useCase)) {
         long rows = steps.buildFeatures(u, date);
@@ -51,6 +75,44 @@ final class FeaturesCommand implements Runnable {
           System.out.printf(
               "%s: %d rows quarantined to %s%n",
               QualityGate.view(u).name(), moved, parent.root.context().warehouse().quarantine(QualityGate.view(u).name()));
+        }
+      }
+      return NightshiftCli.OK;
+    }
+
+    private int buildViews(LocalDate date) {
+      for (Path v : views) {
+        ViewDefinitions.load(v); // every definition is validated before any Spark job runs
+      }
+      PipelineSteps steps = new PipelineSteps(parent.root.context());
+      for (Path v : views) {
+        ViewRegistry.Build b = steps.buildView(v, date, backfill);
+        System.out.printf(
+            "features/%s: %d rows as of %s (Delta version %d, definition %s)%n",
+            b.view(), b.rows(), date, b.tableVersion(), b.hash());
+      }
+      return NightshiftCli.OK;
+    }
+  }
+
+  @Command(
+      name = "validate",
+      description =
+          "Validate feature view definitions without running anything: every YAML file given, or all of conf/features.")
+  static final class Validate implements Callable<Integer> {
+    @Parameters(paramLabel = "PATH", description = "YAML files or directories (default: conf/features).")
+    List<Path> paths = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      List<Path> targets = paths.isEmpty() ? List.of(Path.of("conf/features")) : paths;
+      for (Path p : targets) {
+        List<ViewDefinition> defs =
+            Files.isDirectory(p) ? ViewDefinitions.loadAll(p) : List.of(ViewDefinitions.load(p));
+        for (ViewDefinition d : defs) {
+          System.out.printf(
+              "%s: valid (%d features, entities %s, definition %s)%n",
+              d.name(), d.featureNames().size(), d.entities(), ViewDefinitions.definitionHash(d));
         }
       }
       return NightshiftCli.OK;

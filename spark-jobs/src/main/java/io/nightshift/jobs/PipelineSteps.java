@@ -1,5 +1,8 @@
 package io.nightshift.jobs;
 
+import io.nightshift.featurestore.views.ViewDefinition;
+import io.nightshift.featurestore.views.ViewDefinitions;
+import io.nightshift.featurestore.views.ViewRegistry;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.demand.DemandFeatures;
@@ -36,6 +39,13 @@ final class PipelineSteps {
     return useCase == UseCase.DEMAND
         ? DemandFeatures.build(ctx.spark(), ctx.warehouse(), asOf)
         : MachineFeatures.build(ctx.spark(), ctx.warehouse(), asOf);
+  }
+
+  /** Builds a declared feature view (validated first) and records the build in the registry. */
+  ViewRegistry.Build buildView(java.nio.file.Path file, LocalDate asOf, boolean backfill) {
+    ViewDefinition d = ViewDefinitions.load(file);
+    ctx.stage("features-view-" + d.name(), "Build feature view " + d.name() + " as of " + asOf);
+    return ViewRegistry.build(ctx.spark(), ctx.warehouse(), d, file.toString(), java.util.Optional.of(asOf), backfill);
   }
 
   long quarantine(UseCase useCase, LocalDate asOf) {

@@ -195,6 +195,46 @@ class PipelineIntegrationTest {
     assertThat(folds.err()).contains("--backtest-folds").contains("give 1 or more");
   }
 
+  @Test
+  @Order(9)
+  void declaredFeatureViewsBuildFromTheGeneratedRawData() throws Exception {
+    Path conf = io.nightshift.testing.LocalMlflowServer.projectRoot().resolve("conf/features");
+    Run validate = cli("features", "validate", conf.toString());
+    assertThat(validate.code()).as(validate.err()).isZero();
+    assertThat(validate.out()).contains("sales_daily: valid (").contains("cmapss_fd001: valid (");
+
+    Run build =
+        cli("features", "build", "--as-of", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString(),
+            "--view", conf.resolve("machine_telemetry_daily.yaml").toString());
+    assertThat(build.code()).as(build.err()).isZero();
+    assertThat(build.out())
+        .contains("features/sales_daily: 2920 rows as of 2023-12-31 (Delta version 0, definition ")
+        .containsPattern("features/machine_telemetry_daily: \\d+ rows as of 2023-12-31");
+    Dataset<Row> sales = delta("features/sales_daily");
+    assertThat(sales.where("sales_lag_1 IS NULL").count()).isEqualTo(8L); // the first day of each of 8 series
+    assertThat(delta("registry/feature_views").count()).isEqualTo(2L);
+
+    // a changed definition is refused (exit code 2) until asked to backfill
+    Path changed = SparkTestSession.tempDir("changed-view").resolve("sales_daily.yaml");
+    java.nio.file.Files.writeString(
+        changed,
+        java.nio.file.Files.readString(conf.resolve("sales_daily.yaml")).replace("windows: [7, 28]", "windows: [7, 21]"));
+    Run refused = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString());
+    assertThat(refused.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(refused.err()).contains("feature view sales_daily changed").contains("--backfill");
+    Run backfill = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString(), "--backfill");
+    assertThat(backfill.code()).as(backfill.err()).isZero();
+    assertThat(delta("features/sales_daily").columns()).contains("sales_mean_21").doesNotContain("sales_mean_28");
+
+    // a bad definition stops before any Spark job, naming the file and key
+    Path bad = SparkTestSession.tempDir("bad-view").resolve("bad.yaml");
+    java.nio.file.Files.writeString(
+        bad, java.nio.file.Files.readString(conf.resolve("sales_daily.yaml")).replace("{column: sales, functions: [mean], windows: [91, 364]}", "{column: units, functions: [mean], windows: [91]}"));
+    Run invalid = cli("features", "validate", bad.toString());
+    assertThat(invalid.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(invalid.err()).contains(bad.toString()).contains("features.aggregations[1].column").contains("unknown column 'units'");
+  }
+
   private static Run runWith(Path otherWarehouse, String... args) {
     Path saved = warehouse;
     warehouse = otherWarehouse;
