@@ -104,21 +104,20 @@ public final class PitJoinBenchmark {
     Dataset<Row> spineSlice = spine.where(col("entity").lt(Math.max(1, entities / 100)));
     Dataset<Row> featureSlice = features.where(col("entity").lt(Math.max(1, entities / 100)));
     variants.values().forEach(v -> checksum(v.apply(spineSlice, featureSlice)));
+    // Round-robin over the variants, so that load from other processes spreads over all of them.
     Map<String, long[]> times = new LinkedHashMap<>();
     Map<String, Row> results = new LinkedHashMap<>();
-    for (Map.Entry<String, BinaryOperator<Dataset<Row>>> v : variants.entrySet()) {
-      long[] ns = new long[runs];
-      for (int i = 0; i < runs; i++) {
+    variants.keySet().forEach(k -> times.put(k, new long[runs]));
+    for (int i = 0; i < runs; i++) {
+      for (Map.Entry<String, BinaryOperator<Dataset<Row>>> v : variants.entrySet()) {
         long start = System.nanoTime();
         Row r = checksum(v.getValue().apply(spine, features));
-        ns[i] = System.nanoTime() - start;
+        times.get(v.getKey())[i] = System.nanoTime() - start;
         results.put(v.getKey(), r);
+        System.out.printf(
+            "  run %d %-13s %8.2f s  rows %,d  matched %,d  checksum %s%n",
+            i + 1, v.getKey(), BenchmarkData.seconds(times.get(v.getKey())[i]), r.getLong(0), r.getLong(1), r.get(2));
       }
-      times.put(v.getKey(), ns);
-      System.out.printf(
-          "  %-13s %8.2f s  rows %,d  matched %,d  checksum %s%n",
-          v.getKey(), BenchmarkData.seconds(median(ns)), results.get(v.getKey()).getLong(0),
-          results.get(v.getKey()).getLong(1), results.get(v.getKey()).get(2));
     }
     Row reference = results.get("pit");
     List<String> different = new ArrayList<>();
@@ -134,7 +133,7 @@ public final class PitJoinBenchmark {
     double bestSql = Math.min(sqlMax, sqlInterval);
     System.out.println();
     System.out.printf(
-        "Point-in-time join benchmark: %,d spine rows x %,d feature rows, %,d entities (local[2], %d run%s each)%n",
+        "Point-in-time join benchmark: %,d spine rows x %,d feature rows, %,d entities (local[2], median of %d run%s)%n",
         s, f, entities, runs, runs == 1 ? "" : "s");
     System.out.printf("  naive join + filter + row_number   %8.2f s%n", naive);
     System.out.printf("  sql-max (max(time), join back)     %8.2f s%n", sqlMax);

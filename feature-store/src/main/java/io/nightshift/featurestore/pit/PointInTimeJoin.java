@@ -265,9 +265,8 @@ public final class PointInTimeJoin {
     WindowSpec w = Window.partitionBy(keyCols).orderBy(order.toArray(new Column[0]));
 
     // A feature row that ties with the row before it (same keys, time and tiebreak) is the last of a tie group.
-    Column tie = col(SRC).equalTo(FEATURE_ROW)
-        .and(lag(col(SRC), 1).over(w).equalTo(FEATURE_ROW))
-        .and(lag(col(T), 1).over(w).equalTo(col(T)));
+    // At equal time feature rows sort before spine rows, so that row before it is a feature row too.
+    Column tie = col(SRC).equalTo(FEATURE_ROW).and(lag(col(T), 1).over(w).equalTo(col(T)));
     if (tb != null) {
       tie = tie.and(lag(col(TB), 1).over(w).eqNullSafe(col(TB)));
     }
