@@ -46,7 +46,7 @@ public final class PitJoinBenchmark {
   public static void main(String[] args) {
     long spineRows = longArg(args, "--spine", 1_000_000L);
     long featureRows = longArg(args, "--features", 10_000_000L);
-    long entities = longArg(args, "--entities", 100_000L);
+    long entities = longArg(args, "--entities", 10_000L);
     int runs = (int) longArg(args, "--runs", 1L);
     SparkSession spark =
         SparkSession.builder()
