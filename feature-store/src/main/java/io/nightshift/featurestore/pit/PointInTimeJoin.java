@@ -220,23 +220,23 @@ public final class PointInTimeJoin {
     // Feature side: the spine's columns (keys from the table, the rest null), the time, source, tiebreak and the
     // features as one struct.
     List<Column> featureSide = new ArrayList<>();
-    Column notNull = col(t.eventTime()).isNotNull();
+    Column notNull = named(t.eventTime()).isNotNull();
     for (StructField f : leftSchema.fields()) {
       if (keys.contains(f.name())) {
-        featureSide.add(col(t.column(f.name())).as(f.name()));
-        notNull = notNull.and(col(t.column(f.name())).isNotNull());
+        featureSide.add(named(t.column(f.name())).as(f.name()));
+        notNull = notNull.and(named(t.column(f.name())).isNotNull());
       } else {
         featureSide.add(lit(null).cast(f.dataType()).as(f.name()));
       }
     }
-    featureSide.add(time(col(t.eventTime()), eventType, days).as(T));
+    featureSide.add(time(named(t.eventTime()), eventType, days).as(T));
     featureSide.add(lit(FEATURE_ROW).as(SRC));
     if (tb != null) {
-      featureSide.add(col(tb).as(TB));
+      featureSide.add(named(tb).as(TB));
     }
     List<Column> values = new ArrayList<>();
     for (int i = 0; i < features.size(); i++) {
-      values.add(col(features.get(i)).as("v" + i));
+      values.add(named(features.get(i)).as("v" + i));
     }
     featureSide.add(struct(values.toArray(new Column[0])).as(F));
     Dataset<Row> featureRows = t.data().where(notNull).select(featureSide.toArray(new Column[0]));
@@ -244,9 +244,9 @@ public final class PointInTimeJoin {
 
     List<Column> spineSide = new ArrayList<>();
     for (String c : leftSchema.fieldNames()) {
-      spineSide.add(col(c));
+      spineSide.add(named(c));
     }
-    spineSide.add(time(col(spineTime), spineTimeType, days).as(T));
+    spineSide.add(time(named(spineTime), spineTimeType, days).as(T));
     spineSide.add(lit(SPINE_ROW).as(SRC));
     if (tb != null) {
       spineSide.add(lit(null).cast(tableSchema.apply(tb).dataType()).as(TB));
@@ -254,7 +254,7 @@ public final class PointInTimeJoin {
     spineSide.add(lit(null).cast(valuesType).as(F));
 
     Dataset<Row> union = left.select(spineSide.toArray(new Column[0])).union(featureRows);
-    Column[] keyCols = keys.stream().map(k -> col(k)).toArray(Column[]::new);
+    Column[] keyCols = keys.stream().map(PointInTimeJoin::named).toArray(Column[]::new);
     if (partitions > 0) {
       union = union.repartition(partitions, keyCols);
     }
@@ -286,7 +286,7 @@ public final class PointInTimeJoin {
         + "; deduplicate the table or declare a tiebreak column with withTiebreak(...)";
     List<Column> result = new ArrayList<>();
     for (String c : leftSchema.fieldNames()) {
-      result.add(col(c));
+      result.add(named(c));
     }
     for (int i = 0; i < features.size(); i++) {
       DataType type = valuesType.fields()[i].dataType();
@@ -297,6 +297,11 @@ public final class PointInTimeJoin {
               .as(t.outputName(features.get(i))));
     }
     return carried.select(result.toArray(new Column[0]));
+  }
+
+  /** A column by its exact name, even one with dots or backticks in it. */
+  private static Column named(String name) {
+    return col("`" + name.replace("`", "``") + "`");
   }
 
   private static Column time(Column c, DataType type, boolean days) {

@@ -357,6 +357,21 @@ class PointInTimeJoinTest {
   }
 
   @Test
+  void handlesColumnNamesWithDots() {
+    StructType spineSchema =
+        new StructType().add("entity.id", DataTypes.IntegerType).add("ts", DataTypes.TimestampType).add("label.v1", DataTypes.StringType);
+    StructType featureSchema =
+        new StructType().add("entity.id", DataTypes.IntegerType).add("event.time", DataTypes.TimestampType).add("x.y", DataTypes.DoubleType);
+    Dataset<Row> spine = df(spineSchema, new Object[] {1, ts("2024-01-10T00:00:00Z"), "s"});
+    Dataset<Row> features =
+        df(featureSchema, new Object[] {1, ts("2024-01-02T00:00:00Z"), 1.0}, new Object[] {1, ts("2024-01-11T00:00:00Z"), 999.0});
+    Dataset<Row> out =
+        PointInTimeJoin.join(spine, List.of("entity.id"), "ts", List.of(FeatureTable.of("dotted", features, "event.time", List.of("x.y")).withPrefix("f.")));
+    assertThat(out.columns()).containsExactly("entity.id", "ts", "label.v1", "f.x.y");
+    assertThat(rows(out, "entity.id", "label.v1", "f.x.y")).containsExactly(tuple(1, "s", 1.0));
+  }
+
+  @Test
   void usesOneShuffleAndNoJoinPerTable() {
     Dataset<Row> spine = df(SPINE, new Object[] {1, ts("2024-01-10T00:00:00Z"), "s"});
     Dataset<Row> features = df(FEATURES, new Object[] {1, ts("2024-01-02T00:00:00Z"), 1.0, "a"});
