@@ -2,6 +2,8 @@
 # Performance benchmarks; each prints ratios against a peer measured in the same run, on the same rows.
 #   benchmarks/run.sh scoring  [--series N] [--days N]   Delta->Delta batch scoring vs native Booster.predict
 #   benchmarks/run.sh training [--series N] [--days N]   XGBoost4J-Spark local[2] vs native xgboost4j vs MLlib GBT
+#   benchmarks/run.sh pit      [--spine N] [--features N] [--entities N] [--runs N]
+#                              point-in-time join: naive join+rank and plain Spark SQL vs PointInTimeJoin
 #   benchmarks/run.sh all
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,11 @@ run() {
 case "$WHAT" in
   scoring) run io.nightshift.benchmarks.ScoringBenchmark "$@" ;;
   training) run io.nightshift.benchmarks.TrainingBenchmark "$@" ;;
-  all) run io.nightshift.benchmarks.ScoringBenchmark "$@"; run io.nightshift.benchmarks.TrainingBenchmark "$@" ;;
-  *) echo "usage: benchmarks/run.sh scoring|training|all [--series N] [--days N]" >&2; exit 2 ;;
+  pit) run io.nightshift.benchmarks.PitJoinBenchmark "$@" ;;
+  all)
+    run io.nightshift.benchmarks.ScoringBenchmark "$@"
+    run io.nightshift.benchmarks.TrainingBenchmark "$@"
+    run io.nightshift.benchmarks.PitJoinBenchmark "$@"
+    ;;
+  *) echo "usage: benchmarks/run.sh scoring|training|pit|all [--series N] [--days N] [--spine N] [--features N] [--entities N]" >&2; exit 2 ;;
 esac
