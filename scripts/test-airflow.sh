@@ -130,7 +130,7 @@ log "generating data and training the first champion (bin/nightshift)"
 bin/nightshift --warehouse "$WAREHOUSE" generate --seed 7 --start 2024-06-01 --end "$DATE" --stores 3 --items 5 \
   --machines 10 > "$WORK/logs/prepare.log" 2>&1
 bin/nightshift --warehouse "$WAREHOUSE" features build --as-of "$DATE" --use-case demand >> "$WORK/logs/prepare.log" 2>&1
-bin/nightshift --warehouse "$WAREHOUSE" train --as-of "$DATE" --use-case demand >> "$WORK/logs/prepare.log" 2>&1
+bin/nightshift --warehouse "$WAREHOUSE" train --as-of "$DATE" --use-case demand --backtest-folds 1 >> "$WORK/logs/prepare.log" 2>&1
 
 # ---------------------------------------------------------------------------------------------------------------
 log "starting Airflow"

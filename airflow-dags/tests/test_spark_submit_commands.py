@@ -132,8 +132,7 @@ def test_the_connection_param_beats_the_variable(dagbag, variables):
 
 
 def test_kubernetes_passes_airflow_ids_as_driver_env(dagbag, variables):
-    # k8s:// masters need the cncf-kubernetes provider next to the Spark provider (not in requirements.txt).
-    pytest.importorskip("airflow.providers.cncf.kubernetes")
+    # k8s:// masters need the cncf-kubernetes provider next to the Spark provider (pinned in requirements.txt).
     cmd, _ = spark_submit(dagbag.dags["weekly_retrain"], "train", params={"spark_conn_id": "spark_k8s"})
     assert cmd[:3] == ["spark-submit", "--master", "k8s://https://k8s-api:6443"]
     assert "spark.kubernetes.driverEnv.AIRFLOW_CTX_DAG_ID=weekly_retrain" in cmd
