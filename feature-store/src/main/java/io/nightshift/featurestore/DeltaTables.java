@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.ConcurrentModificationException;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -77,19 +78,7 @@ public final class DeltaTables {
 
   /** Replaces the whole table (data and schema) in one commit. */
   public static void overwrite(Dataset<Row> df, String path, String... partitionColumns) {
-    try {
-      retryingConflicts(
-          path,
-          () ->
-              df.write()
-                  .format("delta")
-                  .mode("overwrite")
-                  .option("overwriteSchema", "true")
-                  .partitionBy(partitionColumns)
-                  .save(path));
-    } catch (RuntimeException e) {
-      throw new NightshiftException("Cannot write Delta table " + path + ": " + e.getMessage(), e);
-    }
+    overwriteWith(df, path, Map.of("overwriteSchema", "true"), partitionColumns, "Cannot write Delta table " + path);
   }
 
   /**
@@ -107,20 +96,20 @@ public final class DeltaTables {
    * (older partitions read them as null), so a release that adds an output column keeps writing to existing tables.
    */
   public static void replaceWhere(Dataset<Row> df, String path, String predicate, String... partitionColumns) {
+    overwriteWith(
+        df, path, Map.of("replaceWhere", predicate, "mergeSchema", "true"), partitionColumns,
+        "Cannot replace " + predicate + " in Delta table " + path);
+  }
+
+  /** An overwrite-mode Delta write with {@code options}, retried on commit conflicts, failing with {@code what}. */
+  private static void overwriteWith(
+      Dataset<Row> df, String path, Map<String, String> options, String[] partitionColumns, String what) {
     try {
       retryingConflicts(
           path,
-          () ->
-              df.write()
-                  .format("delta")
-                  .mode("overwrite")
-                  .option("replaceWhere", predicate)
-                  .option("mergeSchema", "true")
-                  .partitionBy(partitionColumns)
-                  .save(path));
+          () -> df.write().format("delta").mode("overwrite").options(options).partitionBy(partitionColumns).save(path));
     } catch (RuntimeException e) {
-      throw new NightshiftException(
-          "Cannot replace " + predicate + " in Delta table " + path + ": " + e.getMessage(), e);
+      throw new NightshiftException(what + ": " + e.getMessage(), e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.nightshift.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.testing.ConcurrentWriters;
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
 import java.io.IOException;
@@ -13,15 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -183,45 +179,8 @@ class S3ObjectStoreIT {
   void concurrentWritersOfOneTableOnS3StayConsistent() throws Exception {
     SparkSession spark = s3Session();
     String path = warehouse + "/concurrent/predictions";
-    DeltaTables.replacePartition(rows(spark, "2024-01-01", 0, 5), path, "day", "2024-01-01");
-
-    ExecutorService pool = Executors.newFixedThreadPool(4);
-    try {
-      List<Callable<Void>> writes = new ArrayList<>();
-      for (int w = 1; w <= 3; w++) {
-        int writer = w;
-        writes.add(() -> {
-          DeltaTables.replacePartition(rows(spark, "2024-01-02", writer, 10 * writer), path, "day", "2024-01-02");
-          return null;
-        });
-      }
-      writes.add(() -> {
-        DeltaTables.replacePartition(rows(spark, "2024-01-03", 9, 7), path, "day", "2024-01-03");
-        return null;
-      });
-      for (Future<Void> f : pool.invokeAll(writes)) {
-        f.get();
-      }
-    } finally {
-      pool.shutdown();
-    }
-
-    Dataset<Row> table = spark.read().format("delta").load(path);
-    assertThat(table.where("day = '2024-01-01'").count()).isEqualTo(5L);
-    assertThat(table.where("day = '2024-01-03' AND writer = 9").count()).isEqualTo(7L);
-    List<Row> contested = table.where("day = '2024-01-02'").groupBy("writer").count().collectAsList();
-    assertThat(contested).as("one writer's complete output, never a mix").hasSize(1);
-    int winner = contested.get(0).getInt(0);
-    assertThat(contested.get(0).getLong(1)).isEqualTo(10L * winner);
+    ConcurrentWriters.runAndCheck(spark, path, (rows, day) -> DeltaTables.replacePartition(rows, path, "day", day));
     // five commits, each a whole version: the first write and the four concurrent ones (retries commit once)
     assertThat(DeltaTables.version(spark, path)).isEqualTo(4L);
-  }
-
-  static Dataset<Row> rows(SparkSession spark, String day, int writer, int rows) {
-    return spark.range(rows)
-        .select(
-            functions.lit(day).as("day"),
-            functions.lit(writer).as("writer"),
-            functions.col("id").cast("int").as("i"));
   }
 }
