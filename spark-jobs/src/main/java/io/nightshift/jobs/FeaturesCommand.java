@@ -1,5 +1,6 @@
 package io.nightshift.jobs;
 
+import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.featurestore.views.ViewDefinition;
@@ -34,8 +35,16 @@ final class FeaturesCommand implements Runnable {
   static final class Build implements Callable<Integer> {
     @ParentCommand FeaturesCommand parent;
 
-    @Option(names = "--as-of", required = true, description = "Raw data through this date (YYYY-MM-DD) is known.")
+    @Option(
+        names = "--as-of",
+        description = "Raw data through this date (YYYY-MM-DD) is known; required unless --from and --to are given.")
     String asOf;
+
+    @Option(names = "--from", description = "With --view: recompute exactly the days from this date ...")
+    String from;
+
+    @Option(names = "--to", description = "... through this date (YYYY-MM-DD), replacing them in one transaction.")
+    String to;
 
     @Option(names = "--use-case", defaultValue = "all", description = "demand, maintenance or all (default).")
     String useCase;
@@ -62,10 +71,13 @@ final class FeaturesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      LocalDate date = Options.date("--as-of", asOf);
       if (!views.isEmpty()) {
-        return buildViews(date);
+        return buildViews();
       }
+      if (from != null || to != null) {
+        throw Errors.invalidOption("--from/--to", from + ".." + to, "use --from and --to with --view (declared feature views)");
+      }
+      LocalDate date = Options.date("--as-of", requireAsOf());
       PipelineSteps steps = new PipelineSteps(parent.root.context());
       for (UseCase u : Options.useCases(useCase)) {
         long rows = steps.buildFeatures(u, date);
@@ -80,16 +92,37 @@ final class FeaturesCommand implements Runnable {
       return NightshiftCli.OK;
     }
 
-    private int buildViews(LocalDate date) {
+    private String requireAsOf() {
+      if (asOf == null) {
+        throw Errors.invalidOption("--as-of", "(missing)", "give the build date, e.g. --as-of 2024-12-31");
+      }
+      return asOf;
+    }
+
+    /**
+     * Declared views: the days the table lacks through --as-of (the whole table on the first build), exactly
+     * --from..--to, or everything again with --backfill after a definition change.
+     */
+    private int buildViews() {
+      if ((from == null) != (to == null)) {
+        throw Errors.invalidOption(from == null ? "--from" : "--to", "(missing)", "give both --from and --to");
+      }
+      LocalDate fromDate = from == null ? null : Options.date("--from", from);
+      LocalDate toDate = to == null ? null : Options.date("--to", to);
+      if (fromDate != null && backfill) {
+        throw Errors.invalidOption("--backfill", "with --from/--to", "--backfill rebuilds the whole table: drop --from/--to");
+      }
+      LocalDate date = fromDate == null ? Options.date("--as-of", requireAsOf()) : null;
       for (Path v : views) {
         ViewDefinitions.load(v); // every definition is validated before any Spark job runs
       }
       PipelineSteps steps = new PipelineSteps(parent.root.context());
       for (Path v : views) {
-        ViewRegistry.Build b = steps.buildView(v, date, backfill);
+        ViewRegistry.Build b =
+            fromDate != null ? steps.buildViewRange(v, fromDate, toDate) : steps.buildView(v, date, backfill);
         System.out.printf(
-            "features/%s: %d rows as of %s (Delta version %d, definition %s)%n",
-            b.view(), b.rows(), date, b.tableVersion(), b.hash());
+            "features/%s: %d rows written (%s; Delta version %d, definition %s)%n",
+            b.view(), b.rows(), b.scope(), b.tableVersion(), b.hash());
       }
       return NightshiftCli.OK;
     }

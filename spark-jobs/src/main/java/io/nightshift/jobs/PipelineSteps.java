@@ -41,11 +41,23 @@ final class PipelineSteps {
         : MachineFeatures.build(ctx.spark(), ctx.warehouse(), asOf);
   }
 
-  /** Builds a declared feature view (validated first) and records the build in the registry. */
+  /**
+   * Builds a declared feature view (validated first) through {@code asOf} and records the build in the registry:
+   * only the days its table lacks, or the whole table with {@code backfill}.
+   */
   ViewRegistry.Build buildView(java.nio.file.Path file, LocalDate asOf, boolean backfill) {
     ViewDefinition d = ViewDefinitions.load(file);
     ctx.stage("features-view-" + d.name(), "Build feature view " + d.name() + " as of " + asOf);
-    return ViewRegistry.build(ctx.spark(), ctx.warehouse(), d, file.toString(), java.util.Optional.of(asOf), backfill);
+    return backfill
+        ? ViewRegistry.build(ctx.spark(), ctx.warehouse(), d, file.toString(), java.util.Optional.of(asOf), true)
+        : ViewRegistry.buildMissing(ctx.spark(), ctx.warehouse(), d, file.toString(), asOf);
+  }
+
+  /** Recomputes exactly the days {@code from..to} of a declared feature view. */
+  ViewRegistry.Build buildViewRange(java.nio.file.Path file, LocalDate from, LocalDate to) {
+    ViewDefinition d = ViewDefinitions.load(file);
+    ctx.stage("features-view-" + d.name(), "Rebuild feature view " + d.name() + " for " + from + ".." + to);
+    return ViewRegistry.buildRange(ctx.spark(), ctx.warehouse(), d, file.toString(), from, to);
   }
 
   long quarantine(UseCase useCase, LocalDate asOf) {

@@ -208,11 +208,17 @@ class PipelineIntegrationTest {
             "--view", conf.resolve("machine_telemetry_daily.yaml").toString());
     assertThat(build.code()).as(build.err()).isZero();
     assertThat(build.out())
-        .contains("features/sales_daily: 2920 rows as of 2023-12-31 (Delta version 0, definition ")
-        .containsPattern("features/machine_telemetry_daily: \\d+ rows as of 2023-12-31");
+        .contains("features/sales_daily: 2920 rows written (whole table; Delta version 0, definition ")
+        .containsPattern("features/machine_telemetry_daily: \\d+ rows written \\(whole table; Delta version 0");
+    Run again = cli("features", "build", "--as-of", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString());
+    assertThat(again.out()).contains("features/sales_daily: 0 rows written (up to date through 2023-12-31; Delta version 0");
+    Run lateData =
+        cli("features", "build", "--from", "2023-12-30", "--to", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString());
+    assertThat(lateData.code()).as(lateData.err()).isZero();
+    assertThat(lateData.out()).contains("features/sales_daily: 16 rows written (2023-12-30..2023-12-31; Delta version 1");
     Dataset<Row> sales = delta("features/sales_daily");
     assertThat(sales.where("sales_lag_1 IS NULL").count()).isEqualTo(8L); // the first day of each of 8 series
-    assertThat(delta("registry/feature_views").count()).isEqualTo(2L);
+    assertThat(delta("registry/feature_views").count()).isEqualTo(3L); // two whole builds, one range
 
     // a changed definition is refused (exit code 2) until asked to backfill
     Path changed = SparkTestSession.tempDir("changed-view").resolve("sales_daily.yaml");

@@ -357,6 +357,25 @@ public final class ViewDefinitions {
     return out;
   }
 
+  /** Whether a Spark SQL expression contains an {@code OVER (...)} window function. */
+  static boolean usesWindowFunction(String sql) {
+    return containsWindow(CatalystSqlParser$.MODULE$.parseExpression(sql));
+  }
+
+  private static boolean containsWindow(Expression e) {
+    if (e instanceof org.apache.spark.sql.catalyst.expressions.WindowExpression
+        || e instanceof org.apache.spark.sql.catalyst.expressions.UnresolvedWindowExpression) {
+      return true;
+    }
+    scala.collection.Iterator<Expression> it = e.children().iterator();
+    while (it.hasNext()) {
+      if (containsWindow(it.next())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Attributes, and names inside lambda bodies that are not the lambda's own arguments (outer columns). */
   private static void collect(Expression e, Set<String> out, Set<String> bound) {
     if (e instanceof UnresolvedAttribute a) {

@@ -111,6 +111,58 @@ public final class ViewMaterializer {
     if (d.timeType() == TimeType.DATE && asOf.isPresent()) {
       df = df.where(to_date(col(d.eventTime())).leq(lit(java.sql.Date.valueOf(asOf.get()))));
     }
+    return features(df, d);
+  }
+
+  /**
+   * How many days before a row its features look: the longest window or lag. An incremental build of days
+   * [from, to] reads source rows from {@code from - lookbackDays} on, and nothing older.
+   */
+  public static int lookbackDays(ViewDefinition d) {
+    int days = 0;
+    for (Aggregation a : d.aggregations()) {
+      for (int w : a.windows()) {
+        days = Math.max(days, d.includeCurrent() ? w - 1 : w);
+      }
+    }
+    for (Lag l : d.lags()) {
+      for (int p : l.periods()) {
+        days = Math.max(days, p);
+      }
+    }
+    return days;
+  }
+
+  /**
+   * The feature rows of days {@code from..to} of a date view, reading only the source history they need
+   * ({@link #lookbackDays}); identical to the same days of a full build. Refuses views whose transformations use
+   * window functions (they would see only part of the source): those are rebuilt whole.
+   */
+  public static Dataset<Row> computeRange(
+      SparkSession spark, ViewDefinition d, String warehouseRoot, LocalDate from, LocalDate to) {
+    if (d.timeType() != TimeType.DATE) {
+      throw Errors.invalidOption("--from/--to", from + ".." + to,
+          "feature view " + d.name() + " has an integer event time; build it whole (without --from/--to)");
+    }
+    for (int i = 0; i < d.transformations().size(); i++) {
+      if (ViewDefinitions.usesWindowFunction(d.transformations().get(i).expr())) {
+        throw Errors.invalidOption("--from/--to", from + ".." + to,
+            "transformations[" + i + "] of feature view " + d.name() + " uses a window function over the whole"
+                + " source, which an incremental build would cut short; build the view whole (without --from/--to)");
+      }
+    }
+    Column day = to_date(col(d.eventTime()));
+    Dataset<Row> df =
+        readSource(spark, d, warehouseRoot)
+            .where(day.geq(lit(java.sql.Date.valueOf(from.minusDays(lookbackDays(d))))))
+            .where(day.leq(lit(java.sql.Date.valueOf(to))));
+    Column out = col(d.eventTime());
+    return features(df, d)
+        .where(out.geq(lit(java.sql.Date.valueOf(from))).and(out.leq(lit(java.sql.Date.valueOf(to)))));
+  }
+
+  private static Dataset<Row> features(Dataset<Row> source, ViewDefinition d) {
+    Dataset<Row> df = source;
     if (d.filter().isPresent()) {
       df = df.where(expr(d.filter().get()));
     }

@@ -47,14 +47,30 @@ public final class ViewRegistry {
           .add("source_version", DataTypes.LongType, true)
           .add("table_path", DataTypes.StringType, false)
           .add("table_version", DataTypes.LongType, false)
+          .add("built_from", DataTypes.DateType, true)
           .add("as_of", DataTypes.DateType, true)
           .add("rows", DataTypes.LongType, false)
           .add("built_at", DataTypes.TimestampType, false);
 
   private ViewRegistry() {}
 
-  /** What one build produced. */
-  public record Build(String view, String hash, String tablePath, long tableVersion, long rows, Optional<Long> sourceVersion) {}
+  /**
+   * What one build produced: {@code rows} written by this build (all of the table for a whole build, the days
+   * {@code from..to} for an incremental one; 0 when the table was already up to date).
+   */
+  public record Build(
+      String view, String hash, String tablePath, long tableVersion, long rows, Optional<Long> sourceVersion,
+      Optional<LocalDate> from, Optional<LocalDate> to) {
+    /** "whole table" or the day range, for messages. */
+    public String scope() {
+      if (from.isEmpty()) {
+        return "whole table";
+      }
+      return from.get().isAfter(to.orElseThrow())
+          ? "up to date through " + from.get().minusDays(1)
+          : from.get() + ".." + to.get();
+    }
+  }
 
   /**
    * Computes {@code d} as of {@code asOf}, replaces its Delta table in one commit and records the build. When the
@@ -72,31 +88,107 @@ public final class ViewRegistry {
               + hash + "); its rows were computed by the old definition",
           "rebuild the whole table on purpose with 'nightshift features build --view " + file + " --backfill'");
     }
-    String sourcePath = ViewMaterializer.sourcePath(d, warehouse.root());
-    Optional<Long> sourceVersion =
-        d.source().format() == Format.DELTA && DeltaTables.exists(spark, sourcePath)
-            ? Optional.of(DeltaTables.version(spark, sourcePath))
-            : Optional.empty();
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
+    Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     DeltaTables.overwrite(rows, table);
-    long version = DeltaTables.version(spark, table);
-    Dataset<Row> written = spark.read().format("delta").option("versionAsOf", version).load(table);
-    long count = written.count();
-    Row entry =
-        RowFactory.create(
-            d.name(), hash, file, d.description(), d.owner(),
-            d.entities(),
-            d.eventTime(),
-            d.featureNames(),
-            written.schema().json(),
-            d.source().format().name().toLowerCase(java.util.Locale.ROOT), sourcePath, sourceVersion.orElse(null),
-            table, version, asOf.map(Date::valueOf).orElse(null), count, Timestamp.from(Instant.now()));
-    Dataset<Row> row = spark.createDataFrame(List.of(entry), SCHEMA);
-    row.write().format("delta").mode("append").save(warehouse.featureRegistry());
     if (recorded.isPresent() && !recorded.get().equals(hash)) {
       LOG.warn("Backfilled feature view {}: definition hash {} -> {}", d.name(), recorded.get(), hash);
     }
-    return new Build(d.name(), hash, table, version, count, sourceVersion);
+    return record(spark, warehouse, d, file, hash, sourceVersion, Optional.empty(), asOf);
+  }
+
+  /**
+   * Builds only the days the table lacks, up to {@code asOf}: from the day after its latest day (a whole build
+   * when the table does not exist yet or the view's event time is an integer). Re-running the same night writes
+   * nothing. A changed definition is refused as in {@link #build}.
+   */
+  public static Build buildMissing(SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate asOf) {
+    String table = warehouse.featureView(d.name());
+    if (d.timeType() != ViewDefinition.TimeType.DATE || !DeltaTables.exists(spark, table)) {
+      return build(spark, warehouse, d, file, Optional.of(asOf), false);
+    }
+    requireSameDefinition(spark, warehouse, d, file);
+    Object latest =
+        spark.read().format("delta").load(table).agg(org.apache.spark.sql.functions.max(d.eventTime())).head().get(0);
+    if (latest == null) {
+      return build(spark, warehouse, d, file, Optional.of(asOf), false);
+    }
+    LocalDate from = ((java.sql.Date) latest).toLocalDate().plusDays(1);
+    if (from.isAfter(asOf)) {
+      String hash = ViewDefinitions.definitionHash(d);
+      LOG.info("Feature view {} is up to date through {}: nothing to build", d.name(), from.minusDays(1));
+      return new Build(d.name(), hash, table, DeltaTables.version(spark, table), 0L, sourceVersion(spark, d, warehouse),
+          Optional.of(from), Optional.of(asOf));
+    }
+    return buildRange(spark, warehouse, d, file, from, asOf);
+  }
+
+  /**
+   * Recomputes exactly the days {@code from..to} (e.g. after late data arrived) and replaces them in one Delta
+   * transaction; other days are untouched, and a re-run gives the same rows. Reads only the source history the
+   * windows need. The definition must be the one the table was built with.
+   */
+  public static Build buildRange(
+      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate from, LocalDate to) {
+    if (from.isAfter(to)) {
+      throw Errors.invalidOption("--from", from.toString(), "give a --from date on or before --to (" + to + ")");
+    }
+    requireSameDefinition(spark, warehouse, d, file);
+    String table = warehouse.featureView(d.name());
+    Dataset<Row> rows = ViewMaterializer.computeRange(spark, d, warehouse.root(), from, to);
+    Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
+    String predicate =
+        "`" + d.eventTime() + "` >= DATE'" + from + "' AND `" + d.eventTime() + "` <= DATE'" + to + "'";
+    DeltaTables.replaceWhere(rows, table, predicate);
+    return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), sourceVersion, Optional.of(from),
+        Optional.of(to));
+  }
+
+  private static void requireSameDefinition(SparkSession spark, Warehouse warehouse, ViewDefinition d, String file) {
+    String hash = ViewDefinitions.definitionHash(d);
+    Optional<String> recorded = latestHash(spark, warehouse, d.name());
+    if (recorded.isPresent() && !recorded.get().equals(hash)) {
+      throw Errors.invalidDefinition(
+          file, "(definition)",
+          "feature view " + d.name() + " changed since its table was built (definition hash " + recorded.get() + " -> "
+              + hash + "); an incremental build would mix rows of both definitions",
+          "rebuild the whole table on purpose with 'nightshift features build --view " + file + " --as-of DATE"
+              + " --backfill'");
+    }
+  }
+
+  private static Optional<Long> sourceVersion(SparkSession spark, ViewDefinition d, Warehouse warehouse) {
+    String sourcePath = ViewMaterializer.sourcePath(d, warehouse.root());
+    return d.source().format() == Format.DELTA && DeltaTables.exists(spark, sourcePath)
+        ? Optional.of(DeltaTables.version(spark, sourcePath))
+        : Optional.empty();
+  }
+
+  /** Appends the registry row of the build that just committed. */
+  private static Build record(
+      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, String hash, Optional<Long> sourceVersion,
+      Optional<LocalDate> from, Optional<LocalDate> asOf) {
+    String table = warehouse.featureView(d.name());
+    long version = DeltaTables.version(spark, table);
+    Dataset<Row> written = spark.read().format("delta").option("versionAsOf", version).load(table);
+    if (from.isPresent()) {
+      written =
+          written.where(
+              col(d.eventTime()).geq(org.apache.spark.sql.functions.lit(Date.valueOf(from.get())))
+                  .and(col(d.eventTime()).leq(org.apache.spark.sql.functions.lit(Date.valueOf(asOf.orElseThrow())))));
+    }
+    long count = written.count();
+    Row entry =
+        RowFactory.create(
+            d.name(), hash, file, d.description(), d.owner(), d.entities(), d.eventTime(), d.featureNames(),
+            spark.read().format("delta").option("versionAsOf", version).load(table).schema().json(),
+            d.source().format().name().toLowerCase(java.util.Locale.ROOT),
+            ViewMaterializer.sourcePath(d, warehouse.root()), sourceVersion.orElse(null), table, version,
+            from.map(Date::valueOf).orElse(null), asOf.map(Date::valueOf).orElse(null), count,
+            Timestamp.from(Instant.now()));
+    spark.createDataFrame(List.of(entry), SCHEMA).write().format("delta").mode("append")
+        .option("mergeSchema", "true").save(warehouse.featureRegistry());
+    return new Build(d.name(), hash, table, version, count, sourceVersion, from, asOf);
   }
 
   /** The definition hash of the view's latest recorded build. */

@@ -1,0 +1,148 @@
+package io.nightshift.featurestore.views;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
+import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.testing.SparkTestSession;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/** Incremental builds and range rebuilds give exactly the rows of a whole build, and touch only their days. */
+class ViewIncrementalTest {
+  static final LocalDate D = LocalDate.of(2024, 3, 1);
+
+  static ViewDefinition view() {
+    Map<String, String> cols = new LinkedHashMap<>();
+    cols.put("day", "date");
+    cols.put("store", "int");
+    cols.put("units", "double");
+    return ViewDefinition.builder("store_units")
+        .owner("test")
+        .entities("store")
+        .eventTime("day", TimeType.DATE)
+        .source(Format.DELTA, "raw/units", Map.of(), cols)
+        .aggregate("units", List.of(Function.SUM, Function.MEAN), List.of(3, 7))
+        .lag("units", 1, 5)
+        .build();
+  }
+
+  /** 30 days x 3 stores of units = 10 * store + day index. */
+  static void writeSource(SparkSession spark, Warehouse wh, int days, double bump) {
+    spark.sql(String.format(
+            "SELECT DATE'2024-03-01' + CAST(id / 3 AS INT) AS day, CAST(id %% 3 AS INT) AS store,"
+                + " CAST(10 * (id %% 3) + id / 3 AS DOUBLE) + IF(id / 3 >= 20, %s, 0D) AS units FROM range(%d)",
+            bump, days * 3))
+        .write().format("delta").mode("overwrite").save(wh.path("raw/units"));
+  }
+
+  static List<Row> sorted(Dataset<Row> df) {
+    return df.orderBy("store", "day").collectAsList();
+  }
+
+  @Test
+  void theLookbackIsTheLongestWindowOrLag() {
+    assertThat(ViewMaterializer.lookbackDays(view())).isEqualTo(7);
+  }
+
+  @Test
+  void incrementalBuildsEqualAWholeBuildAndRangesReplaceOnlyTheirDays() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental").toString());
+    Warehouse reference = new Warehouse(SparkTestSession.tempDir("incremental-ref").toString());
+    writeSource(spark, wh, 30, 0);
+    writeSource(spark, reference, 30, 0);
+    String file = "conf/features/store_units.yaml";
+
+    // first build: the whole table through day 10 (2024-03-10)
+    ViewRegistry.Build first = ViewRegistry.buildMissing(spark, wh, view(), file, D.plusDays(9));
+    assertThat(first.from()).isEmpty();
+    assertThat(first.rows()).isEqualTo(30L);
+    // then only the missing days 11..25, in one commit
+    ViewRegistry.Build next = ViewRegistry.buildMissing(spark, wh, view(), file, D.plusDays(24));
+    assertThat(next.from()).contains(D.plusDays(10));
+    assertThat(next.to()).contains(D.plusDays(24));
+    assertThat(next.rows()).isEqualTo(45L);
+    assertThat(next.tableVersion()).isEqualTo(1L);
+
+    ViewRegistry.Build whole = ViewRegistry.build(spark, reference, view(), file, Optional.of(D.plusDays(24)), false);
+    Dataset<Row> table = spark.read().format("delta").load(next.tablePath());
+    assertThat(sorted(table)).isEqualTo(sorted(spark.read().format("delta").load(whole.tablePath())));
+
+    // the same night again: nothing to build, no commit
+    ViewRegistry.Build again = ViewRegistry.buildMissing(spark, wh, view(), file, D.plusDays(24));
+    assertThat(again.rows()).isZero();
+    assertThat(again.scope()).isEqualTo("up to date through 2024-03-25");
+    assertThat(DeltaTables.version(spark, next.tablePath())).isEqualTo(1L);
+
+    // late data changes days 21..30 of the source; rebuilding days 21..25 replaces exactly those days
+    writeSource(spark, wh, 30, 1000);
+    writeSource(spark, reference, 30, 1000);
+    List<Row> before = sorted(spark.read().format("delta").load(next.tablePath()).where("day < DATE'2024-03-21'"));
+    ViewRegistry.Build range = ViewRegistry.buildRange(spark, wh, view(), file, D.plusDays(20), D.plusDays(24));
+    assertThat(range.rows()).isEqualTo(15L);
+    assertThat(range.scope()).isEqualTo("2024-03-21..2024-03-25");
+    Dataset<Row> after = spark.read().format("delta").load(next.tablePath());
+    assertThat(after.count()).isEqualTo(75L);
+    assertThat(sorted(after.where("day < DATE'2024-03-21'"))).isEqualTo(before);
+    ViewRegistry.Build wholeAgain = ViewRegistry.build(spark, reference, view(), file, Optional.of(D.plusDays(24)), false);
+    assertThat(sorted(after)).isEqualTo(sorted(spark.read().format("delta").load(wholeAgain.tablePath())));
+
+    // re-running the range is exact: same rows, one more commit
+    ViewRegistry.buildRange(spark, wh, view(), file, D.plusDays(20), D.plusDays(24));
+    assertThat(sorted(spark.read().format("delta").load(next.tablePath()))).isEqualTo(sorted(after));
+    assertThat(DeltaTables.version(spark, next.tablePath())).isEqualTo(3L);
+    assertThat(ViewRegistry.history(spark, wh, "store_units").count()).isEqualTo(4L);
+  }
+
+  @Test
+  void incrementalBuildsRefuseWhatTheyCannotDoExactly() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-bad").toString());
+    writeSource(spark, wh, 10, 0);
+    ViewRegistry.buildMissing(spark, wh, view(), "v.yaml", D.plusDays(5));
+
+    ViewDefinition changed =
+        ViewDefinition.builder("store_units")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.DELTA, "raw/units", Map.of(), view().source().columns())
+            .aggregate("units", List.of(Function.SUM), List.of(3))
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.buildMissing(spark, wh, changed, "v.yaml", D.plusDays(9)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("changed since its table was built")
+        .hasMessageContaining("--backfill");
+    assertThatThrownBy(() -> ViewRegistry.buildRange(spark, wh, changed, "v.yaml", D, D.plusDays(2)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("changed since its table was built");
+
+    ViewDefinition windowed =
+        ViewDefinition.builder("store_share")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.DELTA, "raw/units", Map.of(), view().source().columns())
+            .transform("share", "units / sum(units) OVER (PARTITION BY day)")
+            .columns("share")
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.buildRange(spark, wh, windowed, "w.yaml", D, D.plusDays(2)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("transformations[0]")
+        .hasMessageContaining("window function");
+    assertThatThrownBy(() -> ViewRegistry.buildRange(spark, wh, view(), "v.yaml", D.plusDays(3), D))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("--from");
+  }
+}
