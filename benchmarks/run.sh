@@ -4,6 +4,8 @@
 #   benchmarks/run.sh training [--series N] [--days N]   XGBoost4J-Spark local[2] vs native xgboost4j vs MLlib GBT
 #   benchmarks/run.sh pit      [--spine N] [--features N] [--entities N] [--runs N]
 #                              point-in-time join: naive join+rank and plain Spark SQL vs PointInTimeJoin
+#   benchmarks/run.sh features [--series N] [--days N]
+#                              feature views: one incremental night vs a full backfill; Delta vs Parquet writes
 #   benchmarks/run.sh all
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,10 +21,12 @@ case "$WHAT" in
   scoring) run io.nightshift.benchmarks.ScoringBenchmark "$@" ;;
   training) run io.nightshift.benchmarks.TrainingBenchmark "$@" ;;
   pit) run io.nightshift.benchmarks.PitJoinBenchmark "$@" ;;
+  features) run io.nightshift.benchmarks.FeatureStoreBenchmark "$@" ;;
   all)
     run io.nightshift.benchmarks.ScoringBenchmark "$@"
     run io.nightshift.benchmarks.TrainingBenchmark "$@"
     run io.nightshift.benchmarks.PitJoinBenchmark "$@"
+    run io.nightshift.benchmarks.FeatureStoreBenchmark "$@"
     ;;
-  *) echo "usage: benchmarks/run.sh scoring|training|pit|all [--series N] [--days N] [--spine N] [--features N] [--entities N]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh scoring|training|pit|features|all [--series N] [--days N] [--spine N] [--features N] [--entities N]" >&2; exit 2 ;;
 esac

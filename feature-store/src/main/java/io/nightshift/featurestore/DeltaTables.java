@@ -81,6 +81,15 @@ public final class DeltaTables {
     overwriteWith(df, path, Map.of("overwriteSchema", "true"), partitionColumns, "Cannot write Delta table " + path);
   }
 
+  /** Appends {@code df} to the table (creating it) in one commit, with new columns added to its schema. */
+  public static void append(Dataset<Row> df, String path) {
+    try {
+      retryingConflicts(path, () -> df.write().format("delta").mode("append").option("mergeSchema", "true").save(path));
+    } catch (RuntimeException e) {
+      throw new NightshiftException("Cannot append to Delta table " + path + ": " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Replaces the rows whose {@code column} equals {@code value} in one transaction; other partitions are untouched.
    * Creates the table (partitioned by {@code column}) if it does not exist. Every row of {@code df} must carry that

@@ -146,7 +146,7 @@ class PipelineIntegrationTest {
         .contains("nightshift-demand version 2 is @challenger (champion unchanged)")
         .contains("gate: wape: challenger")
         .contains("does not clear margin 0.00%");
-    Run forced = cli("train", "--as-of", NIGHT, "--use-case", "demand", "--force-promote");
+    Run forced = cli("train", "--as-of", NIGHT, "--use-case", "demand", "--force-promote", "--backtest-folds", "1");
     assertThat(forced.code()).as(forced.err()).isZero();
     assertThat(forced.out()).contains("nightshift-demand version 3 is @challenger and now @champion").contains("forced");
   }

@@ -1,6 +1,7 @@
 package io.nightshift.featurestore.views;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import io.nightshift.core.Errors;
 import io.nightshift.core.Warehouse;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -90,11 +92,11 @@ public final class ViewRegistry {
     }
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
-    DeltaTables.overwrite(rows, table);
+    DeltaTables.overwrite(rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime())), table);
     if (recorded.isPresent() && !recorded.get().equals(hash)) {
       LOG.warn("Backfilled feature view {}: definition hash {} -> {}", d.name(), recorded.get(), hash);
     }
-    return record(spark, warehouse, d, file, hash, sourceVersion, Optional.empty(), asOf);
+    return record(spark, warehouse, d, file, hash, rows.schema().json(), sourceVersion, Optional.empty(), asOf);
   }
 
   /**
@@ -120,7 +122,7 @@ public final class ViewRegistry {
       return new Build(d.name(), hash, table, DeltaTables.version(spark, table), 0L, sourceVersion(spark, d, warehouse),
           Optional.of(from), Optional.of(asOf));
     }
-    return buildRange(spark, warehouse, d, file, from, asOf);
+    return writeRange(spark, warehouse, d, file, from, asOf, true);
   }
 
   /**
@@ -134,13 +136,30 @@ public final class ViewRegistry {
       throw Errors.invalidOption("--from", from.toString(), "give a --from date on or before --to (" + to + ")");
     }
     requireSameDefinition(spark, warehouse, d, file);
+    return writeRange(spark, warehouse, d, file, from, to, false);
+  }
+
+  /**
+   * Computes days {@code from..to} and commits them: appended when the table holds no day of the range yet (the
+   * nightly case, known from its latest day), otherwise replacing those days ({@code replaceWhere}).
+   */
+  private static Build writeRange(
+      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate from, LocalDate to,
+      boolean newDaysOnly) {
     String table = warehouse.featureView(d.name());
     Dataset<Row> rows = ViewMaterializer.computeRange(spark, d, warehouse.root(), from, to);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     String predicate =
         "`" + d.eventTime() + "` >= DATE'" + from + "' AND `" + d.eventTime() + "` <= DATE'" + to + "'";
-    DeltaTables.replaceWhere(rows, table, predicate);
-    return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), sourceVersion, Optional.of(from),
+    // a few days: hash them into files by day (no sampling pass), so each file still covers few days
+    Dataset<Row> byDay = rows.repartition(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
+    if (newDaysOnly) {
+      DeltaTables.append(byDay, table);
+    } else {
+      DeltaTables.replaceWhere(byDay, table, predicate);
+    }
+    return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), rows.schema().json(), sourceVersion,
+        Optional.of(from),
         Optional.of(to));
   }
 
@@ -164,24 +183,35 @@ public final class ViewRegistry {
         : Optional.empty();
   }
 
-  /** Appends the registry row of the build that just committed. */
+  /**
+   * Appends the registry row of the build that just committed; its row count comes from the commit's own metrics
+   * (rows written), so recording costs no scan of the table.
+   */
   private static Build record(
-      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, String hash, Optional<Long> sourceVersion,
-      Optional<LocalDate> from, Optional<LocalDate> asOf) {
+      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, String hash, String schemaJson,
+      Optional<Long> sourceVersion, Optional<LocalDate> from, Optional<LocalDate> asOf) {
     String table = warehouse.featureView(d.name());
-    long version = DeltaTables.version(spark, table);
-    Dataset<Row> written = spark.read().format("delta").option("versionAsOf", version).load(table);
-    if (from.isPresent()) {
-      written =
-          written.where(
-              col(d.eventTime()).geq(org.apache.spark.sql.functions.lit(Date.valueOf(from.get())))
-                  .and(col(d.eventTime()).leq(org.apache.spark.sql.functions.lit(Date.valueOf(asOf.orElseThrow())))));
+    Row commit =
+        io.delta.tables.DeltaTable.forPath(spark, table).history(1).select("version", "operationMetrics").head();
+    long version = commit.getLong(0);
+    scala.collection.Map<String, String> metrics = commit.getMap(1);
+    // a replaceWhere that rewrote files also counts the rows it copied: count the range itself then
+    boolean rewrote = metrics.contains("numRemovedFiles") && !"0".equals(metrics.apply("numRemovedFiles"));
+    long count;
+    if (metrics.contains("numOutputRows") && !(from.isPresent() && rewrote)) {
+      count = Long.parseLong(metrics.apply("numOutputRows"));
+    } else {
+      Column day = col(d.eventTime());
+      Dataset<Row> written = spark.read().format("delta").option("versionAsOf", version).load(table);
+      count =
+          from.isPresent()
+              ? written.where(day.geq(lit(Date.valueOf(from.get()))).and(day.leq(lit(Date.valueOf(asOf.orElseThrow())))))
+                  .count()
+              : written.count();
     }
-    long count = written.count();
     Row entry =
         RowFactory.create(
-            d.name(), hash, file, d.description(), d.owner(), d.entities(), d.eventTime(), d.featureNames(),
-            spark.read().format("delta").option("versionAsOf", version).load(table).schema().json(),
+            d.name(), hash, file, d.description(), d.owner(), d.entities(), d.eventTime(), d.featureNames(), schemaJson,
             d.source().format().name().toLowerCase(java.util.Locale.ROOT),
             ViewMaterializer.sourcePath(d, warehouse.root()), sourceVersion.orElse(null), table, version,
             from.map(Date::valueOf).orElse(null), asOf.map(Date::valueOf).orElse(null), count,
