@@ -244,12 +244,16 @@ spark_jobs_really_ran() {
   grep -E "demand: [0-9]+ predictions for $DATE" "$WORK/task-logs.txt" || return 1
   # The predictions are in the warehouse, read back without Spark.
   "$VENV/bin/python" - "$WAREHOUSE" "$DATE" <<'PY'
-import datetime, sys
+import os, sys
 from deltalake import DeltaTable
-rows = DeltaTable(f"{sys.argv[1]}/predictions/demand").to_pyarrow_table().to_pylist()
+table = DeltaTable(f"{sys.argv[1]}/predictions/demand")
+rows = table.to_pyarrow_table().to_pylist()
+del table
 night = [r for r in rows if str(r.get("score_date")) == sys.argv[2]]
-print(f"{len(night)} demand predictions for {sys.argv[2]}")
-sys.exit(0 if night else 1)
+print(f"{len(night)} demand predictions for {sys.argv[2]}", flush=True)
+# os._exit: delta-rs' runtime threads can abort the interpreter's shutdown ("terminate called without an active
+# exception") after the answer is known; the exit code must be the check's, not that crash's.
+os._exit(0 if night else 1)
 PY
 }
 

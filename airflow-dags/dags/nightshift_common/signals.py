@@ -8,6 +8,7 @@ skipped and no event is emitted.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from airflow.sdk import task
@@ -33,7 +34,12 @@ def read_signals(warehouse: str, use_case: str, date: str) -> list[dict[str, Any
         table = DeltaTable(uri)
     except TableNotFoundError:
         return []
-    rows = table.to_pyarrow_table(partitions=[("use_case", "=", use_case)]).to_pylist()
+    arrow = table.to_pyarrow_table(partitions=[("use_case", "=", use_case)])
+    rows = arrow.to_pylist()
+    # Release delta-rs and Arrow objects (and their native threads) now, not during interpreter shutdown, where
+    # they can abort the task process (delta-io/delta-rs#2184).
+    del arrow, table
+    gc.collect()
     found = []
     for row in rows:
         if str(row.get("signal_date")) != date:
