@@ -88,9 +88,9 @@ final class DemoCommand implements Callable<Integer> {
 
     System.out.println();
     System.out.println("Nightshift demo: the night of " + night + " (seed " + seed + ")");
-    System.out.printf("  %-22s %-8s %s%n", "step", "time", "result");
+    System.out.printf("  %-30s %-8s %s%n", "step", "time", "result");
     for (String[] r : rows) {
-      System.out.printf("  %-22s %-8s %s%n", r[0], r[1], r[2]);
+      System.out.printf("  %-30s %-8s %s%n", r[0], r[1], r[2]);
     }
     System.out.println();
     System.out.println("Where to look:");
