@@ -83,12 +83,8 @@ public final class ViewRegistry {
     String hash = ViewDefinitions.definitionHash(d);
     String table = warehouse.featureView(d.name());
     Optional<String> recorded = latestHash(spark, warehouse, d.name());
-    if (recorded.isPresent() && !recorded.get().equals(hash) && DeltaTables.exists(spark, table) && !backfill) {
-      throw Errors.invalidDefinition(
-          file, "(definition)",
-          "feature view " + d.name() + " changed since its table was built (definition hash " + recorded.get() + " -> "
-              + hash + "); its rows were computed by the old definition",
-          "rebuild the whole table on purpose with 'nightshift features build --view " + file + " --backfill'");
+    if (!backfill && DeltaTables.exists(spark, table)) {
+      requireSameDefinition(d, file, hash, recorded);
     }
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
@@ -164,13 +160,16 @@ public final class ViewRegistry {
   }
 
   private static void requireSameDefinition(SparkSession spark, Warehouse warehouse, ViewDefinition d, String file) {
-    String hash = ViewDefinitions.definitionHash(d);
-    Optional<String> recorded = latestHash(spark, warehouse, d.name());
+    requireSameDefinition(d, file, ViewDefinitions.definitionHash(d), latestHash(spark, warehouse, d.name()));
+  }
+
+  /** Refuses to add rows of definition {@code hash} to a table whose last build recorded another definition. */
+  private static void requireSameDefinition(ViewDefinition d, String file, String hash, Optional<String> recorded) {
     if (recorded.isPresent() && !recorded.get().equals(hash)) {
       throw Errors.invalidDefinition(
           file, "(definition)",
           "feature view " + d.name() + " changed since its table was built (definition hash " + recorded.get() + " -> "
-              + hash + "); an incremental build would mix rows of both definitions",
+              + hash + "); its rows were computed by the old definition and must not mix with new ones",
           "rebuild the whole table on purpose with 'nightshift features build --view " + file + " --as-of DATE"
               + " --backfill'");
     }
@@ -184,8 +183,9 @@ public final class ViewRegistry {
   }
 
   /**
-   * Appends the registry row of the build that just committed; its row count comes from the commit's own metrics
-   * (rows written), so recording costs no scan of the table.
+   * Appends the registry row of the build that just committed. Its row count comes from the commit's own metrics
+   * (rows written) without a scan, except for a range rebuild that rewrote files: those metrics also count the rows
+   * copied from other days, so the range is counted in the table.
    */
   private static Build record(
       SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, String hash, String schemaJson,
