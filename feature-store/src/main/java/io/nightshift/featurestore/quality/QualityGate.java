@@ -172,6 +172,44 @@ public final class QualityGate {
     return n;
   }
 
+  /**
+   * The gate of a feature view declared in configuration: non-null entity keys and event time, one row per entity
+   * and event time, at least one labeled row, and the expectations declared in the view's YAML, evaluated in one
+   * pass over {@code features/NAME} and recorded in the metrics table. Throws {@link QualityGateException} with the
+   * report when a check fails.
+   */
+  public static Report enforceView(SparkSession spark, Warehouse warehouse, FeatureView view, LocalDate asOf) {
+    Dataset<Row> table =
+        DeltaTables.read(spark, warehouse.path(view.table()), view.name(),
+            "run 'nightshift features build --view conf/features/" + view.name() + ".yaml' first");
+    List<String> keyAndTime = new ArrayList<>(view.keys());
+    keyAndTime.add(view.dateColumn());
+    DeltaTables.requireColumns(table, view.name(), keyAndTime);
+    List<Expectation> expectations = new ArrayList<>();
+    keyAndTime.forEach(k -> expectations.add(new Expectation.NotNull(k, 0)));
+    expectations.add(new Expectation.Unique(keyAndTime));
+    view.expectations().stream().filter(e -> !expectations.contains(e)).forEach(expectations::add);
+    ExpectationSuite suite = new ExpectationSuite(expectations, table.schema());
+    List<Column> aggs = new ArrayList<>(suite.aggregations(asOf));
+    Row r = table.agg(sum(when(col(view.labelColumn()).isNotNull(), 1).otherwise(0)), aggs.toArray(new Column[0])).head();
+    long labeled = r.isNullAt(0) ? 0 : r.getLong(0);
+    Double median = suite.comparesRowCountWithHistory()
+        ? QualityMetrics.medianBefore(spark, warehouse, view.name(), "*", "row_count", asOf, HISTORY_RUNS)
+        : null;
+    List<Check> checks = new ArrayList<>();
+    checks.add(new Check(view.labelColumn(), "labeled_rows", "> 0", labeled, labeled > 0));
+    checks.addAll(suite.checks(r, 1, median));
+    Report report = new Report(view.name(), asOf, checks);
+    QualityMetrics.record(spark, warehouse, report);
+    if (!report.passed()) {
+      throw new QualityGateException(
+          report.render()
+              + "\nFix: correct the source data behind the failed checks (or the view's expectations: section) and"
+              + " rebuild the view; nothing downstream was run.");
+    }
+    return report;
+  }
+
   /** Evaluates the gate and throws {@link QualityGateException} with the full report when it fails. */
   public static Report enforce(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate asOf) {
     Report report = evaluate(spark, warehouse, useCase, asOf);

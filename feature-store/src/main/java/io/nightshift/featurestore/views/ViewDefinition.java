@@ -2,6 +2,9 @@ package io.nightshift.featurestore.views;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nightshift.core.UseCase;
+import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.quality.Expectation;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,8 +37,19 @@ public record ViewDefinition(
     List<Aggregation> aggregations,
     List<Lag> lags,
     List<CalendarPart> calendar,
-    boolean includeCurrent)
+    boolean includeCurrent,
+    List<Expectation> expectations)
     implements Serializable {
+
+  /** A definition without declared expectations (the quality gate then checks keys and event time only). */
+  public ViewDefinition(
+      String name, String description, String owner, List<String> entities, String eventTime, TimeType timeType,
+      Source source, Optional<String> filter, List<Transformation> transformations, Optional<String> label,
+      List<String> columns, List<Aggregation> aggregations, List<Lag> lags, List<CalendarPart> calendar,
+      boolean includeCurrent) {
+    this(name, description, owner, entities, eventTime, timeType, source, filter, transformations, label, columns,
+        aggregations, lags, calendar, includeCurrent, List.of());
+  }
 
   public ViewDefinition {
     requireNonNull(name, "name");
@@ -52,6 +66,25 @@ public record ViewDefinition(
     aggregations = List.copyOf(aggregations);
     lags = List.copyOf(lags);
     calendar = List.copyOf(calendar);
+    expectations = List.copyOf(expectations);
+  }
+
+  /**
+   * The contract a model trains on: the entities as keys, the event time, the label (required) and every feature,
+   * stored at {@code features/NAME}. Calendar parts are left out of drift monitoring (they shift by construction).
+   *
+   * @param useCase the business problem the model serves
+   */
+  public FeatureView asFeatureView(UseCase useCase, String file) {
+    if (label.isEmpty()) {
+      throw io.nightshift.core.Errors.invalidDefinition(file, "label", "is missing, so the view cannot train a model",
+          "add label: COLUMN (a source column or a transformation) to the view");
+    }
+    List<String> features = featureNames();
+    List<String> calendarNames = calendar.stream().map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList();
+    return new FeatureView(name, useCase, entities, eventTime, label.get(), features,
+        features.stream().filter(f -> !calendarNames.contains(f)).toList(), "features/" + name, timeType,
+        expectations);
   }
 
   /** How event time is counted. */
@@ -170,6 +203,7 @@ public record ViewDefinition(
     private final List<Lag> lags = new ArrayList<>();
     private final List<CalendarPart> calendar = new ArrayList<>();
     private boolean includeCurrent;
+    private final List<Expectation> expectations = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -241,6 +275,12 @@ public record ViewDefinition(
       return this;
     }
 
+    /** Declares data-quality expectations checked by the quality gate before training. */
+    public Builder expect(Expectation... e) {
+      expectations.addAll(List.of(e));
+      return this;
+    }
+
     public ViewDefinition build() {
       if (source == null) {
         throw io.nightshift.core.Errors.invalidDefinition(
@@ -253,7 +293,7 @@ public record ViewDefinition(
       ViewDefinition d =
           new ViewDefinition(name, description, owner, entities, eventTime, timeType, source,
               Optional.ofNullable(filter), transformations, Optional.ofNullable(label), columns, aggregations, lags,
-              calendar, includeCurrent);
+              calendar, includeCurrent, expectations);
       ViewDefinitions.validate(d, "feature view " + name);
       return d;
     }

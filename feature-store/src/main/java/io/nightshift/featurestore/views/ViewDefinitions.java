@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.nightshift.core.Errors;
+import io.nightshift.featurestore.quality.Expectation;
 import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
 import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
 import io.nightshift.featurestore.views.ViewDefinition.Format;
@@ -70,6 +71,13 @@ import org.apache.spark.sql.types.DataType;
  *   lags:
  *     - {column: sales, periods: [1, 7, 364]}
  *   calendar: [day_of_week, month, day_of_year, is_weekend]
+ * expectations:                                # optional; the quality gate before training
+ *   not_null: [sales]                          # or {sales: 0.01}: the largest share of nulls
+ *   unique: [store, item, date]                # entities + event time are always checked
+ *   ranges: {sales: {min: 0}}
+ *   allowed_values: {store: [1, 2, 3]}
+ *   freshness_days: 1                          # date views: newest row vs the as-of date
+ *   row_count: {min: 1000, max_change: 0.5}    # and within 50% of the median of earlier runs
  * </pre>
  */
 public final class ViewDefinitions {
@@ -79,7 +87,9 @@ public final class ViewDefinitions {
   private static final int MAX_WINDOW = 3660;
   private static final Set<String> TOP_LEVEL =
       Set.of("name", "description", "owner", "entities", "event_time", "source", "filter", "transformations", "label",
-          "features");
+          "features", "expectations");
+  private static final Set<String> EXPECTATION_KEYS =
+      Set.of("not_null", "unique", "ranges", "allowed_values", "freshness_days", "row_count");
   private static final Set<String> FEATURE_KEYS = Set.of("include_current", "columns", "aggregations", "lags", "calendar");
 
   private ViewDefinitions() {}
@@ -224,9 +234,105 @@ public final class ViewDefinitions {
             aggregations,
             lags,
             calendar,
-            features.path("include_current").asBoolean(false));
+            features.path("include_current").asBoolean(false),
+            expectations(root.get("expectations"), timeColumn, file));
     validate(d, file);
     return d;
+  }
+
+  /**
+   * The {@code expectations:} section: {@code not_null} (a list of columns, or column: largest null share),
+   * {@code unique} (the columns that identify a row), {@code ranges} (column: {min, max}), {@code allowed_values}
+   * (column: [values]), {@code freshness_days} (date views: the newest row at most this many days before the as-of
+   * date) and {@code row_count} ({min, max_change}: at least min rows and within max_change of earlier builds).
+   */
+  static List<Expectation> expectations(JsonNode node, String timeColumn, String file) {
+    List<Expectation> out = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return out;
+    }
+    if (!node.isObject()) {
+      throw Errors.invalidDefinition(file, "expectations", "is not a mapping", "use the keys " + new TreeSet<>(EXPECTATION_KEYS));
+    }
+    onlyKeys(node, EXPECTATION_KEYS, file, "expectations.");
+    JsonNode nn = node.get("not_null");
+    if (nn != null) {
+      if (nn.isArray()) {
+        texts(nn, file, "expectations.not_null").forEach(c -> out.add(new Expectation.NotNull(c, 0)));
+      } else if (nn.isObject()) {
+        nn.fields().forEachRemaining(e -> {
+          double share = e.getValue().asDouble(-1);
+          if (!e.getValue().isNumber() || share < 0 || share > 1) {
+            throw Errors.invalidDefinition(file, "expectations.not_null." + e.getKey(),
+                "must be the largest share of nulls, between 0 and 1 (found " + e.getValue() + ")", "e.g. 0.01");
+          }
+          out.add(new Expectation.NotNull(e.getKey(), share));
+        });
+      } else {
+        throw Errors.invalidDefinition(file, "expectations.not_null", "is neither a list of columns nor a mapping",
+            "write [col1, col2] or {col1: 0.01}");
+      }
+    }
+    if (node.has("unique")) {
+      out.add(new Expectation.Unique(texts(node.get("unique"), file, "expectations.unique")));
+    }
+    JsonNode ranges = node.get("ranges");
+    if (ranges != null) {
+      if (!ranges.isObject()) {
+        throw Errors.invalidDefinition(file, "expectations.ranges", "is not a mapping", "write {column: {min: 0, max: 10}}");
+      }
+      ranges.fields().forEachRemaining(e -> {
+        String key = "expectations.ranges." + e.getKey();
+        JsonNode r = e.getValue();
+        onlyKeys(r, Set.of("min", "max"), file, key + ".");
+        Double min = bound(r, "min", file, key);
+        Double max = bound(r, "max", file, key);
+        if (min == null && max == null || min != null && max != null && min > max) {
+          throw Errors.invalidDefinition(file, key, "needs min or max, with min <= max", "e.g. {min: 0, max: 125}");
+        }
+        out.add(new Expectation.Range(e.getKey(), min, max));
+      });
+    }
+    JsonNode allowed = node.get("allowed_values");
+    if (allowed != null) {
+      if (!allowed.isObject()) {
+        throw Errors.invalidDefinition(file, "expectations.allowed_values", "is not a mapping", "write {column: [a, b]}");
+      }
+      allowed.fields().forEachRemaining(e -> out.add(new Expectation.AllowedValues(e.getKey(),
+          texts(e.getValue(), file, "expectations.allowed_values." + e.getKey()))));
+    }
+    JsonNode fresh = node.get("freshness_days");
+    if (fresh != null) {
+      if (!fresh.isIntegralNumber() || fresh.asInt() < 0) {
+        throw Errors.invalidDefinition(file, "expectations.freshness_days", "must be a whole number of days >= 0 (found "
+            + fresh + ")", "e.g. 1");
+      }
+      out.add(new Expectation.Freshness(timeColumn, fresh.asInt()));
+    }
+    JsonNode rc = node.get("row_count");
+    if (rc != null) {
+      onlyKeys(rc, Set.of("min", "max_change"), file, "expectations.row_count.");
+      JsonNode min = rc.path("min");
+      JsonNode change = rc.path("max_change");
+      if (!min.isMissingNode() && (!min.isIntegralNumber() || min.asLong() < 0)
+          || !change.isMissingNode() && (!change.isNumber() || change.asDouble() <= 0)) {
+        throw Errors.invalidDefinition(file, "expectations.row_count", "needs min >= 0 (rows) and max_change > 0 (a share)",
+            "e.g. {min: 1000, max_change: 0.5}");
+      }
+      out.add(new Expectation.RowCount(min.asLong(1), change.isMissingNode() ? 0.5 : change.asDouble()));
+    }
+    return out;
+  }
+
+  private static Double bound(JsonNode r, String key, String file, String path) {
+    JsonNode v = r.get(key);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isNumber()) {
+      throw Errors.invalidDefinition(file, path + "." + key, "must be a number (found " + v + ")", "e.g. 0");
+    }
+    return v.asDouble();
   }
 
   /** The checks that need no data: names, references, windows, SQL syntax, unique outputs. */
@@ -320,6 +426,22 @@ public final class ViewDefinitions {
       if (reserved.contains(lf)) {
         throw Errors.invalidDefinition(file, "features", "feature '" + f + "' has the name of an entity, the event time or the label",
             "remove it from features (keys, time and label are carried anyway) or rename it with a transformation");
+      }
+    }
+    Set<String> outputs = new LinkedHashSet<>(seen);
+    outputs.addAll(reserved);
+    for (Expectation e : d.expectations()) {
+      List<String> cols = e instanceof Expectation.Unique u ? u.columns()
+          : e instanceof Expectation.Freshness || e instanceof Expectation.RowCount ? List.of() : List.of(e.subject());
+      for (String c : cols) {
+        if (!outputs.contains(c.toLowerCase(Locale.ROOT))) {
+          throw Errors.invalidDefinition(file, "expectations", "names unknown column '" + c + "'",
+              "use the view's entities, event time, label or features");
+        }
+      }
+      if (e instanceof Expectation.Freshness && d.timeType() != TimeType.DATE) {
+        throw Errors.invalidDefinition(file, "expectations.freshness_days", "needs a date event time, but event_time.type is integer",
+            "remove freshness_days");
       }
     }
   }

@@ -8,6 +8,7 @@ import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
 import io.nightshift.featurestore.views.ViewDefinition.Format;
 import io.nightshift.featurestore.views.ViewDefinition.Function;
 import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.featurestore.quality.Expectation;
 import io.nightshift.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -212,5 +213,55 @@ class ViewDefinitionsTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("b.yaml")
         .hasMessageContaining("view 'sales_view' is defined twice");
+  }
+
+  @Test
+  void expectationsAreParsedCheckedAndLeftOutOfTheHash() {
+    String declared = VALID + String.join("\n",
+        "expectations:",
+        "  not_null: {sales: 0.01, price: 0}",
+        "  unique: [store, item, date]",
+        "  ranges: {sales: {min: 0}, price: {min: 0.5, max: 99.5}}",
+        "  allowed_values: {store: [1, 2]}",
+        "  freshness_days: 2",
+        "  row_count: {min: 100}",
+        "");
+    ViewDefinition d = ViewDefinitions.load(write(declared));
+    assertThat(d.expectations()).containsExactly(
+        new Expectation.NotNull("sales", 0.01),
+        new Expectation.NotNull("price", 0.0),
+        new Expectation.Unique(List.of("store", "item", "date")),
+        new Expectation.Range("sales", 0.0, null),
+        new Expectation.Range("price", 0.5, 99.5),
+        new Expectation.AllowedValues("store", List.of("1", "2")),
+        new Expectation.Freshness("date", 2),
+        new Expectation.RowCount(100, 0.5));
+    // expectations judge the table; they do not change its values, so no rebuild is asked for
+    assertThat(ViewDefinitions.definitionHash(d))
+        .isEqualTo(ViewDefinitions.definitionHash(ViewDefinitions.load(write(VALID))));
+    // a view's contract for training carries them
+    assertThat(d.asFeatureView(io.nightshift.core.UseCase.DEMAND, "f").expectations()).isEqualTo(d.expectations());
+
+    assertInvalid(VALID + "expectations:\n  not_null: [salez]\n", "expectations:", "unknown column 'salez'");
+    assertInvalid(VALID + "expectations:\n  ranges: {sales: {min: 5, max: 1}}\n", "expectations.ranges.sales:",
+        "min <= max");
+    assertInvalid(VALID + "expectations:\n  not_null: {sales: 2}\n", "expectations.not_null.sales:",
+        "between 0 and 1");
+    assertInvalid(VALID + "expectations:\n  fresh: 1\n", "expectations.fresh");
+    assertInvalid(VALID + "expectations:\n  row_count: {min: -3}\n", "expectations.row_count:");
+    assertInvalid(
+        VALID.replace("{column: date, type: date}", "{column: date, type: integer}").replace("  calendar: [day_of_week, month]\n", "")
+            .replace("windows: [7, 28d]", "windows: [7, 28]") + "expectations:\n  freshness_days: 1\n",
+        "expectations.freshness_days:", "needs a date event time");
+  }
+
+  @Test
+  void aViewWithoutLabelCannotTrain() {
+    ViewDefinition d = ViewDefinitions.load(write(VALID.replace("label: sales\n", "")));
+    assertThatThrownBy(() -> d.asFeatureView(io.nightshift.core.UseCase.DEMAND, "conf/features/x.yaml"))
+        .isInstanceOf(io.nightshift.core.InvalidInputException.class)
+        .hasMessageContaining("conf/features/x.yaml")
+        .hasMessageContaining("label: is missing")
+        .hasMessageContaining("add label:");
   }
 }
