@@ -13,6 +13,11 @@ final class Summary {
       return String.format(
           "AUC %.3f, PR-AUC %.3f, recall@0.5 %.2f", m.get("valid_auc"), m.get("valid_pr_auc"), m.get("valid_recall_at_0_5"));
     }
+    if (m.containsKey("valid_phm08_score")) {
+      return String.format(
+          "RMSE %.2f, MAE %.2f, bias %+.2f, PHM08 score %.2f per row", m.get("valid_rmse"), m.get("valid_mae"),
+          m.get("valid_bias"), m.get("valid_phm08_score"));
+    }
     return String.format(
         "WAPE %.3f (seasonal naive %.3f), RMSE %.2f",
         m.get("valid_wape"), m.getOrDefault("baseline_wape_lag7", Double.NaN), m.get("valid_rmse"));

@@ -35,7 +35,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--force-promote", description = "Make the new version @champion whatever the gate says.")
   boolean force;
 
-  @Option(names = "--spec", description = "A model spec YAML file instead of the shipped conf/models/<use-case>.yaml.")
+  @Option(
+      names = "--spec",
+      description = "A model spec YAML file instead of the shipped conf/models/<use-case>.yaml; its feature_view may"
+          + " name a view from conf/features (build it first with 'features build --view').")
   java.nio.file.Path spec;
 
   @Option(
@@ -75,6 +78,11 @@ final class TrainCommand implements Callable<Integer> {
       if (tune && s.evaluation().search() == null) {
         throw Errors.invalidOption(
             "--tune", s.modelName(), "add a search: section (trials, metric, space) to its model spec, see conf/models/");
+      }
+      if (backtestFolds != null && backtestFolds > 1 && s.entitySplit() != null) {
+        throw Errors.invalidOption("--backtest-folds", backtestFolds.toString(),
+            "use 1 for " + s.modelName() + ": it validates on held-out entities (validation.split_by), not on a"
+                + " rolling time cutoff");
       }
       s = tune ? s : s.withoutSearch();
       specs.set(i, backtestFolds == null ? s : s.withBacktestFolds(backtestFolds));

@@ -250,4 +250,54 @@ class PipelineIntegrationTest {
       warehouse = saved;
     }
   }
+
+  @Test
+  @Order(10)
+  void modelSpecsTrainOnDeclaredViewsBehindTheirQualityGate() throws Exception {
+    Path root = io.nightshift.testing.LocalMlflowServer.projectRoot();
+    Path view = root.resolve("conf/features/sales_daily.yaml");
+    Run rebuild = cli("features", "build", "--as-of", NIGHT, "--view", view.toString(), "--backfill");
+    assertThat(rebuild.code()).as(rebuild.err()).isZero();
+    Path dir = SparkTestSession.tempDir("declared-spec");
+    String spec = String.join("\n",
+        "name: nightshift-sales-daily",
+        "use_case: demand",
+        "task: regression",
+        "feature_view: " + view,
+        "booster: {objective: 'reg:tweedie', eval_metric: rmse, max_depth: 4, eta: 0.2}",
+        "num_round: 30",
+        "validation: {days: 28}",
+        "backtest: {folds: 2, step_days: 28}",
+        "seed: 7",
+        "");
+    java.nio.file.Files.writeString(dir.resolve("sales.yaml"), spec);
+
+    Run train = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("sales.yaml").toString());
+    assertThat(train.code()).as(train.err()).isZero();
+    assertThat(train.out())
+        .contains("nightshift-sales-daily version 1 is @challenger and now @champion")
+        .contains("backtest: 2 folds, backtest_valid_wape_mean ");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("/runs/([0-9a-f]+)").matcher(train.out());
+    assertThat(m.find()).isTrue();
+    com.fasterxml.jackson.databind.JsonNode run =
+        new io.nightshift.training.mlflow.MlflowRest(mlflow).get("runs/get", java.util.Map.of("run_id", m.group(1))).get("run");
+    java.util.Map<String, String> tags = new java.util.HashMap<>();
+    run.path("data").path("tags").forEach(t -> tags.put(t.get("key").asText(), t.get("value").asText()));
+    assertThat(tags).containsEntry("nightshift.feature_view", "sales_daily").containsEntry("mlflow.runName",
+        "nightshift-sales-daily-train-" + NIGHT);
+    java.util.Map<String, Double> metrics = new java.util.HashMap<>();
+    run.path("data").path("metrics").forEach(x -> metrics.put(x.get("key").asText(), x.get("value").asDouble()));
+    assertThat(metrics).containsKeys("valid_wape", "valid_rmse", "backtest_valid_wape_mean");
+    assertThat(metrics.get("quality_checks")).isEqualTo(9.0); // labeled rows, 3 + 1 key checks, 4 declared
+    assertThat(metrics.get("valid_wape")).isBetween(0.05, 0.6);
+
+    // an expectation the table breaks stops training with exit code 3, before any run is created
+    Path strict = dir.resolve("sales_daily.yaml");
+    java.nio.file.Files.writeString(strict,
+        java.nio.file.Files.readString(view).replace("ranges: {sales: {min: 0}}", "ranges: {sales: {min: 0, max: 1}}"));
+    java.nio.file.Files.writeString(dir.resolve("strict.yaml"), spec.replace("feature_view: " + view, "feature_view: sales_daily.yaml"));
+    Run refused = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("strict.yaml").toString());
+    assertThat(refused.code()).isEqualTo(NightshiftCli.QUALITY_GATE_FAILED);
+    assertThat(refused.err()).contains("Quality gate sales_daily").containsPattern("FAIL sales\\s+out_of_range_rows");
+  }
 }

@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param purgeDays days dropped between training and validation, so labels that look ahead cannot overlap
  * @param seed randomness seed
  * @param evaluation backtesting, segment metrics, alert costs and hyperparameter search
+ * @param entitySplit when set, validation holds out whole entities instead of the last days ({@code validationDays}
+ *     and {@code purgeDays} are then unused)
  */
 public record ModelSpec(
     String modelName,
@@ -30,13 +32,43 @@ public record ModelSpec(
     int validationDays,
     int purgeDays,
     long seed,
-    Evaluation evaluation)
+    Evaluation evaluation,
+    EntitySplit entitySplit)
     implements Serializable {
+  /**
+   * Validation on held-out entities: the rows of every entity whose hash of {@code key} (salted with the seed) falls
+   * in the first {@code fraction} of the hash range. The same key, fraction and seed always hold out the same
+   * entities, so models trained with one split can be compared on it.
+   */
+  public record EntitySplit(String key, double fraction) implements Serializable {
+    public EntitySplit {
+      requireNonNull(key, "key is null");
+      if (!(fraction > 0 && fraction < 1)) {
+        throw new IllegalArgumentException("validation fraction must be between 0 and 1, found " + fraction);
+      }
+    }
+
+    /** Buckets of the hash range; an entity is held out when its bucket is below {@code fraction * BUCKETS}. */
+    public static final int BUCKETS = 10_000;
+
+    public String describe(long seed) {
+      return "entities held out by " + key + ": hash(" + key + ", seed " + seed + ") in the first "
+          + java.math.BigDecimal.valueOf(fraction).stripTrailingZeros().toPlainString() + " of its range";
+    }
+  }
+
+  /** A spec validated on the last days before the as-of date. */
+  public ModelSpec(
+      String modelName, Task task, FeatureView view, Map<String, Object> boosterParams, int numRound,
+      int validationDays, int purgeDays, long seed, Evaluation evaluation) {
+    this(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, evaluation, null);
+  }
+
   /** A spec evaluated on its validation window only. */
   public ModelSpec(
       String modelName, Task task, FeatureView view, Map<String, Object> boosterParams, int numRound,
       int validationDays, int purgeDays, long seed) {
-    this(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, Evaluation.DEFAULT);
+    this(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, Evaluation.DEFAULT, null);
   }
 
   public ModelSpec {
@@ -60,7 +92,8 @@ public record ModelSpec(
 
   /** The same spec with other booster parameters (a search trial). */
   public ModelSpec withBoosterParams(Map<String, Object> params) {
-    return new ModelSpec(modelName, task, view, params, numRound, validationDays, purgeDays, seed, evaluation);
+    return new ModelSpec(modelName, task, view, params, numRound, validationDays, purgeDays, seed, evaluation,
+        entitySplit);
   }
 
   /** The same spec without its hyperparameter search (train with the spec's own parameters). */
@@ -79,7 +112,17 @@ public record ModelSpec(
 
   /** The same spec with another evaluation. */
   public ModelSpec withEvaluation(Evaluation e) {
-    return new ModelSpec(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, e);
+    return new ModelSpec(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, seed, e,
+        entitySplit);
+  }
+
+  /** How validation rows are chosen, in words (recorded with the model so a later gate can compare on it). */
+  public String validationScheme() {
+    if (entitySplit != null) {
+      return entitySplit.describe(seed);
+    }
+    return "the last " + validationDays + " days before the as-of date"
+        + (purgeDays > 0 ? " after a " + purgeDays + "-day purge gap" : "");
   }
 
   public String objective() {
@@ -91,8 +134,13 @@ public record ModelSpec(
     Map<String, String> p = new TreeMap<>();
     boosterParams.forEach((k, v) -> p.put(k, String.valueOf(v)));
     p.put("num_round", Integer.toString(numRound));
-    p.put("validation_days", Integer.toString(validationDays));
-    p.put("purge_days", Integer.toString(purgeDays));
+    if (entitySplit == null) {
+      p.put("validation_days", Integer.toString(validationDays));
+      p.put("purge_days", Integer.toString(purgeDays));
+    } else {
+      p.put("validation_split_by", entitySplit.key());
+      p.put("validation_fraction", Double.toString(entitySplit.fraction()));
+    }
     p.put("seed", Long.toString(seed));
     p.put("label", view.labelColumn());
     p.put("feature_view", view.name());

@@ -28,8 +28,8 @@ import java.util.Set;
 public final class ModelSpecs {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP_LEVEL =
-      Set.of("name", "use_case", "task", "features", "booster", "num_round", "validation", "seed", "backtest", "alert",
-          "search");
+      Set.of("name", "use_case", "task", "feature_view", "features", "booster", "num_round", "validation", "seed",
+          "backtest", "alert", "search");
 
   private ModelSpecs() {}
 
@@ -40,7 +40,7 @@ public final class ModelSpecs {
       if (in == null) {
         throw new IllegalStateException("The jar has no " + resource + "; rebuild with mvn package");
       }
-      return parse(YAML.readTree(in), "classpath:" + resource);
+      return parse(YAML.readTree(in), "classpath:" + resource, null);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot read " + resource + ": " + e.getMessage(), e);
     }
@@ -60,13 +60,21 @@ public final class ModelSpecs {
       throw Errors.invalidOption("--spec", file.toString(), "pass an existing model spec YAML file (see conf/models/)");
     }
     try {
-      return parse(YAML.readTree(file.toFile()), file.toString());
+      return parse(YAML.readTree(file.toFile()), file.toString(), file.toAbsolutePath().getParent());
     } catch (IOException e) {
       throw Errors.invalidOption("--spec", file.toString(), "fix the YAML syntax: " + e.getMessage());
     }
   }
 
   static ModelSpec parse(JsonNode root, String source) {
+    return parse(root, source, null);
+  }
+
+  /**
+   * @param specDir the directory of the spec file, against which a {@code feature_view} path or name is resolved
+   *     (null for specs read from the classpath)
+   */
+  static ModelSpec parse(JsonNode root, String source, Path specDir) {
     if (root == null || !root.isObject()) {
       throw bad(source, "(root)", "is not a mapping", "write the spec as in conf/models/demand.yaml");
     }
@@ -79,7 +87,9 @@ public final class ModelSpecs {
     String name = text(root, "name", source);
     UseCase useCase = useCase(text(root, "use_case", source), source);
     Task task = task(text(root, "task", source), source);
-    FeatureView view = QualityGate.view(useCase);
+    FeatureView view = root.has("feature_view")
+        ? FeatureViews.resolve(text(root, "feature_view", source), specDir, source, useCase)
+        : QualityGate.view(useCase);
     List<String> features = features(root.path("features"), view, source);
     Map<String, Object> booster = booster(root.get("booster"), source);
     String objective = String.valueOf(booster.get("objective"));
@@ -88,22 +98,55 @@ public final class ModelSpecs {
       throw bad(source, "booster.objective", "'" + objective + "' does not fit task " + task.name().toLowerCase(Locale.ROOT),
           task == Task.BINARY_CLASSIFICATION ? "use binary:logistic" : "use a reg: objective (reg:tweedie, reg:squarederror, ...)");
     }
-    if (task == Task.BINARY_CLASSIFICATION && useCase == UseCase.DEMAND) {
+    if (task == Task.BINARY_CLASSIFICATION && useCase == UseCase.DEMAND && !root.has("feature_view")) {
       throw bad(source, "task", "binary_classification does not fit use case demand (label sales)", "use regression");
     }
     int numRound = positiveInt(root, "num_round", source);
     JsonNode validation = root.path("validation");
-    int days = positiveInt(validation, "days", source + " validation");
-    int purge = validation.has("purge_days") ? validation.get("purge_days").asInt(-1) : 0;
-    if (purge < 0) {
-      throw bad(source, "validation.purge_days", "must be 0 or more", "set the days dropped between training and validation");
+    if (!validation.isObject()) {
+      throw bad(source, "validation", "is missing", "add validation: {days: 28} or validation: {split_by: KEY, fraction: 0.2}");
+    }
+    onlyKeys(validation, "validation", source, Set.of("days", "purge_days", "split_by", "fraction"));
+    ModelSpec.EntitySplit split = null;
+    int days;
+    int purge;
+    if (validation.has("split_by")) {
+      if (validation.has("days") || validation.has("purge_days")) {
+        throw bad(source, "validation", "has both split_by and days", "validate either on held-out entities "
+            + "(split_by, fraction) or on the last days (days, purge_days)");
+      }
+      String key = validation.get("split_by").asText();
+      if (!view.keys().contains(key)) {
+        throw bad(source, "validation.split_by", "'" + key + "' is not an entity key of " + view.name(), "use one of " + view.keys());
+      }
+      JsonNode f = validation.get("fraction");
+      if (f == null || !f.isNumber() || !(f.asDouble() > 0 && f.asDouble() < 1)) {
+        throw bad(source, "validation.fraction", "must be a share of the entities between 0 and 1 (found "
+            + (f == null ? "nothing" : f) + ")", "e.g. fraction: 0.2 holds out a fifth of the " + key + "s");
+      }
+      split = new ModelSpec.EntitySplit(key, f.asDouble());
+      days = 1;
+      purge = 0;
+    } else {
+      if (!view.datedEvents()) {
+        throw bad(source, "validation.days", "needs a date event time, but " + view.name() + " counts "
+            + view.dateColumn() + " in integer steps", "hold out whole entities: validation: {split_by: "
+            + view.keys().get(0) + ", fraction: 0.2}");
+      }
+      days = positiveInt(validation, "days", source + " validation");
+      purge = validation.has("purge_days") ? validation.get("purge_days").asInt(-1) : 0;
+      if (purge < 0) {
+        throw bad(source, "validation.purge_days", "must be 0 or more", "set the days dropped between training and validation");
+      }
     }
     long seed = root.has("seed") ? root.get("seed").asLong() : 42;
-    FeatureView selected =
-        new FeatureView(view.name(), view.useCase(), view.keys(), view.dateColumn(), view.labelColumn(), features,
-            view.driftMonitored().stream().filter(features::contains).toList());
+    FeatureView selected = view.withFeatures(features);
     Evaluation evaluation = evaluation(root, source, task, view, days, seed);
-    return new ModelSpec(name, task, selected, booster, numRound, days, purge, seed, evaluation);
+    if (split != null && evaluation.backtestFolds() > 1) {
+      throw bad(source, "backtest.folds", "rolls the cutoff over time, which a split_by validation does not use",
+          "remove the backtest section (or set folds: 1)");
+    }
+    return new ModelSpec(name, task, selected, booster, numRound, days, purge, seed, evaluation, split);
   }
 
   private static void onlyKeys(JsonNode node, String section, String source, Set<String> allowed) {
@@ -127,7 +170,7 @@ public final class ModelSpecs {
     JsonNode bt = root.get("backtest");
     if (bt != null) {
       onlyKeys(bt, "backtest", source, Set.of("folds", "step_days", "segment_by"));
-      folds = positiveInt(bt, "folds", source + " backtest");
+      folds = bt.has("folds") ? positiveInt(bt, "folds", source + " backtest") : d.backtestFolds();
       step = bt.has("step_days") ? positiveInt(bt, "step_days", source + " backtest") : validationDays;
       if (bt.has("segment_by")) {
         segment = bt.get("segment_by").asText();
@@ -162,10 +205,12 @@ public final class ModelSpecs {
       onlyKeys(sn, "search", source, Set.of("trials", "metric", "space"));
       int trials = positiveInt(sn, "trials", source + " search");
       String metric = sn.has("metric") ? sn.get("metric").asText()
-          : task == Task.REGRESSION ? "valid_rmse" : "valid_logloss";
+          : task.numeric() ? "valid_rmse" : "valid_logloss";
       if (!metric.startsWith("valid_")) {
         throw bad(source, "search.metric", "'" + metric + "' is not a validation metric",
-            task == Task.REGRESSION ? "use valid_wape, valid_rmse, valid_pinball, ..." : "use valid_logloss, valid_pr_auc, ...");
+            task == Task.REGRESSION ? "use valid_wape, valid_rmse, valid_pinball, ..."
+                : task == Task.RUL_REGRESSION ? "use valid_rmse, valid_mae, valid_phm08_score"
+                : "use valid_logloss, valid_pr_auc, ...");
       }
       JsonNode space = sn.get("space");
       if (space == null || !space.isObject() || space.isEmpty()) {
@@ -275,7 +320,7 @@ public final class ModelSpecs {
     try {
       return Task.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw bad(source, "task", "'" + value + "' is not a task", "use regression or binary_classification");
+      throw bad(source, "task", "'" + value + "' is not a task", "use regression, binary_classification or rul_regression");
     }
   }
 

@@ -29,7 +29,7 @@ import org.apache.spark.sql.Row;
 /**
  * Decides whether a challenger replaces the champion. Both models are scored on the same window, one that is out of
  * sample for both (after the champion's training data and inside the challenger's validation window). The metric
- * (WAPE for regression, log loss for classification) is compared by its relative improvement, with a 90% block
+ * (WAPE for regression, MAE for remaining useful life, log loss for classification) is compared by its relative improvement, with a 90% block
  * bootstrap confidence interval that resamples whole entities (store-items, machines) so correlated days of one
  * entity move together. The challenger is promoted when the interval's lower bound exceeds the margin.
  */
@@ -94,19 +94,45 @@ public final class PromotionGate {
       double margin, long seed) {
     FeatureView view = spec.view();
     String championVersion = champion.version().version();
-    LocalDate championTrainEnd = LocalDate.parse(champion.metadata().trainEnd());
-    LocalDate start = trained.validationStart();
-    LocalDate outOfSample = championTrainEnd.plusDays(spec.purgeDays() + 1L);
-    if (outOfSample.isAfter(start)) {
-      start = outOfSample;
-    }
-    LocalDate end = trained.validationEnd();
-    String metric = spec.task() == Task.REGRESSION ? "wape" : "logloss";
-    if (start.isAfter(end)) {
-      return new Decision(false,
-          "no window is out of sample for both models (champion v" + championVersion + " trained through "
-              + championTrainEnd + ", challenger validated through " + end + ")",
-          metric, championVersion, start, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, margin);
+    String metric = switch (spec.task()) {
+      case REGRESSION -> "wape";
+      case RUL_REGRESSION -> "mae";
+      case BINARY_CLASSIFICATION -> "logloss";
+    };
+    LocalDate start;
+    LocalDate end;
+    Column labeled = col(view.labelColumn()).isNotNull();
+    Column inWindow;
+    if (spec.entitySplit() != null) {
+      // held-out entities: out of sample for the champion only if it held out the same ones
+      start = null;
+      end = null;
+      String scheme = spec.validationScheme();
+      if (!scheme.equals(champion.metadata().validationSplit())) {
+        return new Decision(false,
+            "champion v" + championVersion + " was validated on " + champion.metadata().validationSplit()
+                + ", not on " + scheme + ", so no held-out set is out of sample for both; keep the split or use"
+                + " --force-promote",
+            metric, championVersion, null, null, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+            margin);
+      }
+      inWindow = XGBoostTrainer.heldOut(spec);
+    } else {
+      LocalDate championTrainEnd = LocalDate.parse(champion.metadata().trainEnd());
+      start = trained.validationStart();
+      LocalDate outOfSample = championTrainEnd.plusDays(spec.purgeDays() + 1L);
+      if (outOfSample.isAfter(start)) {
+        start = outOfSample;
+      }
+      end = trained.validationEnd();
+      if (start.isAfter(end)) {
+        return new Decision(false,
+            "no window is out of sample for both models (champion v" + championVersion + " trained through "
+                + championTrainEnd + ", challenger validated through " + end + ")",
+            metric, championVersion, start, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, margin);
+      }
+      Column date = col(view.dateColumn());
+      inWindow = date.geq(lit(Date.valueOf(start))).and(date.leq(lit(Date.valueOf(end))));
     }
     List<String> missing =
         champion.metadata().features().stream().filter(f -> !Arrays.asList(table.columns()).contains(f)).toList();
@@ -116,10 +142,7 @@ public final class PromotionGate {
           Double.NaN, margin);
     }
 
-    Column date = col(view.dateColumn());
-    Dataset<Row> window =
-        table.where(col(view.labelColumn()).isNotNull()
-            .and(date.geq(lit(Date.valueOf(start)))).and(date.leq(lit(Date.valueOf(end)))));
+    Dataset<Row> window = table.where(labeled.and(inWindow));
     Dataset<Row> ch = predictions(window, view, view.features(), challenger, "challenger");
     Dataset<Row> cp = predictions(window, view, champion.metadata().features(), champion.booster(), "champion");
     List<String> joinKeys = new ArrayList<>(view.keys());
@@ -131,7 +154,7 @@ public final class PromotionGate {
             .agg(
                 sum(loss(spec.task(), y, col("challenger"))).as("ch"),
                 sum(loss(spec.task(), y, col("champion"))).as("cp"),
-                sum(spec.task() == Task.REGRESSION ? abs(y) : lit(1.0)).as("norm"),
+                sum(spec.task() == Task.REGRESSION ? abs(y) : lit(1.0)).as("norm"), // WAPE; MAE and log loss per row
                 count(lit(1)).as("n"))
             .collectAsList();
     double[][] b = new double[blocks.size()][];
@@ -200,7 +223,7 @@ public final class PromotionGate {
   }
 
   private static Column loss(Task task, Column y, Column p) {
-    if (task == Task.REGRESSION) {
+    if (task.numeric()) {
       return abs(p.minus(y));
     }
     Column q = least(greatest(p, lit(1e-15)), lit(1 - 1e-15));

@@ -88,20 +88,27 @@ public final class TrainingPipeline {
   public Outcome train(ModelSpec spec, LocalDate asOf, Promotion promotion, Map<String, String> tags) {
     FeatureView view = spec.view();
     UseCase useCase = view.useCase();
-    String path = warehouse.features(useCase);
+    boolean declared = !view.table().equals(view.name()); // a view from conf/features, not a built-in one
+    String path = warehouse.path(view.table());
     Dataset<Row> table =
-        DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
+        DeltaTables.read(spark, path, view.name(), declared
+            ? "run 'nightshift features build --view conf/features/" + view.name() + ".yaml --as-of " + asOf + "' first"
+            : "run 'nightshift features build --as-of " + asOf + "' first");
     long tableVersion = DeltaTables.version(spark, path);
     DeltaTables.requireColumns(table, view.name(), view.features());
-    QualityGate.Report gate = QualityGate.enforce(spark, warehouse, useCase, asOf);
+    QualityGate.Report gate = declared
+        ? QualityGate.enforceView(spark, warehouse, view, asOf)
+        : QualityGate.enforce(spark, warehouse, useCase, asOf);
 
     Map<String, String> runTags = new LinkedHashMap<>(tags);
     runTags.put("nightshift.use_case", useCase.id());
     runTags.put("nightshift.as_of", asOf.toString());
     runTags.put("nightshift.feature_table_version", Long.toString(tableVersion));
+    runTags.put("nightshift.feature_view", view.name());
+    runTags.put("nightshift.task", spec.task().name().toLowerCase(java.util.Locale.ROOT));
     runTags.put("spark.app.id", spark.sparkContext().applicationId());
     runTags.put("mlflow.note.content", note(spec, asOf, path, tableVersion));
-    String runName = useCase.id() + "-train-" + asOf;
+    String runName = (declared ? spec.modelName() : useCase.id()) + "-train-" + asOf;
     TrackedRun run = tracker.startRun("nightshift-" + useCase.id(), runName, runTags);
     LOG.info("MLflow run {} started: {}", run.runId(), tracker.runUrl(run));
     boolean ok = false;
@@ -162,13 +169,14 @@ public final class TrainingPipeline {
               asOf.toString(),
               path,
               tableVersion,
-              model.trainStart().toString(),
-              model.trainEnd().toString(),
-              model.validationStart().toString(),
-              model.validationEnd().toString(),
+              text(model.trainStart()),
+              text(model.trainEnd()),
+              text(model.validationStart()),
+              text(model.validationEnd()),
               model.residualStd(),
               model.metrics(),
-              model.baseline());
+              model.baseline(),
+              spec.entitySplit() == null ? null : spec.validationScheme());
       tmp = Files.createTempDirectory("nightshift-model");
       MlModelWriter.write(tmp.resolve("model"), model.booster(), metadata, run.runId());
       writeReports(tmp.resolve("reports"), spec, model, gate, backtest, search);
@@ -249,7 +257,7 @@ public final class TrainingPipeline {
         .forEach(e -> top.put(e.getKey(), total == 0 ? 0 : e.getValue() / total));
     Charts.bars(dir.resolve("feature_importance.png"), "Feature importance (share of total gain)", "feature",
         "share of gain", top, null);
-    boolean classifier = spec.task() != Task.REGRESSION;
+    boolean classifier = spec.task() == Task.BINARY_CLASSIFICATION;
     Charts.predictedVsActual(
         dir.resolve("predicted_vs_actual.png"),
         classifier
@@ -278,9 +286,12 @@ public final class TrainingPipeline {
 
   private static String note(ModelSpec spec, LocalDate asOf, String path, long version) {
     return "**" + spec.modelName() + "** trained by Nightshift as of " + asOf + " on `" + path + "` (Delta version "
-        + version + "); objective `" + spec.objective() + "`, " + spec.numRound() + " rounds, validation on the last "
-        + spec.validationDays() + " days" + (spec.purgeDays() > 0 ? " after a " + spec.purgeDays() + "-day purge gap" : "")
-        + ".";
+        + version + "); objective `" + spec.objective() + "`, " + spec.numRound() + " rounds, validation on "
+        + spec.validationScheme() + ".";
+  }
+
+  private static String text(LocalDate d) {
+    return d == null ? null : d.toString();
   }
 
   private static void deleteQuietly(Path dir) {

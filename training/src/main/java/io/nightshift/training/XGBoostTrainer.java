@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.pow;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -58,12 +59,28 @@ public final class XGBoostTrainer {
   public static TrainedModel train(SparkSession spark, Dataset<Row> table, ModelSpec spec, LocalDate asOf) {
     FeatureView view = spec.view();
     Column date = col(view.dateColumn());
-    Dataset<Row> labeled =
-        table.where(col(view.labelColumn()).isNotNull().and(date.leq(lit(Date.valueOf(asOf)))));
-    LocalDate validationStart = asOf.minusDays(spec.validationDays() - 1L);
-    LocalDate trainEndExclusive = validationStart.minusDays(spec.purgeDays());
-    Dataset<Row> train = prepare(labeled.where(date.lt(lit(Date.valueOf(trainEndExclusive)))), view);
-    Dataset<Row> valid = prepare(labeled.where(date.geq(lit(Date.valueOf(validationStart)))), view);
+    Dataset<Row> labeled = table.where(col(view.labelColumn()).isNotNull());
+    if (view.datedEvents()) {
+      labeled = labeled.where(date.leq(lit(Date.valueOf(asOf))));
+    }
+    Dataset<Row> train;
+    Dataset<Row> valid;
+    String trainWindow;
+    String validWindow;
+    if (spec.entitySplit() != null) {
+      Column held = heldOut(spec);
+      train = prepare(labeled.where(not(held)), view);
+      valid = prepare(labeled.where(held), view);
+      trainWindow = "the other entities";
+      validWindow = spec.validationScheme();
+    } else {
+      LocalDate validationStart = asOf.minusDays(spec.validationDays() - 1L);
+      LocalDate trainEndExclusive = validationStart.minusDays(spec.purgeDays());
+      train = prepare(labeled.where(date.lt(lit(Date.valueOf(trainEndExclusive)))), view);
+      valid = prepare(labeled.where(date.geq(lit(Date.valueOf(validationStart)))), view);
+      trainWindow = "before " + trainEndExclusive;
+      validWindow = validationStart + ".." + asOf;
+    }
     train.cache();
     valid.cache();
     try {
@@ -71,31 +88,31 @@ public final class XGBoostTrainer {
       Row validInfo = valid.agg(count(lit(1)), min(view.dateColumn()), max(view.dateColumn())).head();
       if (trainInfo.getLong(0) == 0 || validInfo.getLong(0) == 0) {
         throw Errors.invalidOption(
-            "--as-of",
-            asOf.toString(),
+            spec.entitySplit() != null ? "validation.split_by of " + spec.modelName() : "--as-of",
+            spec.entitySplit() != null ? spec.entitySplit().key() : asOf.toString(),
             String.format(
-                "pick a date with labeled history both before %s (training: %d rows) and in %s..%s "
-                    + "(validation: %d rows) in %s",
-                trainEndExclusive, trainInfo.getLong(0), validationStart, asOf, validInfo.getLong(0),
-                view.name()));
+                "%s: %s has %d labeled training rows (%s) and %d validation rows (%s); %s",
+                spec.modelName(), view.name(), trainInfo.getLong(0), trainWindow, validInfo.getLong(0), validWindow,
+                spec.entitySplit() != null
+                    ? "build the view with more entities or change validation.fraction"
+                    : "pick a date with labeled history both before and inside the validation window"));
       }
       int workers = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), 8));
       int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
       String[] features = view.features().toArray(new String[0]);
       LOG.info(
-          "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{}, {} workers",
-          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.getDate(1).toLocalDate(),
-          trainInfo.getDate(2).toLocalDate(), validInfo.getLong(0), validInfo.getDate(1).toLocalDate(),
-          validInfo.getDate(2).toLocalDate(), workers);
+          "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{} ({}), {} workers",
+          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.get(1), trainInfo.get(2),
+          validInfo.getLong(0), validInfo.get(1), validInfo.get(2), validWindow, workers);
 
       Map<String, Object> params = new LinkedHashMap<>(spec.boosterParams());
-      if (spec.task() == Task.REGRESSION && !params.containsKey("base_score")) {
+      if (spec.task().numeric() && !params.containsKey("base_score")) {
         // start boosting from the mean label; log-link objectives (tweedie, poisson) converge slowly otherwise
         params.put("base_score", train.agg(avg(col(view.labelColumn()))).head().getDouble(0));
       }
       XGBoostModel<?> model;
       Dataset<Row> scored;
-      if (spec.task() == Task.REGRESSION) {
+      if (spec.task().numeric()) {
         XGBoostRegressor est = new XGBoostRegressor();
         configure(est, spec, params, features, workers, taskCpus);
         est.setLabelCol(view.labelColumn());
@@ -115,9 +132,11 @@ public final class XGBoostTrainer {
                 .withColumn(SCORE, functions.vector_to_array(col(m.getProbabilityCol()), "float64").getItem(1));
       }
       Map<String, Double> metrics =
-          spec.task() == Task.REGRESSION
-              ? regressionMetrics(scored, view.labelColumn(), view.dateColumn())
-              : classificationMetrics(scored, view.labelColumn(), spec.evaluation());
+          switch (spec.task()) {
+            case REGRESSION -> regressionMetrics(scored, view.labelColumn(), view.datedEvents() ? view.dateColumn() : null);
+            case RUL_REGRESSION -> rulMetrics(scored, view.labelColumn());
+            case BINARY_CLASSIFICATION -> classificationMetrics(scored, view.labelColumn(), spec.evaluation());
+          };
       XGBoostTrainingSummary summary = model.summary().get();
       float[] validationCurve = new float[0];
       scala.collection.Iterator<Tuple2<String, float[]>> it = summary.validationObjectiveHistory().iterator();
@@ -135,10 +154,10 @@ public final class XGBoostTrainer {
           summary.trainObjectiveHistory(),
           validationCurve,
           importance(booster, features),
-          trainInfo.getDate(1).toLocalDate(),
-          trainInfo.getDate(2).toLocalDate(),
-          validInfo.getDate(1).toLocalDate(),
-          validInfo.getDate(2).toLocalDate(),
+          localDate(trainInfo, 1),
+          localDate(trainInfo, 2),
+          localDate(validInfo, 1),
+          localDate(validInfo, 2),
           trainInfo.getLong(0),
           validInfo.getLong(0),
           metrics.getOrDefault("valid_residual_std", Double.NaN),
@@ -154,6 +173,21 @@ public final class XGBoostTrainer {
       train.unpersist();
       valid.unpersist();
     }
+  }
+
+  /** The event time as a date, or null for integer event times (engine cycles). */
+  private static LocalDate localDate(Row r, int i) {
+    return r.get(i) instanceof Date d ? d.toLocalDate() : null;
+  }
+
+  /** True for the rows of held-out entities (see {@link ModelSpec.EntitySplit}). */
+  static Column heldOut(ModelSpec spec) {
+    ModelSpec.EntitySplit s = spec.entitySplit();
+    long cut = Math.round(s.fraction() * ModelSpec.EntitySplit.BUCKETS);
+    return org.apache.spark.sql.functions.pmod(
+            org.apache.spark.sql.functions.xxhash64(col(s.key()).cast("string"), lit(spec.seed())),
+            lit((long) ModelSpec.EntitySplit.BUCKETS))
+        .lt(cut);
   }
 
   /**
@@ -219,7 +253,7 @@ public final class XGBoostTrainer {
     Dataset<Row> rows =
         scored.where(col(label).isNotNull()).select(col(label).cast("double").as("y"), col(SCORE).cast("double").as("p"));
     List<Row> points;
-    if (task == Task.REGRESSION) {
+    if (task.numeric()) {
       double fraction = validRows <= PLOT_ROWS ? 1.0 : Math.min(1.0, 1.2 * PLOT_ROWS / validRows);
       points = rows.sample(false, fraction, seed).limit(PLOT_ROWS).collectAsList();
     } else {
@@ -288,7 +322,34 @@ public final class XGBoostTrainer {
         m.put("baseline_wape_lag7", b.getDouble(0) / b.getDouble(1));
       }
     }
-    m.putAll(ForecastQuantiles.validationMetrics(scored, SCORE, label, col(dateColumn)));
+    if (dateColumn != null) {
+      m.putAll(ForecastQuantiles.validationMetrics(scored, SCORE, label, col(dateColumn)));
+    }
+    return m;
+  }
+
+  /**
+   * Remaining-useful-life metrics: RMSE, MAE, bias (mean of predicted minus actual life) and the PHM08 challenge
+   * score per row, {@code exp(-d/13) - 1} for early predictions (d = predicted - actual < 0) and {@code exp(d/10) - 1}
+   * for late ones, which predict more life than was left and so miss a failure.
+   */
+  static Map<String, Double> rulMetrics(Dataset<Row> scored, String label) {
+    Column e = col(SCORE).minus(col(label));
+    Column phm =
+        when(e.lt(0), org.apache.spark.sql.functions.exp(e.divide(-13.0)).minus(1))
+            .otherwise(org.apache.spark.sql.functions.exp(e.divide(10.0)).minus(1));
+    Row r =
+        scored.agg(avg(pow(e, 2)), avg(abs(e)), avg(e), avg(phm), sum(when(e.gt(0), 1).otherwise(0)), count(lit(1)),
+            avg(col(label))).head();
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("valid_rmse", Math.sqrt(r.getDouble(0)));
+    m.put("valid_mae", r.getDouble(1));
+    m.put("valid_bias", r.getDouble(2));
+    m.put("valid_phm08_score", r.getDouble(3));
+    m.put("valid_late_share", (double) r.getLong(4) / r.getLong(5));
+    m.put("valid_residual_std", Math.sqrt(Math.max(0, r.getDouble(0) - r.getDouble(2) * r.getDouble(2))));
+    m.put("valid_rows", (double) r.getLong(5));
+    m.put("valid_mean_label", r.getDouble(6));
     return m;
   }
 
@@ -356,7 +417,7 @@ public final class XGBoostTrainer {
     Column y = col(label).cast("double");
     Column p = col(SCORE);
     List<Row> rows;
-    if (task == Task.REGRESSION) {
+    if (task.numeric()) {
       rows =
           scored
               .groupBy(col(segment).cast("string").as("segment"))

@@ -117,4 +117,71 @@ class ModelSpecsTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("fix the YAML syntax");
   }
+
+  @Test
+  void specsTrainOnDeclaredFeatureViews() throws IOException {
+    Path conf = LocalMlflowServer.projectRoot().resolve("conf/models");
+    ModelSpec rul = ModelSpecs.load(conf.resolve("cmapss_rul.yaml"));
+    assertThat(rul.task()).isEqualTo(Task.RUL_REGRESSION);
+    assertThat(rul.view().name()).isEqualTo("cmapss_fd001");
+    assertThat(rul.view().table()).isEqualTo("features/cmapss_fd001");
+    assertThat(rul.view().datedEvents()).isFalse();
+    assertThat(rul.view().keys()).containsExactly("unit");
+    assertThat(rul.view().dateColumn()).isEqualTo("cycle");
+    assertThat(rul.view().labelColumn()).isEqualTo("rul");
+    assertThat(rul.view().features()).contains("cycles_run", "s11_std_30", "s11_lag_5").doesNotContain("rul", "unit");
+    assertThat(rul.view().expectations()).contains(new io.nightshift.featurestore.quality.Expectation.Range("rul", 0.0, 125.0));
+    assertThat(rul.entitySplit()).isEqualTo(new ModelSpec.EntitySplit("unit", 0.2));
+    assertThat(rul.validationScheme()).isEqualTo("entities held out by unit: hash(unit, seed 42) in the first 0.2 of its range");
+    assertThat(rul.evaluation().search().metric()).isEqualTo("valid_rmse");
+    assertThat(rul.asParams()).containsEntry("validation_split_by", "unit").doesNotContainKey("validation_days");
+
+    ModelSpec sid = ModelSpecs.load(conf.resolve("store_item_demand.yaml"));
+    assertThat(sid.view().name()).isEqualTo("store_item_demand");
+    assertThat(sid.view().datedEvents()).isTrue();
+    assertThat(sid.view().features()).contains("sales_lag_1", "sales_mean_28", "day_of_week");
+    assertThat(sid.view().driftMonitored()).contains("sales_lag_1").doesNotContain("day_of_week", "year");
+    assertThat(sid.entitySplit()).isNull();
+    assertThat(sid.validationDays()).isEqualTo(28);
+
+    // a name resolves from the jar too (the shipped views travel in it), and a path relative to the spec file
+    Path elsewhere = write(VALID.replace("validation:\n  days: 14\n", "validation:\n  split_by: unit\n  fraction: 0.25\n")
+        .replace("use_case: demand\ntask: regression", "use_case: maintenance\ntask: rul_regression\nfeature_view: cmapss_fd001"));
+    assertThat(ModelSpecs.load(elsewhere).view().name()).isEqualTo("cmapss_fd001");
+    Path byPath = write(VALID.replace("task: regression", "task: regression\nfeature_view: "
+        + LocalMlflowServer.projectRoot().resolve("conf/features/store_item_demand.yaml")));
+    assertThat(ModelSpecs.load(byPath).view().table()).isEqualTo("features/store_item_demand");
+  }
+
+  @Test
+  void badDeclaredViewSpecsNameKeyAndFix() throws IOException {
+    String rul = "name: r\nuse_case: maintenance\ntask: rul_regression\nfeature_view: cmapss_fd001\nbooster:\n"
+        + "  objective: reg:squarederror\nnum_round: 10\n";
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul + "validation:\n  days: 14\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key validation.days")
+        .hasMessageContaining("counts cycle in integer steps")
+        .hasMessageContaining("split_by: unit");
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul + "validation:\n  split_by: engine\n  fraction: 0.2\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key validation.split_by")
+        .hasMessageContaining("'engine' is not an entity key of cmapss_fd001");
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul + "validation:\n  split_by: unit\n  fraction: 1.5\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key validation.fraction");
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul + "validation:\n  split_by: unit\n  fraction: 0.2\n"
+            + "backtest:\n  folds: 3\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key backtest.folds");
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul.replace("reg:squarederror", "binary:logistic")
+            + "validation:\n  split_by: unit\n  fraction: 0.2\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("does not fit task rul_regression");
+    assertThatThrownBy(() -> ModelSpecs.load(write(rul.replace("cmapss_fd001", "no_such_view")
+            + "validation:\n  split_by: unit\n  fraction: 0.2\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key feature_view")
+        .hasMessageContaining("no_such_view")
+        .hasMessageContaining("conf/features");
+  }
 }

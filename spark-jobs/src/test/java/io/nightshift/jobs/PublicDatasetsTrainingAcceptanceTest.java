@@ -1,0 +1,127 @@
+package io.nightshift.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.nightshift.testing.LocalMlflowServer;
+import io.nightshift.testing.SparkTestSession;
+import io.nightshift.training.mlflow.MlflowRest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Models trained on the real public datasets in {@code ../shared/data} through configuration only, with the CLI a
+ * data team uses: land the file, build the shipped YAML view, train the shipped model spec; the validation metrics are
+ * read back from the real MLflow server. Skipped, with the reason, when {@code ../shared/data} is absent.
+ */
+class PublicDatasetsTrainingAcceptanceTest {
+  static final Path ROOT = LocalMlflowServer.projectRoot();
+  static final Path SHARED = ROOT.resolve("../shared/data").normalize();
+
+  record Run(int code, String out, String err) {}
+
+  static Path dataset(String relative) {
+    Path p = SHARED.resolve(relative);
+    Assumptions.assumeTrue(
+        Files.isRegularFile(p),
+        "skipped: " + p + " is absent (the public datasets live in ../shared/data next to the repository)");
+    return p;
+  }
+
+  static Path land(Path file, String rawDir) throws IOException {
+    Path warehouse = SparkTestSession.tempDir("public-training");
+    Path dir = warehouse.resolve(rawDir);
+    Files.createDirectories(dir);
+    Files.copy(file, dir.resolve(file.getFileName()));
+    return warehouse;
+  }
+
+  static Run cli(Path warehouse, String... args) {
+    SparkTestSession.get(); // the CLI reuses the active session
+    List<String> all =
+        new ArrayList<>(List.of("--warehouse", warehouse.toString(), "--tracking-uri", LocalMlflowServer.trackingUri()));
+    all.addAll(List.of(args));
+    StringWriter err = new StringWriter();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      int code = NightshiftCli.run(new PrintWriter(err, true), all.toArray(new String[0]));
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  /** The metrics and tags of the MLflow run whose URL the train command printed. */
+  static Map<String, String> mlflowRun(Run train, Map<String, Double> metrics) {
+    Matcher m = Pattern.compile("/runs/([0-9a-f]+)").matcher(train.out());
+    assertThat(m.find()).as(train.out()).isTrue();
+    JsonNode run = new MlflowRest(LocalMlflowServer.trackingUri()).get("runs/get", Map.of("run_id", m.group(1))).get("run");
+    run.path("data").path("metrics").forEach(x -> metrics.put(x.get("key").asText(), x.get("value").asDouble()));
+    Map<String, String> params = new HashMap<>();
+    run.path("data").path("params").forEach(x -> params.put(x.get("key").asText(), x.get("value").asText()));
+    return params;
+  }
+
+  @Test
+  void remainingUsefulLifeOnCmapssFd001() throws IOException {
+    Path warehouse = land(dataset("cmapss/train_FD001.txt"), "raw/cmapss");
+    Run build = cli(warehouse, "features", "build", "--as-of", "2024-01-01", "--view",
+        ROOT.resolve("conf/features/cmapss_fd001.yaml").toString());
+    assertThat(build.code()).as(build.err()).isZero();
+    assertThat(build.out()).contains("features/cmapss_fd001: 20631 rows written");
+
+    Run train = cli(warehouse, "train", "--as-of", "2024-01-01", "--spec", ROOT.resolve("conf/models/cmapss_rul.yaml").toString());
+    assertThat(train.code()).as(train.err()).isZero();
+    assertThat(train.out()).contains("nightshift-cmapss-rul version ").contains("RMSE ").contains("PHM08 score");
+
+    Map<String, Double> metrics = new HashMap<>();
+    Map<String, String> params = mlflowRun(train, metrics);
+    assertThat(params).containsEntry("validation_split_by", "unit").containsEntry("feature_view", "cmapss_fd001");
+    // about 20 of the 100 engines are held out whole; their cycles are 15-25% of the 20,631
+    assertThat(metrics.get("valid_rows")).isBetween(2500.0, 6000.0);
+    assertThat(metrics.get("train_rows") + metrics.get("valid_rows")).isEqualTo(20631.0);
+    // capped RUL (125) has a standard deviation near 40 cycles; published FD001 models reach RMSE 12-20
+    assertThat(metrics.get("valid_rmse")).isLessThan(22.0);
+    assertThat(metrics.get("valid_mae")).isLessThan(metrics.get("valid_rmse"));
+    assertThat(metrics).containsKeys("valid_phm08_score", "valid_bias", "valid_late_share", "quality_checks");
+  }
+
+  @Test
+  void demandOnStoreItemDemand() throws IOException {
+    Path warehouse = land(dataset("store-item-demand/train_2013_2016.csv"), "raw/store-item-demand");
+    // half a year (500 series x 181 days) keeps the test short; the spec and view are the shipped ones
+    Run build = cli(warehouse, "features", "build", "--as-of", "2013-06-30", "--view",
+        ROOT.resolve("conf/features/store_item_demand.yaml").toString());
+    assertThat(build.code()).as(build.err()).isZero();
+    assertThat(build.out()).contains("features/store_item_demand: 90500 rows written");
+
+    Run train = cli(warehouse, "train", "--as-of", "2013-06-30", "--backtest-folds", "1", "--spec",
+        ROOT.resolve("conf/models/store_item_demand.yaml").toString());
+    assertThat(train.code()).as(train.err()).isZero();
+    assertThat(train.out()).contains("nightshift-store-item-demand version ").contains("WAPE ");
+
+    Map<String, Double> metrics = new HashMap<>();
+    Map<String, String> params = mlflowRun(train, metrics);
+    assertThat(params).containsEntry("validation_days", "28").containsEntry("feature_view", "store_item_demand");
+    assertThat(metrics.get("valid_rows")).isEqualTo(500.0 * 28);
+    // daily item sales of 20-100 units with weekly seasonality: a useful model stays well under 20% WAPE
+    assertThat(metrics.get("valid_wape")).isLessThan(0.2);
+    assertThat(metrics).containsKeys("valid_smape", "valid_pinball", "quality_checks");
+  }
+}
