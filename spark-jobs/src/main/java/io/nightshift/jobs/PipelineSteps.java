@@ -11,6 +11,7 @@ import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.featurestore.maintenance.MachineFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.ViewScorer;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
@@ -88,6 +89,17 @@ final class PipelineSteps {
     LoadedModel loaded = LoadedModel.load(ctx.registry(), model);
     ctx.stage("score-" + loaded.metadata().useCase(), "Score " + model + " for " + date);
     return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion());
+  }
+
+  LoadedModel load(ModelUri model) {
+    return LoadedModel.load(ctx.registry(), model);
+  }
+
+  /** Scores a model trained on a declared feature view (see {@link ViewScorer}). */
+  ViewScorer.Result scoreView(LoadedModel loaded, LocalDate date) {
+    ctx.stage("score-" + loaded.version().name(), "Score " + loaded.version().name() + " version "
+        + loaded.version().version() + " for " + date + " on features/" + loaded.metadata().featureView());
+    return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);
   }
 
   BatchScorer.Result replay(UseCase useCase, LocalDate date) {

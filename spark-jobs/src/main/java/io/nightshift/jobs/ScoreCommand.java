@@ -2,6 +2,7 @@ package io.nightshift.jobs;
 
 import io.nightshift.core.UseCase;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.ViewScorer;
 import io.nightshift.training.tracking.ModelUri;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -21,7 +22,10 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--use-case", defaultValue = "all", description = "demand, maintenance or all (default); scores NAME@champion.")
   String useCase;
 
-  @Option(names = "--model", description = "A model to use instead: NAME@ALIAS or NAME/VERSION (models:/ prefix optional).")
+  @Option(
+      names = "--model",
+      description = "A model to use instead: NAME@ALIAS or NAME/VERSION (models:/ prefix optional). A model trained on a"
+          + " view from conf/features scores each entity's current row into predictions/NAME.")
   String model;
 
   @Option(
@@ -51,6 +55,16 @@ final class ScoreCommand implements Callable<Integer> {
       }
     }
     for (ModelUri m : models) {
+      if (model != null) {
+        io.nightshift.training.model.LoadedModel loaded = steps.load(m);
+        if (ViewScorer.handles(loaded.metadata())) { // trained on a view declared in conf/features
+          ViewScorer.Result r = steps.scoreView(loaded, d);
+          System.out.printf("%s: %d predictions for %s with %s (version %s, features/%s version %d) -> %s%n",
+              r.model(), r.rows(), d, m, r.modelVersion(), loaded.metadata().featureView(), r.featureTableVersion(),
+              r.table());
+          continue;
+        }
+      }
       BatchScorer.Result r = steps.score(m, d);
       System.out.printf(
           "%s: %d predictions for %s with %s (version %s, feature table version %d) -> %s%n",

@@ -291,6 +291,12 @@ class PipelineIntegrationTest {
     assertThat(metrics.get("quality_checks")).isEqualTo(9.0); // labeled rows, 3 + 1 key checks, 4 declared
     assertThat(metrics.get("valid_wape")).isBetween(0.05, 0.6);
 
+    Run score = cli("score", "--date", NIGHT, "--model", "nightshift-sales-daily@champion");
+    assertThat(score.code()).as(score.err()).isZero();
+    assertThat(score.out()).contains("nightshift-sales-daily: 8 predictions for " + NIGHT);
+    assertThat(delta("predictions/nightshift-sales-daily").where("date = '" + NIGHT + "' AND prediction > 0").count())
+        .isEqualTo(8L);
+
     // an expectation the table breaks stops training with exit code 3, before any run is created
     Path strict = dir.resolve("sales_daily.yaml");
     java.nio.file.Files.writeString(strict,

@@ -100,6 +100,17 @@ class PublicDatasetsTrainingAcceptanceTest {
     assertThat(metrics.get("valid_rmse")).isLessThan(22.0);
     assertThat(metrics.get("valid_mae")).isLessThan(metrics.get("valid_rmse"));
     assertThat(metrics).containsKeys("valid_phm08_score", "valid_bias", "valid_late_share", "quality_checks");
+
+    // remaining-life predictions for every engine at its latest cycle; in the training file that cycle is the failure
+    Run score = cli(warehouse, "score", "--date", "2024-01-01", "--model", "nightshift-cmapss-rul@champion");
+    assertThat(score.code()).as(score.err()).isZero();
+    assertThat(score.out()).contains("nightshift-cmapss-rul: 100 predictions for 2024-01-01");
+    org.apache.spark.sql.Row life = SparkTestSession.get().read().format("delta")
+        .load(warehouse.resolve("predictions/nightshift-cmapss-rul").toString())
+        .selectExpr("avg(prediction)", "min(prediction)", "count(DISTINCT unit)").head();
+    assertThat(life.getLong(2)).isEqualTo(100L);
+    assertThat(life.getDouble(0)).isLessThan(15.0); // vs a mean label near 60 cycles
+    assertThat(life.getDouble(1)).isGreaterThanOrEqualTo(0.0);
   }
 
   @Test

@@ -1,0 +1,124 @@
+package io.nightshift.scoring;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+
+import io.nightshift.core.Errors;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.training.model.LoadedModel;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.predict.NativePredictor;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores a model trained on a feature view declared in YAML ({@code conf/features/NAME.yaml}, table
+ * {@code features/NAME}): each entity's current row, that is its row at the scoring date for a date event time, or
+ * its latest event time (e.g. an engine's last recorded cycle) for an integer one. Predictions replace the
+ * {@code score_date} partition of {@code predictions/<model name>} in one transaction and the run's manifest row goes
+ * to {@code monitoring/scoring_manifest} (keyed by the model name), so a night re-scored with the same model and
+ * feature-table version gives the same rows. Remaining-useful-life models also get the predicted end of life
+ * ({@code event time + predicted life}), and never a negative life.
+ */
+public final class ViewScorer {
+  private static final Logger LOG = LoggerFactory.getLogger(ViewScorer.class);
+
+  private ViewScorer() {}
+
+  /** Whether {@code meta} belongs to a model trained on a declared view (built-in views are named features/...). */
+  public static boolean handles(ModelMetadata meta) {
+    return !meta.featureView().contains("/");
+  }
+
+  /** What one scoring run wrote. */
+  public record Result(String model, String modelVersion, LocalDate date, String table, long rows, long featureTableVersion) {}
+
+  /** Scores with the feature table at {@code featureVersion}, or its latest version when null. */
+  public static Result score(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Long featureVersion) {
+    ModelMetadata meta = model.metadata();
+    String view = meta.featureView();
+    String featurePath = warehouse.featureView(view);
+    String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
+    DeltaTables.read(spark, featurePath, "features/" + view, build);
+    long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
+    Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion);
+    Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
+    List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
+    if (!missing.isEmpty()) {
+      throw Errors.modelSchemaMismatch(model.version().name() + "/" + model.version().version(), "features/" + view, missing);
+    }
+    String time = meta.dateColumn();
+    boolean dated = table.schema().apply(time).dataType().equals(DataTypes.DateType);
+    Dataset<Row> current;
+    String what;
+    if (dated) {
+      current = table.where(col(time).equalTo(lit(Date.valueOf(date))));
+      what = "date " + date;
+    } else {
+      Dataset<Row> latest = table.groupBy(SparkColumns.cols(meta.keys())).agg(max(col(time)).as("nightshift_latest"));
+      current = table.join(latest, SparkColumns.seq(meta.keys().toArray(new String[0])))
+          .where(col(time).equalTo(col("nightshift_latest")));
+      what = "the latest " + time + " of each " + String.join(", ", meta.keys());
+    }
+    List<Column> cols = new ArrayList<>(Arrays.asList(SparkColumns.cols(meta.keys())));
+    cols.add(col(time));
+    meta.features().forEach(f -> cols.add(col(f).cast("double")));
+    Dataset<Row> input = current.select(cols.toArray(new Column[0]));
+    if (input.isEmpty()) {
+      throw Errors.emptyPartition("features/" + view, what, dated
+          ? "build the view through " + date + " (nightshift features build --view conf/features/" + view + ".yaml --as-of "
+              + date + ") or pick a date inside its data"
+          : "build the view (nightshift features build --view conf/features/" + view + ".yaml)");
+    }
+    Dataset<Row> predicted = NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
+    boolean rul = "RUL_REGRESSION".equals(meta.task());
+    Column prediction = rul ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
+    List<Column> out = new ArrayList<>();
+    out.add(lit(Date.valueOf(date)).as("score_date"));
+    out.addAll(Arrays.asList(SparkColumns.cols(meta.keys())));
+    out.add(col(time));
+    out.add(prediction.as("prediction"));
+    if (rul) {
+      out.add(col(time).cast("double").plus(prediction).as("predicted_end_of_life"));
+    }
+    out.add(lit(model.version().name()).as("model_name"));
+    out.add(lit(model.version().version()).as("model_version"));
+    out.add(lit(model.version().runId()).as("model_run_id"));
+    out.add(lit(tableVersion).as("feature_table_version"));
+    List<String> order = new ArrayList<>(meta.keys());
+    Dataset<Row> rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
+
+    String path = warehouse.path("predictions/" + model.version().name());
+    DeltaTables.replacePartition(rows, path, "score_date", date.toString());
+    long written = spark.read().format("delta").load(path).where(col("score_date").equalTo(lit(Date.valueOf(date)))).count();
+    Row manifest =
+        RowFactory.create(
+            model.version().name(), Date.valueOf(date), model.version().name(), model.version().version(),
+            model.version().runId(), featurePath, tableVersion, written, codeVersion);
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(List.of(manifest), BatchScorer.MANIFEST),
+        warehouse.monitoring("scoring_manifest"),
+        "use_case = '" + model.version().name().replace("'", "''") + "' AND score_date = '" + date + "'",
+        "use_case");
+    LOG.info("Scored {} rows ({}) for {} with {} version {} (features/{} version {}) into {}", written, what, date,
+        model.version().name(), model.version().version(), view, tableVersion, path);
+    return new Result(model.version().name(), model.version().version(), date, path, written, tableVersion);
+  }
+}
