@@ -52,8 +52,8 @@ final class FeaturesCommand implements Runnable {
     @Option(
         names = "--quarantine",
         description =
-            "Move rows that break a row-level expectation (null key or date, label out of range) to"
-                + " quarantine/<view> instead of failing the quality gate on them.")
+            "Move rows that break a row-level expectation (null key or date, label out of range; for --view the"
+                + " view's expectations: section) to quarantine/<view> instead of failing the quality gate on them.")
     boolean quarantine;
 
     @Option(
@@ -123,6 +123,11 @@ final class FeaturesCommand implements Runnable {
         System.out.printf(
             "features/%s: %d rows written (%s; Delta version %d, definition %s)%n",
             b.view(), b.rows(), b.scope(), b.tableVersion(), b.hash());
+        if (quarantine) {
+          long moved = steps.quarantineView(v, date != null ? date : toDate);
+          System.out.printf("features/%s: %d rows quarantined to %s%n", b.view(), moved,
+              parent.root.context().warehouse().quarantine(b.view()));
+        }
       }
       return NightshiftCli.OK;
     }

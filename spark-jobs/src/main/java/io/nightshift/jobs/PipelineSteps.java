@@ -61,6 +61,13 @@ final class PipelineSteps {
     return ViewRegistry.buildRange(ctx.spark(), ctx.warehouse(), d, file.toString(), from, to);
   }
 
+  long quarantineView(java.nio.file.Path file, LocalDate asOf) {
+    ViewDefinition d = ViewDefinitions.load(file);
+    ctx.stage("features-quarantine-" + d.name(), "Quarantine bad rows of features/" + d.name());
+    return QualityGate.quarantineView(
+        ctx.spark(), ctx.warehouse(), d.name(), d.entities(), d.eventTime(), d.expectations(), asOf);
+  }
+
   long quarantine(UseCase useCase, LocalDate asOf) {
     ctx.stage("features-quarantine-" + useCase.id(), "Quarantine bad rows of " + QualityGate.view(useCase).name());
     return QualityGate.quarantine(ctx.spark(), ctx.warehouse(), useCase, asOf);

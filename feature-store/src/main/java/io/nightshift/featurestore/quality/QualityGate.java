@@ -161,10 +161,34 @@ public final class QualityGate {
     FeatureView view = view(useCase);
     String path = warehouse.features(useCase);
     Dataset<Row> table = DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
-    ExpectationSuite suite = new ExpectationSuite(declared(view), table.schema());
+    return quarantine(spark, warehouse, view.name(), path, table, declared(view), asOf);
+  }
+
+  /**
+   * As {@link #quarantine(SparkSession, Warehouse, UseCase, LocalDate)} for a view declared in YAML: rows with a null
+   * entity key or event time, or breaking one of the view's row-level expectations (strict not-null, ranges, allowed
+   * values), move to {@code quarantine/<view>}.
+   */
+  public static long quarantineView(
+      SparkSession spark, Warehouse warehouse, String name, List<String> keys, String eventTime,
+      List<Expectation> declared, LocalDate asOf) {
+    String path = warehouse.featureView(name);
+    Dataset<Row> table = DeltaTables.read(spark, path, "features/" + name,
+        "run 'nightshift features build --view conf/features/" + name + ".yaml' first");
+    List<Expectation> expectations = new ArrayList<>();
+    keys.forEach(k -> expectations.add(new Expectation.NotNull(k, 0)));
+    expectations.add(new Expectation.NotNull(eventTime, 0));
+    declared.stream().filter(e -> !expectations.contains(e)).forEach(expectations::add);
+    return quarantine(spark, warehouse, name, path, table, expectations, asOf);
+  }
+
+  private static long quarantine(
+      SparkSession spark, Warehouse warehouse, String name, String path, Dataset<Row> table,
+      List<Expectation> expectations, LocalDate asOf) {
+    ExpectationSuite suite = new ExpectationSuite(expectations, table.schema());
     Dataset<Row> bad = suite.violating(table).withColumn("as_of", lit(Date.valueOf(asOf))).localCheckpoint();
     long n = bad.count();
-    String target = warehouse.quarantine(view.name());
+    String target = warehouse.quarantine(name);
     if (n > 0) { // with nothing to move, an earlier quarantine of the date stays as it is
       DeltaTables.replaceWhere(bad, target, "as_of = '" + asOf + "'", "as_of");
       io.delta.tables.DeltaTable.forPath(spark, path).delete(suite.anyViolation());

@@ -63,4 +63,20 @@ class DeclaredViewGateTest {
         .hasMessageMatching("(?s).*FAIL s1\\s+null_rows\\s+expected 0\\s+actual 1.*")
         .hasMessageContaining("expectations: section");
   }
+
+  @Test
+  void badRowsCanBeQuarantinedInsteadOfFailingTheGate() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = table(spark, "(1, 1, 0.5, 2.0), (1, 2, 0.6, -1.0), (CAST(NULL AS INT), 3, 0.1, 4.0), (2, 1, 0.4, 0.0)");
+    List<Expectation> declared = List.of(new Expectation.Range("rul", 0.0, 125.0));
+
+    long moved = QualityGate.quarantineView(spark, w, "engines", List.of("unit"), "cycle", declared, AS_OF);
+
+    assertThat(moved).isEqualTo(2);
+    Dataset<Row> quarantined = spark.read().format("delta").load(w.quarantine("engines"));
+    assertThat(quarantined.count()).isEqualTo(2);
+    assertThat(quarantined.where("cycle = 2").head().<String>getAs("quarantine_reason")).contains("rul");
+    assertThat(spark.read().format("delta").load(w.featureView("engines")).count()).isEqualTo(2);
+    assertThat(QualityGate.enforceView(spark, w, engines(declared), AS_OF).passed()).isTrue();
+  }
 }
