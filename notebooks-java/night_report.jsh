@@ -14,7 +14,7 @@ System.out.println("Night " + night + " in " + warehouse.root());
 
 System.out.println("\n== Forecast per day (all stores and items)");
 demand.where(col("score_date").equalTo(lit(night))).groupBy("target_date").agg(round(sum("prediction"), 0).as("units")).
-    orderBy("target_date").show();
+    orderBy("target_date").show(60); // up to the night's horizon (score --horizon-days, at most 56)
 
 System.out.println("== Largest replenishment orders");
 spark.read().format("delta").load(warehouse.replenishmentOrders()).where(col("decision_date").equalTo(lit(night))).

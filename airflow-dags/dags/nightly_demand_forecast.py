@@ -2,11 +2,16 @@
 
 Every task passes the date explicitly (the run's logical date, ``{{ ds }}``: the night that just ended) and each
 job replaces only that date's partition, so a retry or a re-run of a night never duplicates rows.
+
+The forecast horizon (``--horizon-days``, 1..56, default 7; beyond 7 days the forecast is recursive) and store
+reconciliation (``--reconcile none|store``, default none) come from the run's ``horizon_days`` / ``reconcile``
+params, else the ``nightshift_demand_horizon_days`` / ``nightshift_demand_reconcile`` Variables, else the workers'
+``NIGHTSHIFT_DEMAND_HORIZON_DAYS`` / ``NIGHTSHIFT_DEMAND_RECONCILE``, else the defaults.
 """
 
 import datetime
 
-from airflow.sdk import DAG, CronTriggerTimetable
+from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from nightshift_common import (
     dag_params,
@@ -19,6 +24,8 @@ from nightshift_common import (
 from nightshift_common.spark import DATE, WAREHOUSE
 
 USE_CASE = "demand"
+HORIZON_DAYS = "{{ params.horizon_days or nightshift.setting('demand_horizon_days') }}"
+RECONCILE = "{{ params.reconcile or nightshift.setting('demand_reconcile') }}"
 
 with DAG(
     dag_id="nightly_demand_forecast",
@@ -34,14 +41,41 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=datetime.timedelta(hours=8),
     default_args=default_args(),
-    params=dag_params(),
+    params=dag_params(
+        horizon_days=Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            maximum=56,
+            description="Days to forecast after the night (1..56; beyond 7 recursively, which needs the price plan "
+            "that far). Default: the nightshift_demand_horizon_days Variable, else 7.",
+        ),
+        reconcile=Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "none", "store"],
+            description="store: item forecasts sum to a reconciled store total. Default: the "
+            "nightshift_demand_reconcile Variable, else none.",
+        ),
+    ),
     user_defined_macros=template_macros(),
     tags=["nightshift", USE_CASE],
     doc_md=__doc__,
 ) as dag:
     build_features = nightshift_job("build_features", "features", "build", "--as-of", DATE, "--use-case", USE_CASE)
     quality_gate = nightshift_job("quality_gate", "features", "check", "--as-of", DATE, "--use-case", USE_CASE)
-    score = nightshift_job("score", "score", "--date", DATE, "--use-case", USE_CASE)
+    score = nightshift_job(
+        "score",
+        "score",
+        "--date",
+        DATE,
+        "--use-case",
+        USE_CASE,
+        "--horizon-days",
+        HORIZON_DAYS,
+        "--reconcile",
+        RECONCILE,
+    )
     act = nightshift_job("act", "act", "--date", DATE, "--use-case", USE_CASE)
     monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE)
     signal = retraining_signal(use_case=USE_CASE, date=DATE, warehouse=WAREHOUSE)

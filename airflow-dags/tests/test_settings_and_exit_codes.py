@@ -23,7 +23,9 @@ def test_settings_come_from_variable_then_environment_then_default(variables, mo
 
 
 def test_unknown_setting_names_the_known_ones(variables):
-    with pytest.raises(KeyError, match="Unknown Nightshift setting 'jar'; known: job_jar, mlflow_tracking_uri"):
+    with pytest.raises(
+        KeyError, match="Unknown Nightshift setting 'jar'; known: demand_horizon_days, demand_reconcile, job_jar"
+    ):
         setting("jar")
 
 

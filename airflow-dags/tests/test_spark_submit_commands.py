@@ -41,11 +41,31 @@ NIGHTLY = [
 ]
 
 
+# the demand forecast's horizon and reconciliation, by default
+DEMAND_SCORE_OPTIONS = ["--horizon-days", "7", "--reconcile", "none"]
+
+
 @pytest.mark.parametrize("dag_id, use_case", [("nightly_demand_forecast", "demand"), ("maintenance_scoring", "maintenance")])
 @pytest.mark.parametrize("task_id, command", NIGHTLY)
 def test_nightly_commands(dagbag, variables, dag_id, use_case, task_id, command):
     cmd, _ = spark_submit(dagbag.dags[dag_id], task_id)
-    assert cmd == expected(dag_id, task_id, *[c.format(uc=use_case) for c in command])
+    extra = DEMAND_SCORE_OPTIONS if (dag_id, task_id) == ("nightly_demand_forecast", "score") else []
+    assert cmd == expected(dag_id, task_id, *[c.format(uc=use_case) for c in command], *extra)
+
+
+def test_the_demand_horizon_and_reconciliation_come_from_the_run_then_the_variables(dagbag, variables, monkeypatch):
+    dag = dagbag.dags["nightly_demand_forecast"]
+    monkeypatch.setenv("NIGHTSHIFT_DEMAND_HORIZON_DAYS", "14")
+    cmd, _ = spark_submit(dag, "score")
+    assert cmd[-4:] == ["--horizon-days", "14", "--reconcile", "none"]
+    variables.update({"nightshift_demand_horizon_days": "28", "nightshift_demand_reconcile": "store"})
+    cmd, _ = spark_submit(dag, "score")
+    assert cmd[-4:] == ["--horizon-days", "28", "--reconcile", "store"]
+    cmd, _ = spark_submit(dag, "score", params={"horizon_days": 21, "reconcile": "none"})
+    assert cmd[-4:] == ["--horizon-days", "21", "--reconcile", "none"]
+    # the other tasks are unchanged
+    act, _ = spark_submit(dag, "act", params={"horizon_days": 21})
+    assert "--horizon-days" not in act
 
 
 @pytest.mark.parametrize(
@@ -74,7 +94,7 @@ def test_an_asset_triggered_retrain_uses_the_signal_date_and_use_case(dagbag, va
 def test_a_run_without_logical_date_or_signal_processes_the_day_before_it_was_queued(dagbag, variables):
     run = dag_run(logical_date=None, run_after=datetime.datetime(2025, 3, 2, 9, 30, tzinfo=UTC))
     cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "score", run)
-    assert cmd[-4:] == ["--date", "2025-03-01", "--use-case", "demand"]
+    assert cmd[-8:] == ["--date", "2025-03-01", "--use-case", "demand", *DEMAND_SCORE_OPTIONS]
 
 
 def test_the_date_param_overrides_the_logical_date(dagbag, variables):
@@ -102,6 +122,7 @@ def test_variables_take_precedence_over_the_environment(dagbag, variables):
         "2024-12-31",
         "--use-case",
         "demand",
+        *DEMAND_SCORE_OPTIONS,
     ]
 
 

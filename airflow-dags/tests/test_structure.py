@@ -107,6 +107,24 @@ def test_params_reject_malformed_values(dagbag, conf, message):
         validated(dagbag.dags["nightly_demand_forecast"], conf)
 
 
+def test_the_demand_horizon_and_reconciliation_params_are_validated(dagbag):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dagbag.dags["nightly_demand_forecast"]
+    defaults = validated(dag)
+    assert defaults["horizon_days"] is None  # then the Variable, else 7
+    assert defaults["reconcile"] is None
+    assert validated(dag, {"horizon_days": 28, "reconcile": "store"})["horizon_days"] == 28
+    for conf, param in [
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": 57}, "horizon_days"),
+        ({"horizon_days": "28 days"}, "horizon_days"),
+        ({"reconcile": "region"}, "reconcile"),
+    ]:
+        with pytest.raises(ParamValidationError, match=f"Invalid input for param {param}"):
+            validated(dag, conf)
+
+
 def test_weekly_retrain_use_case_is_one_of_the_known_ones(dagbag):
     from airflow.sdk.exceptions import ParamValidationError
 

@@ -30,6 +30,9 @@ SETTINGS: dict[str, Setting] = {
     "warehouse": Setting("nightshift_warehouse", "NIGHTSHIFT_WAREHOUSE", str(_REPO_ROOT / ".nightshift" / "warehouse")),
     "mlflow_tracking_uri": Setting("nightshift_mlflow_tracking_uri", "MLFLOW_TRACKING_URI", "http://127.0.0.1:5000"),
     "spark_conn_id": Setting("nightshift_spark_conn_id", "NIGHTSHIFT_SPARK_CONN_ID", "nightshift_spark"),
+    # nightly demand scoring: days forecast after the night (1..56; beyond 7 recursively) and store reconciliation
+    "demand_horizon_days": Setting("nightshift_demand_horizon_days", "NIGHTSHIFT_DEMAND_HORIZON_DAYS", "7"),
+    "demand_reconcile": Setting("nightshift_demand_reconcile", "NIGHTSHIFT_DEMAND_RECONCILE", "none"),
 }
 
 # The retraining signal: monitoring posts an event on it, weekly_retrain is scheduled on it (and on a cron).

@@ -98,6 +98,39 @@ class FeatureBuildersTest {
   }
 
   @Test
+  void demandFeaturesFromGivenSalesAndPlanMatchTheBuildAndRollForwardOverProvisionalSales() {
+    Dataset<Row> built = DemandFeatures.compute(spark, warehouse, AS_OF);
+    Dataset<Row> plan = RawData.read(spark, warehouse.rawPricePlan(), "raw/price_plan", RawData.PRICE_PLAN);
+    Dataset<Row> history =
+        RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES).where("date <= '" + AS_OF + "'");
+    // the same sales and plan as datasets: the same rows once the windows are warm
+    Dataset<Row> given = DemandFeatures.compute(spark, history, plan, START, AS_OF.plusDays(7));
+    String warm = "date >= '" + START.plusDays(35) + "'";
+    assertThat(given.where(warm).collectAsList()).containsExactlyInAnyOrderElementsOf(built.collectAsList());
+
+    // provisional sales of 1000 for the seven days after the as-of date reach the next week's lags and windows
+    List<Row> provisional = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      provisional.add(RowFactory.create(Date.valueOf(AS_OF.plusDays(h)), 1, 1, 1000));
+    }
+    Dataset<Row> extended = history.union(spark.createDataFrame(provisional, RawData.SALES));
+    Dataset<Row> next = DemandFeatures.compute(spark, extended, plan, AS_OF.minusDays(35), AS_OF.plusDays(14));
+    long asOfT = java.time.temporal.ChronoUnit.DAYS.between(START, AS_OF);
+    Row day8 = demandRow(next, AS_OF.plusDays(8));
+    assertThat(day8.<Double>getAs("lag_7")).isEqualTo(1000.0);
+    assertThat(day8.<Double>getAs("lag_14")).isEqualTo((double) asOfT - 6);
+    assertThat(day8.<Double>getAs("rmean_7")).isCloseTo((6 * (asOfT - 2.5) + 1000) / 7.0, within(1e-9)); // AS_OF-5..AS_OF+1
+    Row day14 = demandRow(next, AS_OF.plusDays(14));
+    assertThat(day14.<Double>getAs("rmean_7")).isEqualTo(1000.0);
+    Row day10 = demandRow(next, AS_OF.plusDays(10)); // the plan (through AS_OF+10) is joined as in a build
+    assertThat(day10.<Double>getAs("on_promo")).isEqualTo(AS_OF.plusDays(10).getDayOfWeek().getValue() == 5 ? 1.0 : 0.0);
+    assertThat(day10.<Double>getAs("price")).isEqualTo(2.0);
+    // rows of the known week are unchanged by the provisional sales (their features end at AS_OF)
+    assertThat(demandRow(next, AS_OF.plusDays(7)).<Double>getAs("rmean_28"))
+        .isEqualTo(demandRow(built, AS_OF.plusDays(7)).<Double>getAs("rmean_28"));
+  }
+
+  @Test
   void machineLabelsLookSevenDaysAheadAndAreUnknownNearAsOf() {
     Dataset<Row> f = MachineFeatures.compute(spark, warehouse, AS_OF);
     assertThat(label(f, 1, 33)).isEqualTo(1.0); // failure on day 40 is 7 days ahead

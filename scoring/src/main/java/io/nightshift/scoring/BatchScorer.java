@@ -3,7 +3,9 @@ package io.nightshift.scoring;
 import io.nightshift.training.model.LoadedModel;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 
 import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
@@ -11,6 +13,7 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.ModelMetadata;
@@ -22,6 +25,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -33,12 +37,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Nightly batch scoring: reads the feature rows a night as of {@code date} scores (the next seven days for demand,
- * the day itself for machines), predicts with the registered booster (demand also gets calibrated P10/P50/P90
- * quantile forecasts, see {@link ForecastQuantiles}), and replaces the {@code score_date} partition
- * of the predictions table in one transaction. Each row records the model name, version and run, and the feature
- * table version, and each run appends its manifest (replacing an earlier one for the same date) to
- * {@code monitoring/scoring_manifest}. Re-running a date gives the same partition.
+ * Nightly batch scoring: reads the feature rows a night as of {@code date} scores (for demand the next seven days,
+ * or with {@link ScoringOptions#horizonDays()} any horizon up to {@value ScoringOptions#MAX_HORIZON_DAYS} days,
+ * beyond seven days recursively, see {@link RecursiveForecast}; for machines the day itself), predicts with the
+ * registered booster (demand also gets calibrated P10/P50/P90 quantile forecasts, see {@link ForecastQuantiles},
+ * widened beyond the first week), optionally reconciles item forecasts with store totals
+ * ({@link StoreReconciliation}), and replaces the {@code score_date} partition of the predictions table in one
+ * transaction. Each row records the model name, version and run, and the feature table version, and each run
+ * appends its manifest (replacing an earlier one for the same date) to {@code monitoring/scoring_manifest}: with the
+ * horizon, strategy, reconciliation and the version of the price-plan snapshot a recursive forecast used, so
+ * {@link #replay} gives the same partition.
  */
 public final class BatchScorer {
   private static final Logger LOG = LoggerFactory.getLogger(BatchScorer.class);
@@ -53,10 +61,35 @@ public final class BatchScorer {
           .add("feature_table", DataTypes.StringType)
           .add("feature_table_version", DataTypes.LongType)
           .add("rows", DataTypes.LongType)
-          .add("code_version", DataTypes.StringType);
+          .add("code_version", DataTypes.StringType)
+          .add("horizon_days", DataTypes.IntegerType)
+          .add("strategy", DataTypes.StringType)
+          .add("reconciliation", DataTypes.StringType)
+          .add("price_plan_version", DataTypes.LongType);
+
+  /** The plan of the recursive days as each night used it, for replays: {@code monitoring/scoring_price_plan}. */
+  static final String PRICE_PLAN_SNAPSHOT = "scoring_price_plan";
+
+  /** Store totals of reconciled nights ({@code predictions/demand_store}). */
+  static final StructType STORE_FORECASTS =
+      new StructType()
+          .add("score_date", DataTypes.DateType)
+          .add("store", DataTypes.IntegerType)
+          .add("target_date", DataTypes.DateType)
+          .add("horizon_days", DataTypes.IntegerType)
+          .add("items_base_total", DataTypes.DoubleType)
+          .add("items_base_variance", DataTypes.DoubleType)
+          .add("store_base", DataTypes.DoubleType)
+          .add("store_base_variance", DataTypes.DoubleType)
+          .add("reconciled_total", DataTypes.DoubleType)
+          .add("reconciled", DataTypes.BooleanType)
+          .add("model_version", DataTypes.StringType);
 
   /** Features whose SHAP contributions are kept per prediction (largest absolute first). */
   static final int TOP_CONTRIBUTIONS = 5;
+
+  /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */
+  static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
 
   private BatchScorer() {}
 
@@ -77,8 +110,27 @@ public final class BatchScorer {
     return lit(residualStd).multiply(org.apache.spark.sql.functions.sqrt(prediction.divide(meanLabel)));
   }
 
-  /** The manifest row of a scored night: which model version scored which feature-table version. */
-  public record Manifest(String modelName, String modelVersion, long featureTableVersion) {}
+  /**
+   * The quantile-{@code level} forecast: {@link ForecastQuantiles}' calibrated offset times
+   * {@code sqrt(max(forecast, 1))}, times {@code widening} ({@link RecursiveForecast#widening}: 1 in the first
+   * week), added to the forecast and clipped at 0. Null when the model carries no calibration.
+   */
+  static Column quantile(ModelMetadata meta, double level, Column prediction, Column widening) {
+    Double offset = meta.metrics().get(ForecastQuantiles.metric(level));
+    if (offset == null || offset.isNaN()) {
+      return lit(null).cast("double");
+    }
+    Column scale = org.apache.spark.sql.functions.sqrt(greatest(prediction, lit(1.0)));
+    return greatest(lit(0.0), prediction.plus(lit(offset).multiply(scale).multiply(widening)));
+  }
+
+  /** The manifest row of a scored night: which model version scored which data, and how. */
+  public record Manifest(
+      String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion) {
+    public Manifest(String modelName, String modelVersion, long featureTableVersion) {
+      this(modelName, modelVersion, featureTableVersion, ScoringOptions.DEFAULT, null);
+    }
+  }
 
   /** The manifest of {@code date}, to replay that night exactly. */
   public static Manifest manifest(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
@@ -91,26 +143,76 @@ public final class BatchScorer {
       throw Errors.emptyPartition("monitoring/scoring_manifest", useCase.id() + " night " + date, fix);
     }
     Row r = rows.get(0);
-    return new Manifest(r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"));
+    Set<String> fields = new HashSet<>(Arrays.asList(r.schema().fieldNames()));
+    ScoringOptions options = ScoringOptions.DEFAULT;
+    if (fields.contains("horizon_days") && !r.isNullAt(r.fieldIndex("horizon_days"))) { // older manifests: defaults
+      options =
+          new ScoringOptions(
+              r.<Integer>getAs("horizon_days"),
+              ScoringOptions.Reconciliation.parse("reconciliation in the manifest", r.getAs("reconciliation")));
+    }
+    Long plan =
+        fields.contains("price_plan_version") && !r.isNullAt(r.fieldIndex("price_plan_version"))
+            ? r.<Long>getAs("price_plan_version")
+            : null;
+    return new Manifest(r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"), options, plan);
   }
 
   /** What one scoring run wrote. */
-  public record Result(UseCase useCase, LocalDate date, String table, long rows, long featureTableVersion, String modelVersion) {}
+  public record Result(
+      UseCase useCase, LocalDate date, String table, long rows, long featureTableVersion, String modelVersion,
+      ScoringOptions options) {}
 
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion) {
-    return score(spark, warehouse, model, date, codeVersion, null);
+    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, null, null);
+  }
+
+  /** Scores with {@code options} (horizon, reconciliation; demand only) on the latest feature table version. */
+  public static Result score(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      ScoringOptions options) {
+    return run(spark, warehouse, model, date, codeVersion, options, null, null);
   }
 
   /**
-   * Scores with the feature table at {@code featureVersion} (Delta time travel), or at its latest version when null.
-   * The version is pinned before reading, so the manifest names exactly the data that was scored.
+   * Scores with the feature table at {@code featureVersion} (Delta time travel), or at its latest version when null,
+   * with the default options. The version is pinned before reading, so the manifest names exactly the data that was
+   * scored.
    */
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
       Long featureVersion) {
+    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, featureVersion, null);
+  }
+
+  /**
+   * Re-scores a night exactly as its manifest says: the same feature-table version, horizon, reconciliation and (for
+   * recursive horizons) the price-plan snapshot the night used, whatever changed in the raw data since.
+   * {@code model} must be the manifest's model version.
+   */
+  public static Result replay(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Manifest m) {
+    if (m.options().horizonDays() > DemandFeatures.HORIZON_DAYS && m.pricePlanVersion() == null) {
+      throw Errors.invalidOption(
+          "--replay", date.toString(),
+          "the manifest of " + date + " has a " + m.options().horizonDays() + "-day horizon but no price-plan snapshot;"
+              + " score the night again without --replay");
+    }
+    return run(spark, warehouse, model, date, codeVersion, m.options(), m.featureTableVersion(), m.pricePlanVersion());
+  }
+
+  private static Result run(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      ScoringOptions options, Long featureVersion, Long planVersion) {
     ModelMetadata meta = model.metadata();
     UseCase useCase = UseCase.parseSelection("model use case", meta.useCase()).get(0);
+    boolean demand = useCase == UseCase.DEMAND;
+    if (!demand && !options.isDefault()) {
+      throw Errors.invalidOption(
+          "--horizon-days/--reconcile", options.horizonDays() + "/" + options.reconciliation().id(),
+          "they apply to demand forecasts only; score " + model.version().name() + " without them");
+    }
     FeatureView view = QualityGate.view(useCase);
     String featurePath = warehouse.features(useCase);
     DeltaTables.read(spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
@@ -130,11 +232,15 @@ public final class BatchScorer {
     for (String f : meta.features()) {
       cols.add(col(f).cast("double"));
     }
-    Dataset<Row> input = table.where(QualityGate.scoringRows(view, date)).select(cols.toArray(new Column[0]));
+    Column rowsToScore = QualityGate.scoringRows(view, date);
+    if (demand && options.horizonDays() < DemandFeatures.HORIZON_DAYS) {
+      rowsToScore = rowsToScore.and(col(meta.dateColumn()).leq(lit(Date.valueOf(date.plusDays(options.horizonDays())))));
+    }
+    Dataset<Row> input = table.where(rowsToScore).select(cols.toArray(new Column[0]));
     if (input.isEmpty()) {
       throw Errors.emptyPartition(
           view.name(),
-          useCase == UseCase.DEMAND ? "forecast dates after " + date : "date " + date,
+          demand ? "forecast dates after " + date : "date " + date,
           "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)");
     }
 
@@ -145,46 +251,196 @@ public final class BatchScorer {
                 input, meta.keys().size() + 1, meta.features(), model.booster(), TOP_CONTRIBUTIONS)
             : NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
 
-    Column prediction = useCase == UseCase.DEMAND ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
-    List<Column> out = new ArrayList<>();
-    out.add(lit(Date.valueOf(date)).as("score_date"));
-    out.addAll(Arrays.asList(SparkColumns.cols(meta.keys())));
-    out.add(col("target_date"));
-    out.add(datediff(col("target_date"), lit(Date.valueOf(date))).as("horizon_days"));
-    out.add(prediction.as("prediction"));
-    out.add(predictionStd(meta, prediction).as("prediction_std"));
-    for (double level : ForecastQuantiles.LEVELS) { // forecast_p10, forecast_p50, forecast_p90 (null for classifiers)
-      out.add(ForecastQuantiles.forecast(meta.metrics(), level, prediction).as("forecast_" + ForecastQuantiles.suffix(level)));
-    }
-    out.add(lit(model.version().name()).as("model_name"));
-    out.add(lit(model.version().version()).as("model_version"));
-    out.add(lit(model.version().runId()).as("model_run_id"));
-    out.add(lit(tableVersion).as("feature_table_version"));
-    if (explain) {
+    List<String> order = new ArrayList<>(meta.keys());
+    order.add("target_date");
+    Dataset<Row> rows;
+    Dataset<Row> storeTotals = null;
+    Dataset<Row> planSnapshot = null;
+    if (demand) {
+      Forecast f = demandForecast(
+          spark, warehouse, model, date, options, table, view.name(), tableVersion,
+          input.select(SparkColumns.cols(meta.keys())).distinct(), predicted, planVersion);
+      rows = f.rows().orderBy(SparkColumns.cols(order));
+      storeTotals = f.storeTotals();
+      planSnapshot = f.plan();
+    } else {
+      List<Column> out = new ArrayList<>();
+      out.add(lit(Date.valueOf(date)).as("score_date"));
+      out.addAll(Arrays.asList(SparkColumns.cols(meta.keys())));
+      out.add(col("target_date"));
+      out.add(datediff(col("target_date"), lit(Date.valueOf(date))).as("horizon_days"));
+      out.add(col("prediction"));
+      out.add(predictionStd(meta, col("prediction")).as("prediction_std"));
+      for (double level : ForecastQuantiles.LEVELS) { // null for classifiers
+        out.add(ForecastQuantiles.forecast(meta.metrics(), level, col("prediction")).as("forecast_" + ForecastQuantiles.suffix(level)));
+      }
+      out.addAll(lineage(model, tableVersion));
       out.add(col("margin"));
       out.add(col("bias"));
       out.add(col("contributions"));
+      rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
     }
-    List<String> order = new ArrayList<>(meta.keys());
-    order.add("target_date");
-    Dataset<Row> rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
 
+    // everything is validated; write
+    Long planUsed = planVersion;
+    if (planSnapshot != null && planVersion == null) {
+      String snapshot = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
+      DeltaTables.replacePartition(planSnapshot.withColumn("score_date", lit(Date.valueOf(date))), snapshot,
+          "score_date", date.toString());
+      planUsed = DeltaTables.version(spark, snapshot);
+    }
     String path = warehouse.predictions(useCase);
     DeltaTables.replacePartition(rows, path, "score_date", date.toString());
+    if (demand) {
+      writeStoreTotals(spark, warehouse, date, storeTotals);
+    }
     long written =
         spark.read().format("delta").load(path).where(col("score_date").equalTo(lit(Date.valueOf(date)))).count();
     Row manifest =
         RowFactory.create(
             useCase.id(), Date.valueOf(date), model.version().name(), model.version().version(),
-            model.version().runId(), featurePath, tableVersion, written, codeVersion);
+            model.version().runId(), featurePath, tableVersion, written, codeVersion,
+            demand ? options.horizonDays() : null, demand ? options.strategy() : null,
+            demand ? options.reconciliation().id() : null, planUsed);
     DeltaTables.replaceWhere(
         spark.createDataFrame(List.of(manifest), MANIFEST),
         warehouse.monitoring("scoring_manifest"),
         "use_case = '" + useCase.id() + "' AND score_date = '" + date + "'",
         "use_case");
     LOG.info(
-        "Scored {} rows for {} with {} version {} (feature table version {}) into {}",
-        written, date, model.version().name(), model.version().version(), tableVersion, path);
-    return new Result(useCase, date, path, written, tableVersion, model.version().version());
+        "Scored {} rows for {} with {} version {} (feature table version {}{}) into {}",
+        written, date, model.version().name(), model.version().version(), tableVersion,
+        demand ? "; " + options.describe() : "", path);
+    return new Result(useCase, date, path, written, tableVersion, model.version().version(), options);
+  }
+
+  private static List<Column> lineage(LoadedModel model, long tableVersion) {
+    return List.of(
+        lit(model.version().name()).as("model_name"),
+        lit(model.version().version()).as("model_version"),
+        lit(model.version().runId()).as("model_run_id"),
+        lit(tableVersion).as("feature_table_version"));
+  }
+
+  /** A demand night's prediction rows, its store totals (reconciled nights) and the plan snapshot to store. */
+  private record Forecast(Dataset<Row> rows, Dataset<Row> storeTotals, Dataset<Row> plan) {}
+
+  private static Forecast demandForecast(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, ScoringOptions options,
+      Dataset<Row> table, String tableName, long tableVersion, Dataset<Row> series, Dataset<Row> block1,
+      Long planVersion) {
+    ModelMetadata meta = model.metadata();
+    List<Column> keyCols = new ArrayList<>(Arrays.asList(SparkColumns.cols(meta.keys())));
+    keyCols.add(col("target_date"));
+    List<Column> baseCols = new ArrayList<>(keyCols);
+    baseCols.add(greatest(col("prediction"), lit(0.0)).as("prediction_base"));
+    Dataset<Row> base = block1.select(baseCols.toArray(new Column[0]));
+
+    Dataset<Row> plan = null;
+    if (options.horizonDays() > DemandFeatures.HORIZON_DAYS) {
+      Dataset<Row> future;
+      String planName;
+      if (planVersion == null) {
+        future = RecursiveForecast.futurePlan(spark, warehouse, date, options.horizonDays());
+        planName = "raw/price_plan";
+      } else {
+        future = planSnapshot(spark, warehouse, date, planVersion);
+        planName = "monitoring/" + PRICE_PLAN_SNAPSHOT + " (version " + planVersion + ")";
+      }
+      Dataset<Row> inputs = RecursiveForecast.inputs(table, future, date);
+      RecursiveForecast.validate(inputs, tableName, series, date, options.horizonDays(), planName);
+      base = base.localCheckpoint();
+      base = base.unionByName(
+          RecursiveForecast.extend(spark, inputs, meta, model.booster(), date, options.horizonDays(), base));
+      plan = RecursiveForecast.plan(inputs, date);
+    }
+
+    Column horizon = datediff(col("target_date"), lit(Date.valueOf(date)));
+    Column widening = RecursiveForecast.widening(col("horizon_days"));
+    Dataset<Row> withHorizon = base.withColumn("horizon_days", horizon);
+    boolean reconcile = options.reconciliation() == ScoringOptions.Reconciliation.STORE;
+    Dataset<Row> forecast;
+    if (reconcile) {
+      // the base forecasts' variances from their quantile spread (the std, or Poisson, where there is none)
+      Column pb = col("prediction_base");
+      Column spread =
+          quantile(meta, ForecastQuantiles.LEVELS.get(ForecastQuantiles.LEVELS.size() - 1), pb, widening)
+              .minus(quantile(meta, ForecastQuantiles.LEVELS.get(0), pb, widening))
+              .divide(2 * Z90);
+      Column std = org.apache.spark.sql.functions.coalesce(
+          spread, predictionStd(meta, pb).multiply(widening), org.apache.spark.sql.functions.sqrt(greatest(pb, lit(1.0))));
+      Dataset<Row> items = withHorizon.withColumn("base_variance", std.multiply(std));
+      Dataset<Row> storeBase =
+          StoreReconciliation.storeBase(spark, table, tableName, date, options.horizonDays());
+      forecast = StoreReconciliation.apply(items, storeBase).localCheckpoint();
+    } else {
+      forecast = withHorizon.withColumn("prediction", col("prediction_base"));
+    }
+
+    List<Column> out = new ArrayList<>();
+    out.add(lit(Date.valueOf(date)).as("score_date"));
+    out.addAll(keyCols);
+    out.add(col("horizon_days"));
+    out.add(col("prediction"));
+    out.add(col("prediction_base"));
+    out.add(predictionStd(meta, col("prediction")).multiply(widening).as("prediction_std"));
+    for (double level : ForecastQuantiles.LEVELS) { // forecast_p10, forecast_p50, forecast_p90
+      out.add(quantile(meta, level, col("prediction"), widening).as("forecast_" + ForecastQuantiles.suffix(level)));
+    }
+    out.addAll(lineage(model, tableVersion));
+    Dataset<Row> rows = forecast.select(out.toArray(new Column[0]));
+
+    Dataset<Row> storeTotals = null;
+    if (reconcile) {
+      storeTotals =
+          forecast.groupBy("store", "target_date", "horizon_days")
+              .agg(
+                  max("items_base_total").as("items_base_total"),
+                  max("items_base_variance").as("items_base_variance"),
+                  max("store_base").as("store_base"),
+                  max("store_base_variance").as("store_base_variance"),
+                  max("reconciled_total").as("reconciled_total"))
+              .select(
+                  lit(Date.valueOf(date)).as("score_date"), col("store"), col("target_date"), col("horizon_days"),
+                  col("items_base_total"), col("items_base_variance"), col("store_base"), col("store_base_variance"),
+                  col("reconciled_total"), col("store_base").isNotNull().as("reconciled"),
+                  lit(model.version().version()).as("model_version"))
+              .orderBy("store", "target_date");
+    }
+    return new Forecast(rows, storeTotals, plan);
+  }
+
+  /** The plan rows a recursive night used, from its snapshot at {@code version}. */
+  private static Dataset<Row> planSnapshot(SparkSession spark, Warehouse warehouse, LocalDate date, long version) {
+    String path = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
+    String name = "monitoring/" + PRICE_PLAN_SNAPSHOT;
+    if (!DeltaTables.exists(spark, path)) {
+      throw Errors.missingTable(name, path, "score the night of " + date + " again without --replay");
+    }
+    Dataset<Row> snapshot;
+    try {
+      snapshot = spark.read().format("delta").option("versionAsOf", version).load(path);
+    } catch (RuntimeException e) {
+      throw Errors.invalidOption(
+          "--replay", date.toString(),
+          "version " + version + " of " + name + " cannot be read (" + e.getMessage() + "; VACUUM may have removed it);"
+              + " score the night again without --replay");
+    }
+    return snapshot.where(col("score_date").equalTo(lit(Date.valueOf(date))))
+        .select("store", "item", "date", "price", "on_promo");
+  }
+
+  /**
+   * Replaces the night's store totals in {@code predictions/demand_store}: the reconciled totals, or none (a night
+   * scored again without reconciliation must not keep its earlier totals).
+   */
+  private static void writeStoreTotals(SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> totals) {
+    String path = warehouse.path("predictions/demand_store");
+    if (totals != null) {
+      DeltaTables.replacePartition(totals, path, "score_date", date.toString());
+    } else if (DeltaTables.exists(spark, path)) {
+      DeltaTables.replacePartition(
+          spark.createDataFrame(List.<Row>of(), STORE_FORECASTS), path, "score_date", date.toString());
+    }
   }
 }

@@ -99,6 +99,27 @@ class ActionPlannersTest {
   }
 
   @Test
+  void aForecastShorterThanALeadTimeIsAnInputErrorAndWritesNothing() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-short").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 4; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, 1.0, 1.0, "3"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 1, 5, 9.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 0, 0)), RawData.INVENTORY), w.rawInventory());
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, w, D, 0.95))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("No rows in predictions/demand for horizons 5..5 of score date 2024-03-01")
+        .hasMessageContaining("item(s) 2 have lead times up to 5 days")
+        .hasMessageContaining("--horizon-days 5");
+    assertThat(DeltaTables.exists(spark, w.replenishmentOrders())).isFalse();
+  }
+
+  @Test
   void rerunReplacesTheDecisionDate() {
     ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
     ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);

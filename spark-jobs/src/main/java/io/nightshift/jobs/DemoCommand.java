@@ -4,6 +4,7 @@ import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
@@ -42,13 +43,32 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--end", defaultValue = "2024-12-31", description = "The night to run (default: ${DEFAULT-VALUE}).")
   String end;
 
+  @Option(
+      names = "--horizon-days",
+      defaultValue = "28",
+      description = "Days the demand forecast covers (default: ${DEFAULT-VALUE}; beyond 7 recursively).")
+  int horizonDays;
+
+  @Option(
+      names = "--reconcile",
+      defaultValue = "store",
+      description = "Reconcile item forecasts with store totals: store (default) or none.")
+  String reconcile;
+
   private final List<String[]> rows = new ArrayList<>();
+
+  private ScoringOptions demandOptions() {
+    return ScoringOptions.of(horizonDays, reconcile);
+  }
 
   @Override
   public Integer call() {
     LocalDate night = Options.date("--end", end);
+    demandOptions(); // bad values fail before any work
+    // the price/promotion plan reaches as far as the forecast (at least the usual 28 days)
     GeneratorConfig cfg =
-        new GeneratorConfig(seed, Options.date("--start", start), night, stores, items, machines, 28);
+        new GeneratorConfig(
+            seed, Options.date("--start", start), night, stores, items, machines, Math.max(28, horizonDays));
     JobContext ctx = root.context();
     ctx.tracker(); // fail fast, before any Spark work, when MLflow is not configured
     PipelineSteps steps = new PipelineSteps(ctx);
@@ -75,8 +95,10 @@ final class DemoCommand implements Callable<Integer> {
               o.promoted() ? "@champion" : "@challenger (gate kept the champion)", Summary.headline(o))));
     }
     for (UseCase u : UseCase.values()) {
-      step("score " + u.id(), () -> steps.score(ModelUri.alias(u.modelName(), "champion"), night),
-          (BatchScorer.Result r) -> String.format("%,d predictions (model v%s)", r.rows(), r.modelVersion()));
+      ScoringOptions options = u == UseCase.DEMAND ? demandOptions() : ScoringOptions.DEFAULT;
+      step("score " + u.id(), () -> steps.score(ModelUri.alias(u.modelName(), "champion"), night, options),
+          (BatchScorer.Result r) -> String.format("%,d predictions (model v%s%s)", r.rows(), r.modelVersion(),
+              options.isDefault() ? "" : "; " + options.describe()));
     }
     ReplenishmentPlanner.Result orders = step("act demand", () -> steps.planReplenishment(night, 0.95),
         r -> String.format("%d of %d store-items to reorder, %,.0f units", r.orders(), r.proposals(), r.units()));

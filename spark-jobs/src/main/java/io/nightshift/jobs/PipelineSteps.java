@@ -12,6 +12,7 @@ import io.nightshift.featurestore.maintenance.MachineFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.scoring.BatchScorer;
 import io.nightshift.scoring.ViewScorer;
+import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import io.nightshift.scoring.monitoring.Monitor;
@@ -92,10 +93,11 @@ final class PipelineSteps {
     return pipeline.train(spec.onDevice(device), asOf, promotion, JobContext.runTags("train"));
   }
 
-  BatchScorer.Result score(ModelUri model, LocalDate date) {
+  BatchScorer.Result score(ModelUri model, LocalDate date, ScoringOptions options) {
     LoadedModel loaded = LoadedModel.load(ctx.registry(), model);
-    ctx.stage("score-" + loaded.metadata().useCase(), "Score " + model + " for " + date);
-    return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion());
+    String how = options.isDefault() ? "" : " (" + options.describe() + ")";
+    ctx.stage("score-" + loaded.metadata().useCase(), "Score " + model + " for " + date + how);
+    return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), options);
   }
 
   LoadedModel load(ModelUri model) {
@@ -109,12 +111,12 @@ final class PipelineSteps {
     return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);
   }
 
+  /** Re-scores a night as its manifest says: model version, feature-table version, horizon, reconciliation. */
   BatchScorer.Result replay(UseCase useCase, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
     ctx.stage("score-replay-" + useCase.id(), "Replay " + useCase.id() + " scoring of " + date);
-    return BatchScorer.score(
-        ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m.featureTableVersion());
+    return BatchScorer.replay(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m);
   }
 
   ReplenishmentPlanner.Result planReplenishment(LocalDate date, double serviceLevel) {

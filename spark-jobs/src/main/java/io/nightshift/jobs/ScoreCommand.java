@@ -1,8 +1,10 @@
 package io.nightshift.jobs;
 
+import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
 import io.nightshift.scoring.BatchScorer;
 import io.nightshift.scoring.ViewScorer;
+import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.training.tracking.ModelUri;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -29,20 +31,50 @@ final class ScoreCommand implements Callable<Integer> {
   String model;
 
   @Option(
+      names = "--horizon-days",
+      defaultValue = "7",
+      description = "Demand: forecast the days --date+1 .. --date+N, N from 1 to " + ScoringOptions.MAX_HORIZON_DAYS
+          + " (default: ${DEFAULT-VALUE}: what one feature build forecasts directly; longer horizons are forecast"
+          + " recursively in 7-day blocks and need the price plan through --date+N).")
+  int horizonDays;
+
+  @Option(
+      names = "--reconcile",
+      defaultValue = "none",
+      description = "Demand: none (default) or store: adjust item forecasts so that they sum to a reconciled store total"
+          + " (variance-weighted with a seasonal forecast of the store's total sales).")
+  String reconcile;
+
+  @Option(
       names = "--replay",
-      description = "Re-score the night exactly as before: the model version and feature-table version of its manifest.")
+      description = "Re-score the night exactly as before: the model version, feature-table version, horizon and"
+          + " reconciliation of its manifest.")
   boolean replay;
 
   @Override
   public Integer call() {
     LocalDate d = Options.date("--date", date);
+    ScoringOptions options = ScoringOptions.of(horizonDays, reconcile); // bad values fail before any Spark work
+    List<UseCase> useCases = Options.useCases(useCase);
+    if (!options.isDefault()) {
+      if (replay) {
+        throw Errors.invalidOption(
+            "--replay", d.toString(),
+            "a replay uses the horizon and reconciliation of the night's manifest; drop --horizon-days and --reconcile");
+      }
+      if (model == null && !useCases.contains(UseCase.DEMAND)) {
+        throw Errors.invalidOption(
+            "--horizon-days/--reconcile", horizonDays + "/" + reconcile,
+            "they apply to demand forecasts only; drop them or score with --use-case demand");
+      }
+    }
     PipelineSteps steps = new PipelineSteps(root.context());
     if (replay) {
-      for (UseCase u : Options.useCases(useCase)) {
+      for (UseCase u : useCases) {
         BatchScorer.Result r = steps.replay(u, d);
         System.out.printf(
-            "%s: replayed %s with model version %s on feature table version %d: %d predictions -> %s%n",
-            r.useCase(), d, r.modelVersion(), r.featureTableVersion(), r.rows(), r.table());
+            "%s: replayed %s with model version %s on feature table version %d%s: %d predictions -> %s%n",
+            r.useCase(), d, r.modelVersion(), r.featureTableVersion(), describe(r), r.rows(), r.table());
       }
       return NightshiftCli.OK;
     }
@@ -50,7 +82,7 @@ final class ScoreCommand implements Callable<Integer> {
     if (model != null) {
       models.add(ModelUri.parse(model));
     } else {
-      for (UseCase u : Options.useCases(useCase)) {
+      for (UseCase u : useCases) {
         models.add(ModelUri.alias(u.modelName(), "champion"));
       }
     }
@@ -58,6 +90,11 @@ final class ScoreCommand implements Callable<Integer> {
       if (model != null) {
         io.nightshift.training.model.LoadedModel loaded = steps.load(m);
         if (ViewScorer.handles(loaded.metadata())) { // trained on a view declared in conf/features
+          if (!options.isDefault()) {
+            throw Errors.invalidOption("--horizon-days/--reconcile", options.describe(),
+                "leave them out for " + m + ": it scores each entity's current row of features/"
+                    + loaded.metadata().featureView() + "; they apply to the built-in demand forecast");
+          }
           ViewScorer.Result r = steps.scoreView(loaded, d);
           System.out.printf("%s: %d predictions for %s with %s (version %s, features/%s version %d) -> %s%n",
               r.model(), r.rows(), d, m, r.modelVersion(), loaded.metadata().featureView(), r.featureTableVersion(),
@@ -65,11 +102,17 @@ final class ScoreCommand implements Callable<Integer> {
           continue;
         }
       }
-      BatchScorer.Result r = steps.score(m, d);
+      // --use-case all: the horizon and reconciliation are the demand forecast's
+      boolean maintenance = model == null && m.name().equals(UseCase.MAINTENANCE.modelName());
+      BatchScorer.Result r = steps.score(m, d, maintenance ? ScoringOptions.DEFAULT : options);
       System.out.printf(
-          "%s: %d predictions for %s with %s (version %s, feature table version %d) -> %s%n",
-          r.useCase(), r.rows(), d, m, r.modelVersion(), r.featureTableVersion(), r.table());
+          "%s: %d predictions for %s with %s (version %s, feature table version %d%s) -> %s%n",
+          r.useCase(), r.rows(), d, m, r.modelVersion(), r.featureTableVersion(), describe(r), r.table());
     }
     return NightshiftCli.OK;
+  }
+
+  private static String describe(BatchScorer.Result r) {
+    return r.useCase() == UseCase.DEMAND && !r.options().isDefault() ? "; " + r.options().describe() : "";
   }
 }

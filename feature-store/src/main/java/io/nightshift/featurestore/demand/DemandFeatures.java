@@ -57,7 +57,7 @@ public final class DemandFeatures {
   public static final int HORIZON_DAYS = 7;
 
   /** Days of history before a series' first row (the longest window reaches back 34 days). */
-  static final int WARMUP_DAYS = 35;
+  public static final int WARMUP_DAYS = 35;
 
   private static final List<String> CALENDAR_AND_IDS =
       List.of("store_id", "item_id", "day_of_week", "day_of_month", "month", "week_of_year", "day_of_year",
@@ -133,54 +133,70 @@ public final class DemandFeatures {
           asOf.toString(),
           "pick a date at least " + WARMUP_DAYS + " days after the first sales day (" + first + ")");
     }
+    return compute(spark, sales, plan, first, lastRow)
+        .where(col("date").geq(lit(Date.valueOf(first.plusDays(WARMUP_DAYS)))));
+  }
 
+  /**
+   * The feature rows of every store and item in {@code sales}, one per day from {@code from} through {@code to}, from
+   * the given data instead of the raw zone: {@code sales} has {@code store, item, date, sales} (any numeric type; a day
+   * without a row or with a null is unknown) and {@code plan} has {@code store, item, date, price, on_promo}. Windows
+   * reaching before {@code from} see no sales, so the first {@link #WARMUP_DAYS} days have partial windows; rows
+   * after that are exactly what a build over the same sales and plan would give. Sales dated after a row's
+   * {@code date - 7} never reach its features, so sales given for later days only fill the label.
+   *
+   * <p>Recursive multi-horizon scoring calls this with the known history plus provisional (forecast) sales for the
+   * days after the scored night, to get the features of the next seven days.
+   */
+  public static Dataset<Row> compute(
+      SparkSession spark, Dataset<Row> sales, Dataset<Row> plan, LocalDate from, LocalDate to) {
+    Dataset<Row> knownSales = sales.select("store", "item", "date", "sales");
+    Dataset<Row> knownPlan = plan.select("store", "item", "date", "price", "on_promo");
     Dataset<Row> days =
         spark
             .range(1)
             .select(
                 explode(
                         sequence(
-                            lit(Date.valueOf(first)), lit(Date.valueOf(lastRow)), expr("interval 1 day")))
+                            lit(Date.valueOf(from)), lit(Date.valueOf(to)), expr("interval 1 day")))
                     .as("date"));
-    Dataset<Row> grid = sales.select("store", "item").distinct().crossJoin(days);
+    Dataset<Row> grid = knownSales.select("store", "item").distinct().crossJoin(days);
     Dataset<Row> joined =
-        grid.join(sales, SparkColumns.seq("store", "item", "date"), "left")
-            .join(plan, SparkColumns.seq("store", "item", "date"), "left")
-            .join(holidays(spark, first, lastRow), SparkColumns.seq("date"), "left");
+        grid.join(knownSales, SparkColumns.seq("store", "item", "date"), "left")
+            .join(knownPlan, SparkColumns.seq("store", "item", "date"), "left")
+            .join(holidays(spark, from, to), SparkColumns.seq("date"), "left");
 
     WindowSpec w = Window.partitionBy("store", "item").orderBy("date");
     WindowSpec sameWeekday = Window.partitionBy(col("store"), col("item"), dayofweek(col("date"))).orderBy("date");
     Column s = col("sales").cast(DataTypes.DoubleType);
-    Dataset<Row> f =
-        joined.select(
-            col("store"),
-            col("item"),
-            col("date"),
-            s.as("sales"),
-            col("store").cast("double").as("store_id"),
-            col("item").cast("double").as("item_id"),
-            lag(s, 7).over(w).as("lag_7"),
-            lag(s, 14).over(w).as("lag_14"),
-            lag(s, 21).over(w).as("lag_21"),
-            lag(s, 28).over(w).as("lag_28"),
-            avg(s).over(w.rowsBetween(-13, -7)).as("rmean_7"),
-            avg(s).over(w.rowsBetween(-34, -7)).as("rmean_28"),
-            stddev_samp(s).over(w.rowsBetween(-34, -7)).as("rstd_28"),
-            max(s).over(w.rowsBetween(-34, -7)).as("rmax_28"),
-            avg(s).over(sameWeekday.rowsBetween(-4, -1)).as("dow_mean_4w"),
-            col("price"),
-            col("price")
-                .divide(avg(col("price")).over(w.rowsBetween(-34, -7)))
-                .as("price_ratio_28"),
-            col("on_promo").cast("double").as("on_promo"),
-            dayofweek(col("date")).cast("double").as("day_of_week"),
-            dayofmonth(col("date")).cast("double").as("day_of_month"),
-            month(col("date")).cast("double").as("month"),
-            weekofyear(col("date")).cast("double").as("week_of_year"),
-            dayofyear(col("date")).cast("double").as("day_of_year"),
-            when(dayofweek(col("date")).isin(1, 7), 1.0).otherwise(0.0).as("is_weekend"),
-            when(col("holiday").isNotNull(), 1.0).otherwise(0.0).as("is_holiday"));
-    return f.where(col("date").geq(lit(Date.valueOf(first.plusDays(WARMUP_DAYS)))));
+    return joined.select(
+        col("store"),
+        col("item"),
+        col("date"),
+        s.as("sales"),
+        col("store").cast("double").as("store_id"),
+        col("item").cast("double").as("item_id"),
+        lag(s, 7).over(w).as("lag_7"),
+        lag(s, 14).over(w).as("lag_14"),
+        lag(s, 21).over(w).as("lag_21"),
+        lag(s, 28).over(w).as("lag_28"),
+        avg(s).over(w.rowsBetween(-13, -7)).as("rmean_7"),
+        avg(s).over(w.rowsBetween(-34, -7)).as("rmean_28"),
+        stddev_samp(s).over(w.rowsBetween(-34, -7)).as("rstd_28"),
+        max(s).over(w.rowsBetween(-34, -7)).as("rmax_28"),
+        avg(s).over(sameWeekday.rowsBetween(-4, -1)).as("dow_mean_4w"),
+        col("price"),
+        col("price")
+            .divide(avg(col("price")).over(w.rowsBetween(-34, -7)))
+            .as("price_ratio_28"),
+        col("on_promo").cast("double").as("on_promo"),
+        dayofweek(col("date")).cast("double").as("day_of_week"),
+        dayofmonth(col("date")).cast("double").as("day_of_month"),
+        month(col("date")).cast("double").as("month"),
+        weekofyear(col("date")).cast("double").as("week_of_year"),
+        dayofyear(col("date")).cast("double").as("day_of_year"),
+        when(dayofweek(col("date")).isin(1, 7), 1.0).otherwise(0.0).as("is_weekend"),
+        when(col("holiday").isNotNull(), 1.0).otherwise(0.0).as("is_holiday"));
   }
 
   private static Dataset<Row> holidays(SparkSession spark, LocalDate from, LocalDate to) {

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pow;
 import static org.apache.spark.sql.functions.sqrt;
@@ -21,6 +22,7 @@ import java.sql.Date;
 import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *   order quantity         = max(0, demand over lead time + safety stock - on hand - on order), rounded up to packs
  * </pre>
  *
- * Written to {@code actions/replenishment_orders} (the decision date's partition, replaced in one transaction) and
+ * The night's forecast must reach every item's lead time (see {@code nightshift score --horizon-days}); otherwise
+ * planning stops with an input error naming the items, before anything is written. Written to
+ * {@code actions/replenishment_orders} (the decision date's partition, replaced in one transaction) and
  * exported as CSV for the ordering system.
  */
 public final class ReplenishmentPlanner {
@@ -83,6 +87,23 @@ public final class ReplenishmentPlanner {
         quantiles
             ? coalesce(col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90), col("prediction_std"), lit(0.0))
             : coalesce(col("prediction_std"), lit(0.0));
+    // the forecast must cover every item's lead time: a shorter one would silently under-order
+    Row reach = forecasts.agg(max("horizon_days")).head();
+    int horizon = ((Number) reach.get(0)).intValue();
+    List<Row> uncovered =
+        forecasts.select("item").distinct().join(items, "item").where(col("lead_time_days").gt(horizon))
+            .orderBy("item").select("item", "lead_time_days").collectAsList();
+    if (!uncovered.isEmpty()) {
+      int longest = uncovered.stream().mapToInt(r -> r.getInt(1)).max().getAsInt();
+      throw Errors.emptyPartition(
+          "predictions/demand",
+          "horizons " + (horizon + 1) + ".." + longest + " of score date " + date + " (item(s) "
+              + uncovered.stream().limit(5).map(r -> String.valueOf(r.getInt(0))).collect(Collectors.joining(", "))
+              + (uncovered.size() > 5 ? ", ..." : "") + " have lead times up to " + longest + " days; the night was"
+              + " forecast " + horizon + " days ahead)",
+          "score the night with 'nightshift score --date " + date + " --use-case demand --horizon-days " + longest
+              + "' first");
+    }
     Dataset<Row> joined =
         forecasts.join(items, "item").where(col("horizon_days").leq(col("lead_time_days")));
     Dataset<Row> perItem =

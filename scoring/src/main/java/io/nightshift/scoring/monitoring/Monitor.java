@@ -19,6 +19,7 @@ import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.FeatureProfile;
@@ -47,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * realized accuracy of earlier predictions whose outcome is now known (demand: actual sales by forecast horizon over
  * the last 28 days; maintenance: failures within seven days of nights at least seven days old); feature and
  * prediction drift (PSI, KS) against the baseline stored with the scoring model version; and retraining signals
- * when drift or accuracy cross their thresholds. Written to {@code monitoring/prediction_stats}, {@code accuracy},
- * {@code feature_drift} and {@code retraining_signals}, replacing the date's rows.
+ * when drift or accuracy cross their thresholds (demand: the realized accuracy of horizons 1..7, the direct forecasts
+ * validation measured; longer, recursive horizons are reported by horizon but do not raise the signal). Written to
+ * {@code monitoring/prediction_stats}, {@code accuracy}, {@code feature_drift} and {@code retraining_signals},
+ * replacing the date's rows.
  */
 public final class Monitor {
   private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
@@ -216,8 +219,12 @@ public final class Monitor {
         spark.read().format("delta").load(warehouse.features(useCase)).where(QualityGate.scoringRows(view, date));
     Map<String, FeatureProfile> tonight = new LinkedHashMap<>(FeatureProfile.profile(rows, edges));
     if (baseline.containsKey("prediction")) {
-      tonight.putAll(
-          FeatureProfile.profile(tonightsPredictions, Map.of("prediction", baseline.get("prediction").edges())));
+      // demand: the direct horizons, like the validation predictions of the baseline
+      Dataset<Row> comparable =
+          useCase == UseCase.DEMAND
+              ? tonightsPredictions.where(col("horizon_days").leq(DemandFeatures.HORIZON_DAYS))
+              : tonightsPredictions;
+      tonight.putAll(FeatureProfile.profile(comparable, Map.of("prediction", baseline.get("prediction").edges())));
     }
     List<Row> out = new java.util.ArrayList<>();
     for (Map.Entry<String, FeatureProfile> e : tonight.entrySet()) {
@@ -241,10 +248,14 @@ public final class Monitor {
       }
     }
     Double validationWape = model.metadata().metrics().get("valid_wape");
-    if (useCase == UseCase.DEMAND && validationWape != null && !accuracy.isEmpty()) {
-      long n = accuracy.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
+    // validation measures the direct forecast of one feature build (horizons 1..7); recursive horizons are
+    // naturally less accurate and would raise the signal without anything having degraded
+    List<Row> direct =
+        accuracy.stream().filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS).toList();
+    if (useCase == UseCase.DEMAND && validationWape != null && !direct.isEmpty()) {
+      long n = direct.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
       double wape =
-          accuracy.stream().mapToDouble(r -> r.<Double>getAs("wape") * r.<Long>getAs("n")).sum() / Math.max(1, n);
+          direct.stream().mapToDouble(r -> r.<Double>getAs("wape") * r.<Long>getAs("n")).sum() / Math.max(1, n);
       if (n >= MIN_OUTCOMES && wape > ACCURACY_DEGRADATION * validationWape) {
         out.add(new GenericRowWithSchema(new Object[] {useCase.id(), Date.valueOf(date), "accuracy", "realized_wape",
             wape, ACCURACY_DEGRADATION * validationWape, model.version().version()}, SIGNALS));

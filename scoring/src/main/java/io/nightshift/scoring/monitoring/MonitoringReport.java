@@ -2,6 +2,7 @@ package io.nightshift.scoring.monitoring;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -33,8 +34,8 @@ import org.apache.spark.sql.SparkSession;
  * <ul>
  *   <li>{@code feature_drift.png}: PSI per monitored feature and the prediction, with the alert threshold;
  *   <li>{@code forecast_vs_actual.png} (demand): daily total actual sales over the accuracy window against the
- *       total one-day-ahead and seven-day-ahead forecasts made for those days, and tonight's forecast of the next
- *       seven days.
+ *       total one-day-ahead and seven-day-ahead forecasts made for those days (and the forecasts made tonight's
+ *       horizon ahead, when it is longer than seven days), and tonight's forecast over its horizon.
  * </ul>
  *
  * Re-running a date overwrites its plots.
@@ -82,37 +83,44 @@ public final class MonitoringReport {
         .groupBy("date").agg(sum("sales").cast("double").as("units"))
         .collectAsList()
         .forEach(r -> actual.put(r.getDate(0).toLocalDate(), r.getDouble(1)));
-    Map<LocalDate, Double> h1 = new HashMap<>();
-    Map<LocalDate, Double> h7 = new HashMap<>();
+    // tonight's horizon (7 by default, up to 56 with 'score --horizon-days'); its longest lead time gets a series too
+    Row tonightsHorizon =
+        predictions.where(col("score_date").equalTo(lit(Date.valueOf(date)))).agg(max("horizon_days")).head();
+    int horizon = tonightsHorizon.isNullAt(0) ? 7 : Math.max(7, ((Number) tonightsHorizon.get(0)).intValue());
+    List<Integer> leads = horizon > 7 ? List.of(1, 7, horizon) : List.of(1, 7);
+    Map<Integer, Map<LocalDate, Double>> byLead = new LinkedHashMap<>();
+    List<org.apache.spark.sql.Column> aggs = new ArrayList<>();
+    for (int h : leads) {
+      byLead.put(h, new HashMap<>());
+      aggs.add(sum(when(col("horizon_days").equalTo(h), col("prediction"))).as("h" + h));
+    }
     Map<LocalDate, Double> tonight = new HashMap<>();
+    aggs.add(sum(when(col("score_date").equalTo(lit(Date.valueOf(date))), col("prediction"))).as("tonight"));
     predictions
-        .where(col("target_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date.plusDays(7)))))
+        .where(col("target_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date.plusDays(horizon)))))
         .groupBy("target_date")
-        .agg(
-            sum(when(col("horizon_days").equalTo(1), col("prediction"))).as("h1"),
-            sum(when(col("horizon_days").equalTo(7), col("prediction"))).as("h7"),
-            sum(when(col("score_date").equalTo(lit(Date.valueOf(date))), col("prediction"))).as("tonight"))
+        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new org.apache.spark.sql.Column[0]))
         .collectAsList()
         .forEach(r -> {
           LocalDate d = r.getDate(0).toLocalDate();
-          if (!r.isNullAt(1)) {
-            h1.put(d, r.getDouble(1));
+          for (int i = 0; i < leads.size(); i++) {
+            if (!r.isNullAt(1 + i)) {
+              byLead.get(leads.get(i)).put(d, r.getDouble(1 + i));
+            }
           }
-          if (!r.isNullAt(2)) {
-            h7.put(d, r.getDouble(2));
-          }
-          if (!r.isNullAt(3)) {
-            tonight.put(d, r.getDouble(3));
+          if (!r.isNullAt(1 + leads.size())) {
+            tonight.put(d, r.getDouble(1 + leads.size()));
           }
         });
     List<LocalDate> days = new ArrayList<>();
-    for (LocalDate d = from; !d.isAfter(date.plusDays(7)); d = d.plusDays(1)) {
+    for (LocalDate d = from; !d.isAfter(date.plusDays(horizon)); d = d.plusDays(1)) {
       days.add(d);
     }
     Map<String, List<Double>> series = new LinkedHashMap<>();
     series.put("actual sales", days.stream().map(actual::get).toList());
-    series.put("forecast 1 day ahead", days.stream().map(h1::get).toList());
-    series.put("forecast 7 days ahead", days.stream().map(h7::get).toList());
+    for (int h : leads) {
+      series.put("forecast " + h + (h == 1 ? " day" : " days") + " ahead", days.stream().map(byLead.get(h)::get).toList());
+    }
     series.put("tonight's forecast", days.stream().map(tonight::get).toList());
     Charts.daily(png, "Demand: total units per day, actual vs forecast (as of " + date + ")", "units", days, series);
   }

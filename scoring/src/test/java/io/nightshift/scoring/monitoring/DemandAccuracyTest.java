@@ -73,4 +73,32 @@ class DemandAccuracyTest {
     assertThat(h.isNullAt(h.fieldIndex("coverage_p10_p90"))).isTrue();
     assertThat(h.isNullAt(h.fieldIndex("pinball"))).isTrue();
   }
+
+  @Test
+  void theAccuracySignalComparesOnlyTheDirectHorizonsWithValidation() {
+    StructType schema =
+        new StructType().add("horizon_days", "int").add("n", "long").add("wape", "double");
+    io.nightshift.training.model.ModelMetadata meta =
+        new io.nightshift.training.model.ModelMetadata("nightshift-demand", "demand", "REGRESSION", "v", List.of("store"),
+            "date", "sales", List.of("x"), "", "", 0, "", "", "", "", 1.0, java.util.Map.of("valid_wape", 0.3),
+            java.util.Map.of());
+    io.nightshift.training.model.LoadedModel model =
+        new io.nightshift.training.model.LoadedModel(
+            new io.nightshift.training.tracking.ModelVersion("nightshift-demand", "4", "r", "s", java.util.Map.of(), List.of()),
+            meta, new byte[0]);
+    // a 28-day forecast: horizons 1..7 as accurate as validation (0.3), the recursive weeks much less (0.9)
+    List<Row> accuracy = new ArrayList<>();
+    for (int h = 1; h <= 28; h++) {
+      accuracy.add(new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(
+          new Object[] {h, 20L, h <= 7 ? 0.3 : 0.9}, schema));
+    }
+    assertThat(Monitor.signals(io.nightshift.core.UseCase.DEMAND, D, model, List.of(), accuracy)).isEmpty();
+    // the direct horizons degrading does raise it: 0.5 > 1.25 x 0.3
+    accuracy.replaceAll(r -> r.<Integer>getAs("horizon_days") <= 7
+        ? new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {r.getAs("horizon_days"), 20L, 0.5}, schema)
+        : r);
+    List<Row> signals = Monitor.signals(io.nightshift.core.UseCase.DEMAND, D, model, List.of(), accuracy);
+    assertThat(signals).hasSize(1);
+    assertThat(signals.get(0).<Double>getAs("value")).isCloseTo(0.5, within(1e-12));
+  }
 }

@@ -1,0 +1,60 @@
+package io.nightshift.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code nightshift score}'s horizon and reconciliation options: bad values are exit code 2 with the option and the
+ * fix, before any Spark or MLflow work (so nothing is written; the warehouse stays empty).
+ */
+class ScoreCommandTest {
+  record Run(int code, String err) {}
+
+  static Run score(Path warehouse, String... args) {
+    StringWriter err = new StringWriter();
+    String[] all = new String[args.length + 5];
+    all[0] = "--warehouse";
+    all[1] = warehouse.toString();
+    all[2] = "score";
+    all[3] = "--date";
+    all[4] = "2024-12-31";
+    System.arraycopy(args, 0, all, 5, args.length);
+    int code = NightshiftCli.run(new PrintWriter(err, true), all);
+    return new Run(code, err.toString());
+  }
+
+  @Test
+  void badHorizonOrReconciliationIsExitCodeTwoNamingTheOptionAndTheFix() throws Exception {
+    Path warehouse = Files.createTempDirectory("score-options");
+
+    Run zero = score(warehouse, "--horizon-days", "0");
+    assertThat(zero.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(zero.err())
+        .contains("Invalid value for --horizon-days: '0'")
+        .contains("Fix: use a whole number of days from 1 to 56, e.g. --horizon-days 28");
+
+    assertThat(score(warehouse, "--horizon-days", "57").err()).contains("--horizon-days: '57'");
+    assertThat(score(warehouse, "--horizon-days", "four").code()).isEqualTo(NightshiftCli.BAD_INPUT);
+
+    Run reconcile = score(warehouse, "--reconcile", "region");
+    assertThat(reconcile.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(reconcile.err()).contains("Invalid value for --reconcile: 'region'").contains("use none or store");
+
+    Run maintenance = score(warehouse, "--use-case", "maintenance", "--horizon-days", "28");
+    assertThat(maintenance.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(maintenance.err()).contains("apply to demand forecasts only");
+
+    Run replay = score(warehouse, "--replay", "--reconcile", "store");
+    assertThat(replay.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(replay.err()).contains("a replay uses the horizon and reconciliation of the night's manifest");
+
+    try (var files = Files.list(warehouse)) {
+      assertThat(files).isEmpty();
+    }
+  }
+}
