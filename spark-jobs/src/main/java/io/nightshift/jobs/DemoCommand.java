@@ -4,6 +4,9 @@ import io.nightshift.core.UseCase;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.ViewScorer;
+import io.nightshift.training.Device;
+import io.nightshift.training.ModelSpecs;
 import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
@@ -94,6 +97,20 @@ final class DemoCommand implements Callable<Integer> {
           o -> String.format("%s v%s %s: %s", o.version().name(), o.version().version(),
               o.promoted() ? "@champion" : "@challenger (gate kept the champion)", Summary.headline(o))));
     }
+    // a model trained and scored on a declared view: conf/models/sales_daily.yaml names conf/features/sales_daily.yaml
+    java.nio.file.Path viewSpec = java.nio.file.Path.of("conf/models/sales_daily.yaml");
+    TrainingPipeline.Outcome viewModel = null;
+    if (java.nio.file.Files.isRegularFile(viewSpec) && java.nio.file.Files.isRegularFile(java.nio.file.Path.of("conf/features/sales_daily.yaml"))) {
+      viewModel = step("train view sales_daily",
+          () -> steps.train(ModelSpecs.load(viewSpec).withoutSearch(), night, TrainingPipeline.Promotion.gated(), Device.CPU),
+          o -> String.format("%s v%s %s: %s", o.version().name(), o.version().version(),
+              o.promoted() ? "@champion" : "@challenger (gate kept the champion)", Summary.headline(o)));
+      String name = viewModel.version().name();
+      step("score view sales_daily",
+          () -> steps.scoreView(steps.load(ModelUri.alias(name, "champion")), night),
+          (ViewScorer.Result r) -> String.format("%,d predictions for %s from data through the day before -> predictions/%s",
+              r.rows(), night, name));
+    }
     for (UseCase u : UseCase.values()) {
       ScoringOptions options = u == UseCase.DEMAND ? demandOptions() : ScoringOptions.DEFAULT;
       step("score " + u.id(), () -> steps.score(ModelUri.alias(u.modelName(), "champion"), night, options),
@@ -120,6 +137,9 @@ final class DemoCommand implements Callable<Integer> {
         + " nightshift-maintenance; Models tab: @champion)");
     for (TrainingPipeline.Outcome o : trained) {
       System.out.println("  " + o.useCase().id() + " run:" + " ".repeat(Math.max(1, 12 - o.useCase().id().length())) + o.runUrl());
+    }
+    if (viewModel != null) {
+      System.out.println("  sales_daily run: " + viewModel.runUrl() + " (trained on the declared view)");
     }
     System.out.println("  Delta tables:   " + ctx.warehouse().path("{features,predictions,actions,monitoring}"));
     System.out.println("  Order export:   " + orders.export());
