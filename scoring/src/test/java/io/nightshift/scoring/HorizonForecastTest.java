@@ -97,7 +97,7 @@ class HorizonForecastTest {
     BatchScorer.score(spark, warehouse, model, D, "test", new ScoringOptions(28, ScoringOptions.Reconciliation.NONE));
     predictionCommits = DeltaTables.version(spark, warehouse.predictions(UseCase.DEMAND)) - before;
     twentyEightDays = partition(D);
-    BatchScorer.score(spark, warehouse, model, D, "test", new ScoringOptions(28, ScoringOptions.Reconciliation.STORE));
+    BatchScorer.score(spark, warehouse, model, D, "test", new ScoringOptions(14, ScoringOptions.Reconciliation.STORE));
     reconciled = partition(D);
     reconciledStores = storeTotals(D);
     reconciledManifest = manifest();
@@ -228,12 +228,12 @@ class HorizonForecastTest {
   void storeReconciliationMakesItemsSumToTheReconciledStoreTotal() {
     List<Row> items = reconciled;
     List<Row> stores = reconciledStores;
-    assertThat(items).hasSize(4 * 28);
-    assertThat(stores).hasSize(2 * 28);
+    assertThat(items).hasSize(4 * 14);
+    assertThat(stores).hasSize(2 * 14);
     assertThat(items).allSatisfy(r -> assertThat(value(r, "prediction")).isGreaterThanOrEqualTo(0.0));
     // the unreconciled forecasts are kept, and are those of the run without reconciliation
     assertThat(items).extracting(r -> value(r, "prediction_base"))
-        .containsExactlyElementsOf(twentyEightDays.stream().map(r -> value(r, "prediction_base")).toList());
+        .containsExactlyElementsOf(twentyEightDays.stream().filter(r -> h(r) <= 14).map(r -> value(r, "prediction_base")).toList());
     Map<String, Double> sums =
         items.stream().collect(Collectors.groupingBy(
             r -> r.getAs("store") + "|" + r.getAs("target_date"), Collectors.summingDouble(r -> value(r, "prediction"))));
@@ -291,7 +291,7 @@ class HorizonForecastTest {
             new ScoringOptions(reconciledManifest.<Integer>getAs("horizon_days"),
                 ScoringOptions.Reconciliation.parse("test", reconciledManifest.getAs("reconciliation"))),
             reconciledManifest.<Long>getAs("price_plan_version"));
-    assertThat(m.options()).isEqualTo(new ScoringOptions(28, ScoringOptions.Reconciliation.STORE));
+    assertThat(m.options()).isEqualTo(new ScoringOptions(14, ScoringOptions.Reconciliation.STORE));
     assertThat(m.pricePlanVersion()).isNotNull();
     assertThat(reconciledManifest.<String>getAs("strategy")).isEqualTo("recursive");
     try {
@@ -354,7 +354,7 @@ class HorizonForecastTest {
     assertThat(value(byHorizon.get(14), "wape")).isCloseTo(30.0 / 70, within(1e-12));
     assertThat(byHorizon.get(14).<Long>getAs("n")).isEqualTo(4L);
     assertThat(r.accuracy()).isSortedAccordingTo(Comparator.comparing(a -> a.<Integer>getAs("horizon_days")));
-    // tonight's plot reaches its 28-day horizon
+    // the plot of tonight (scored 14 days ahead) adds that longest horizon
     assertThat(r.plots()).anySatisfy(p -> assertThat(p).endsWith("forecast_vs_actual.png"));
   }
 }
