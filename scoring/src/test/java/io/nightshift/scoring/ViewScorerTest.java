@@ -80,6 +80,7 @@ class ViewScorerTest {
     assertThat(manifest).hasSize(1);
     assertThat(manifest.get(0).<Long>getAs("rows")).isEqualTo(3L);
     assertThat(manifest.get(0).<String>getAs("code_version")).isEqualTo("abc123");
+    assertThat(manifest.get(0).<String>getAs("strategy")).isEqualTo("current_rows");
   }
 
   @Test

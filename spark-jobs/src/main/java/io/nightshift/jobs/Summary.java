@@ -18,9 +18,12 @@ final class Summary {
           "RMSE %.2f, MAE %.2f, bias %+.2f, PHM08 score %.2f per row", m.get("valid_rmse"), m.get("valid_mae"),
           m.get("valid_bias"), m.get("valid_phm08_score"));
     }
+    if (!m.containsKey("baseline_wape_lag7")) {
+      return String.format("WAPE %.3f, RMSE %.2f", m.get("valid_wape"), m.get("valid_rmse"));
+    }
     return String.format(
         "WAPE %.3f (seasonal naive %.3f), RMSE %.2f",
-        m.get("valid_wape"), m.getOrDefault("baseline_wape_lag7", Double.NaN), m.get("valid_rmse"));
+        m.get("valid_wape"), m.get("baseline_wape_lag7"), m.get("valid_rmse"));
   }
 
 }

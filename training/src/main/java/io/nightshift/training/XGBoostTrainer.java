@@ -102,8 +102,9 @@ public final class XGBoostTrainer {
       String[] features = view.features().toArray(new String[0]);
       LOG.info(
           "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{} ({}), {} workers",
-          spec.modelName(), spec.objective(), trainInfo.getLong(0), trainInfo.get(1), trainInfo.get(2),
-          validInfo.getLong(0), validInfo.get(1), validInfo.get(2), validWindow, workers);
+          spec.modelName(), spec.objective(), trainInfo.getLong(0), String.valueOf(trainInfo.get(1)),
+          String.valueOf(trainInfo.get(2)), validInfo.getLong(0), String.valueOf(validInfo.get(1)),
+          String.valueOf(validInfo.get(2)), validWindow, workers); // strings: log4j cannot format java.sql.Date
 
       Map<String, Object> params = new LinkedHashMap<>(spec.boosterParams());
       if (spec.task().numeric() && !params.containsKey("base_score")) {
