@@ -25,7 +25,10 @@ class LauncherIT {
     List<String> cmd = new ArrayList<>(List.of(root.resolve("bin/nightshift").toString()));
     cmd.addAll(List.of(args));
     Path log = SparkTestSession.tempDir("launcher").resolve("out.log");
-    Process p = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    // the launcher's default heap, and the C1 compiler only (a short-lived JVM, see ExternalProcess)
+    pb.environment().put("NIGHTSHIFT_JAVA_OPTS", "-Xmx4g " + ExternalProcess.SHORT_LIVED_JVM);
+    Process p = pb.start();
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
     return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
   }

@@ -113,7 +113,7 @@ class S3ObjectStoreIT {
                 "AWS_SECRET_ACCESS_KEY", secretKey,
                 "AWS_REGION", "us-east-1",
                 "SPARK_LOCAL_IP", "127.0.0.1",
-                "SPARK_SUBMIT_JAVA_OPTS", "-Xmx2g"),
+                "SPARK_SUBMIT_JAVA_OPTS", "-Xmx2g " + ExternalProcess.SHORT_LIVED_JVM),
             300,
             cmd);
     System.err.printf("spark-submit %s: exit %d in %.1f s%n", String.join(" ", nightshiftArgs), r.code(), r.seconds());

@@ -97,6 +97,7 @@ class StandaloneClusterIT {
                 "--conf", "spark.driver.host=127.0.0.1",
                 "--conf", "spark.sql.shuffle.partitions=4",
                 "--conf", "spark.databricks.delta.snapshotPartitions=2",
+                "--conf", "spark.executor.extraJavaOptions=" + ExternalProcess.SHORT_LIVED_JVM,
                 "--class", "io.nightshift.jobs.NightshiftCli",
                 "spark-jobs/target/nightshift-jobs.jar",
                 "--warehouse", warehouse.toString(),
@@ -104,7 +105,7 @@ class StandaloneClusterIT {
     cmd.addAll(List.of(nightshiftArgs));
     Path log = logs.resolve(String.join("-", nightshiftArgs).replaceAll("[^A-Za-z0-9-]", "") + ".log");
     ExternalProcess.Result r =
-        ExternalProcess.run(log, Map.of("SPARK_LOCAL_IP", "127.0.0.1", "SPARK_SUBMIT_JAVA_OPTS", "-Xmx1g"), 300, cmd);
+        ExternalProcess.run(log, Map.of("SPARK_LOCAL_IP", "127.0.0.1", "SPARK_SUBMIT_JAVA_OPTS", "-Xmx1g " + ExternalProcess.SHORT_LIVED_JVM), 300, cmd);
     driverOutputs.add(r.output());
     System.err.printf("spark-submit %s: exit %d in %.1f s%n", String.join(" ", nightshiftArgs), r.code(), r.seconds());
     return r;

@@ -8,7 +8,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * One Delta-enabled local SparkSession per test JVM: {@code local[2]}, loopback driver, UI off, two shuffle
- * partitions, UTC. Tests get it through {@link #get()} and never stop it.
+ * partitions (and two file-listing tasks), UTC. Tests get it through {@link #get()} and never stop it.
  */
 public final class SparkTestSession {
   private static SparkSession session;
@@ -34,6 +34,9 @@ public final class SparkTestSession {
               .config(
                   "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
               .config("spark.databricks.delta.snapshotPartitions", "2")
+              // Delta's VACUUM lists the table's files in this many tasks (default 10000: a minute of empty tasks
+              // per VACUUM on a test table)
+              .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
               .config("spark.task.cpus", "1")
               .config("spark.stage.maxConsecutiveAttempts", "1")
               .getOrCreate();
