@@ -106,6 +106,13 @@ final class PipelineSteps {
 
   /** Scores a model trained on a declared feature view (see {@link ViewScorer}). */
   ViewScorer.Result scoreView(LoadedModel loaded, LocalDate date) {
+    String view = loaded.metadata().featureView();
+    ctx.stage("features-check-" + view, "Quality gate on features/" + view + " before scoring");
+    // the view's expectations come from its definition (conf/features/<view>.yaml, or the one shipped in the jar)
+    QualityGate.enforceView(ctx.spark(), ctx.warehouse(),
+        io.nightshift.training.FeatureViews.resolve(view, null, "model " + loaded.version().name(),
+            UseCase.parseSelection("model use case", loaded.metadata().useCase()).get(0)),
+        date);
     ctx.stage("score-" + loaded.version().name(), "Score " + loaded.version().name() + " version "
         + loaded.version().version() + " for " + date + " on features/" + loaded.metadata().featureView());
     return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);

@@ -305,5 +305,10 @@ class PipelineIntegrationTest {
     Run refused = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("strict.yaml").toString());
     assertThat(refused.code()).isEqualTo(NightshiftCli.QUALITY_GATE_FAILED);
     assertThat(refused.err()).contains("Quality gate sales_daily").containsPattern("FAIL sales\\s+out_of_range_rows");
+
+    // scoring checks the view's gate too: a night the table does not reach fails its freshness expectation
+    Run stale = cli("score", "--date", "2024-01-05", "--model", "nightshift-sales-daily@champion");
+    assertThat(stale.code()).isEqualTo(NightshiftCli.QUALITY_GATE_FAILED);
+    assertThat(stale.err()).contains("Quality gate sales_daily as of 2024-01-05: FAILED").containsPattern("FAIL date\\s+age_days");
   }
 }

@@ -20,12 +20,16 @@ import java.util.List;
  * directory, then in the jar ({@code nightshift/features/NAME.yaml}, the shipped views), so specs keep working under
  * spark-submit on a cluster.
  */
-final class FeatureViews {
+public final class FeatureViews {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private FeatureViews() {}
 
-  static FeatureView resolve(String value, Path specDir, String specSource, UseCase useCase) {
+  /**
+   * @param specDir the directory of the model spec naming the view, or null (then the working directory and the jar)
+   * @param specSource what names the view, for messages
+   */
+  public static FeatureView resolve(String value, Path specDir, String specSource, UseCase useCase) {
     List<Path> candidates = new ArrayList<>();
     boolean file = value.endsWith(".yaml") || value.endsWith(".yml");
     if (file) {
