@@ -28,9 +28,14 @@ final class BenchmarkData {
   }
 
   static BenchmarkData create(String[] args) throws Exception {
+    return create(args, java.util.Map.of());
+  }
+
+  /** As {@link #create(String[])}, with extra Spark settings (e.g. {@code spark.task.cpus}). */
+  static BenchmarkData create(String[] args, java.util.Map<String, String> conf) throws Exception {
     int series = intArg(args, "--series", 500);
     int days = intArg(args, "--days", 1095);
-    SparkSession spark =
+    SparkSession.Builder builder =
         SparkSession.builder()
             .master("local[2]")
             .appName("nightshift-benchmark")
@@ -39,8 +44,9 @@ final class BenchmarkData {
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-            .getOrCreate();
+            .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    conf.forEach(builder::config);
+    SparkSession spark = builder.getOrCreate();
     spark.sparkContext().setLogLevel("ERROR");
     Path dir = Path.of(System.getProperty("nightshift.benchmark.dir", "target/benchmark-data"));
     Files.createDirectories(dir);

@@ -60,12 +60,27 @@ public final class ScoringBenchmark {
       engine.run();
       engineNs[i] = System.nanoTime() - t0;
     }
+    // where Delta->Delta time goes: the scan alone, and the write of already computed predictions
+    Runnable scan =
+        () -> data.spark.read().format("delta").load(path).select(cols.toArray(new Column[0])).write().format("noop").mode("overwrite").save();
+    Dataset<Row> computed = NativePredictor.predict(cached, 3, features.size(), model.booster()).cache();
+    computed.count();
+    Runnable write = () -> DeltaTables.overwrite(computed, data.warehouse.path("benchmark/predictions_write"));
+    long scanNs = timed(scan);
+    long writeNs = timed(write);
     nightshift.run(); // warm-up
     long[] ns = new long[3];
     for (int i = 0; i < ns.length; i++) {
       long t0 = System.nanoTime();
       nightshift.run();
       ns[i] = System.nanoTime() - t0;
+    }
+    long[] inplaceNs = new long[3];
+    booster.inplace_predict(dense, n, features.size(), Float.NaN); // warm-up
+    for (int i = 0; i < inplaceNs.length; i++) {
+      long t0 = System.nanoTime();
+      booster.inplace_predict(dense, n, features.size(), Float.NaN);
+      inplaceNs[i] = System.nanoTime() - t0;
     }
     long[] nativeNs = new long[3];
     long[] nativeWithMatrixNs = new long[3];
@@ -81,7 +96,9 @@ public final class ScoringBenchmark {
       nativeWithMatrixNs[i] = t2 - t0;
     }
     double nsRate = n / BenchmarkData.seconds(median(ns));
-    double nativeRate = n / BenchmarkData.seconds(median(nativeNs));
+    // the goal's peer is the faster of the two native APIs on the same in-memory rows
+    long bestNativeNs = Math.min(median(nativeNs), median(inplaceNs));
+    double nativeRate = n / BenchmarkData.seconds(bestNativeNs);
     double nativeMatrixRate = n / BenchmarkData.seconds(median(nativeWithMatrixNs));
     long written = data.spark.read().format("delta").load(out).count();
     int trees = spec.numRound();
@@ -90,14 +107,29 @@ public final class ScoringBenchmark {
     System.out.printf("  nightshift Delta->Delta                %5.2f s  %,12.0f rows/s  (%,d rows written)%n", BenchmarkData.seconds(median(ns)), nsRate, written);
     double engineRate = n / BenchmarkData.seconds(median(engineNs));
     System.out.printf("  nightshift engine (cached, no-op sink) %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(engineNs)), engineRate);
-    System.out.printf("  native Booster.predict                 %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(nativeNs)), nativeRate);
+    System.out.printf("    of which: Delta scan alone %.2f s, Delta write of computed predictions %.2f s%n",
+        BenchmarkData.seconds(scanNs), BenchmarkData.seconds(writeNs));
+    System.out.printf("  native Booster.predict(DMatrix)        %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(nativeNs)), n / BenchmarkData.seconds(median(nativeNs)));
+    System.out.printf("  native Booster.inplace_predict         %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(inplaceNs)), n / BenchmarkData.seconds(median(inplaceNs)));
     System.out.printf("  native DMatrix + predict               %5.2f s  %,12.0f rows/s%n", BenchmarkData.seconds(median(nativeWithMatrixNs)), nativeMatrixRate);
-    System.out.printf("  ratio nightshift / native predict:            %.2fx (goal >= 0.70x)%n", nsRate / nativeRate);
+    System.out.printf("  ratio nightshift / fastest native predict:    %.2fx (goal >= 0.70x)%n", nsRate / nativeRate);
     System.out.printf("  ratio nightshift / native DMatrix + predict:  %.2fx%n", nsRate / nativeMatrixRate);
     System.out.printf("  ratio nightshift engine / native predict:     %.2fx (Spark partitions + batching, no I/O)%n", engineRate / nativeRate);
-    System.out.printf("  native cost per row per tree: %.1f ns%n", 1e9 * BenchmarkData.seconds(median(nativeNs)) / n / trees);
+    System.out.printf("  native cost per row per tree: %.1f ns%n", 1e9 * BenchmarkData.seconds(bestNativeNs) / n / trees);
     System.out.println("  " + Map.of("runs", ns.length, "times_s", Arrays.toString(Arrays.stream(ns).mapToDouble(BenchmarkData::seconds).toArray())));
     data.spark.stop();
+  }
+
+  /** Median of three timed runs after one warm-up. */
+  static long timed(Runnable r) {
+    r.run();
+    long[] t = new long[3];
+    for (int i = 0; i < t.length; i++) {
+      long t0 = System.nanoTime();
+      r.run();
+      t[i] = System.nanoTime() - t0;
+    }
+    return median(t);
   }
 
   static long median(long[] v) {

@@ -97,8 +97,8 @@ public final class XGBoostTrainer {
                     ? "build the view with more entities or change validation.fraction"
                     : "pick a date with labeled history both before and inside the validation window"));
       }
-      int workers = Math.max(1, Math.min(spark.sparkContext().defaultParallelism(), 8));
       int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+      int workers = workers(spark.sparkContext().defaultParallelism(), taskCpus);
       String[] features = view.features().toArray(new String[0]);
       LOG.info(
           "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{} ({}), {} workers",
@@ -213,6 +213,17 @@ public final class XGBoostTrainer {
     }
     cols.add(functions.array_to_vector(array(values.toArray(new Column[0]))).as(FEATURES));
     return df.select(cols.toArray(new Column[0]));
+  }
+
+  /**
+   * XGBoost workers for {@code cores} task slots of {@code taskCpus} cores each: one worker per slot (barrier mode
+   * needs them all at once), each with {@code taskCpus} threads; at most 8.
+   */
+  static int workers(int cores, int taskCpus) {
+    if (taskCpus < 1) {
+      throw Errors.invalidOption("spark.task.cpus", Integer.toString(taskCpus), "use 1 or more cores per task");
+    }
+    return Math.max(1, Math.min(cores / taskCpus, 8));
   }
 
   private static void configure(

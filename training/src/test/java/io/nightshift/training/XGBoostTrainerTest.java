@@ -96,4 +96,16 @@ class XGBoostTrainerTest {
     assertThat(XGBoostTrainer.toSparkParam("tweedie_variance_power")).isEqualTo("tweedieVariancePower");
     assertThat(XGBoostTrainer.toSparkParam("eta")).isEqualTo("eta");
   }
+
+  @Test
+  void oneWorkerPerTaskSlotWithTaskCpusThreadsEach() {
+    assertThat(XGBoostTrainer.workers(2, 1)).isEqualTo(2);
+    assertThat(XGBoostTrainer.workers(2, 2)).isEqualTo(1); // local[2], spark.task.cpus=2: one 2-thread worker
+    assertThat(XGBoostTrainer.workers(16, 4)).isEqualTo(4);
+    assertThat(XGBoostTrainer.workers(64, 1)).isEqualTo(8);
+    assertThat(XGBoostTrainer.workers(1, 4)).isEqualTo(1);
+    assertThatThrownBy(() -> XGBoostTrainer.workers(2, 0))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("spark.task.cpus");
+  }
 }

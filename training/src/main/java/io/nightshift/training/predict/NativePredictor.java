@@ -1,8 +1,6 @@
 package io.nightshift.training.predict;
 
 import io.nightshift.core.NightshiftException;
-import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -13,25 +11,34 @@ import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Scores a partition with the native booster in batches: rows are copied into one dense float buffer and predicted
  * with a single {@code inplace_predict} call per batch, so there is no per-row native call and no DMatrix per row.
+ * It works on Spark's internal (Catalyst) rows, so feature values go from the scan straight into the buffer without
+ * external {@code Row} objects or boxing; each task's booster uses {@code spark.task.cpus} threads.
  *
  * <p>Input rows: {@code passThrough} columns first, then the {@code numFeatures} feature values (doubles, null or NaN
  * for missing). Output rows: the pass-through columns followed by the prediction. With contributions on, also the
  * raw margin, the bias, and the top feature contributions (SHAP values, XGBoost's {@code pred_contribs}; the
  * contributions of all features plus the bias sum to the margin).
  */
-public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
+public final class NativePredictor implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
   static final int BATCH_ROWS = 8192;
 
@@ -40,10 +47,13 @@ public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
       new StructType().add("feature", DataTypes.StringType).add("contribution", DataTypes.DoubleType);
 
   private final Broadcast<byte[]> model;
+  private final DataType[] passTypes;
+  private final int[] featureKinds;
   private final int passThrough;
   private final int numFeatures;
   private final String[] featureNames;
   private final int topK;
+  private final int threads;
 
   /**
    * Predicts {@code booster} on {@code input}: its first {@code passThrough} columns are kept, the next
@@ -64,9 +74,21 @@ public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
 
   private static Dataset<Row> run(
       Dataset<Row> input, int passThrough, int numFeatures, byte[] booster, String[] names, int topK) {
+    StructField[] fields = input.schema().fields();
+    if (fields.length < passThrough + numFeatures) {
+      throw new IllegalArgumentException(
+          "NativePredictor needs " + passThrough + " pass-through and " + numFeatures + " feature columns; the input has "
+              + fields.length + ": " + Arrays.toString(input.columns()));
+    }
     StructType schema = new StructType();
+    DataType[] passTypes = new DataType[passThrough];
     for (int i = 0; i < passThrough; i++) {
-      schema = schema.add(input.schema().fields()[i]);
+      schema = schema.add(fields[i]);
+      passTypes[i] = fields[i].dataType();
+    }
+    int[] featureKinds = new int[numFeatures];
+    for (int j = 0; j < numFeatures; j++) {
+      featureKinds[j] = kind(fields[passThrough + j]);
     }
     schema = schema.add("prediction", DataTypes.DoubleType);
     if (names != null) {
@@ -76,37 +98,71 @@ public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
               .add("bias", DataTypes.DoubleType)
               .add("contributions", DataTypes.createArrayType(CONTRIBUTION));
     }
-    Broadcast<byte[]> model =
-        JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext()).broadcast(booster);
-    return input.mapPartitions(
-        new NativePredictor(model, passThrough, numFeatures, names, topK), Encoders.row(schema));
+    SparkSession spark = input.sparkSession();
+    Broadcast<byte[]> model = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(booster);
+    int threads = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+    NativePredictor predictor = new NativePredictor(model, passTypes, featureKinds, names, topK, threads);
+    // Catalyst rows in and out: no conversion to and from external Rows, no boxing of feature values
+    RDD<InternalRow> predicted = input.queryExecution().toRdd().toJavaRDD().mapPartitions(predictor::call).rdd();
+    return spark.internalCreateDataFrame(predicted, schema, false);
   }
 
-  NativePredictor(Broadcast<byte[]> model, int passThrough, int numFeatures, String[] featureNames, int topK) {
+  private static final int DOUBLE = 0;
+  private static final int FLOAT = 1;
+  private static final int INT = 2;
+  private static final int LONG = 3;
+  private static final int SHORT = 4;
+  private static final int BYTE = 5;
+
+  private static int kind(StructField f) {
+    DataType t = f.dataType();
+    if (t.equals(DataTypes.DoubleType)) {
+      return DOUBLE;
+    } else if (t.equals(DataTypes.FloatType)) {
+      return FLOAT;
+    } else if (t.equals(DataTypes.IntegerType)) {
+      return INT;
+    } else if (t.equals(DataTypes.LongType)) {
+      return LONG;
+    } else if (t.equals(DataTypes.ShortType)) {
+      return SHORT;
+    } else if (t.equals(DataTypes.ByteType)) {
+      return BYTE;
+    }
+    throw new IllegalArgumentException(
+        "Feature column '" + f.name() + "' has type " + t.simpleString() + "; cast it to double before scoring");
+  }
+
+  NativePredictor(
+      Broadcast<byte[]> model, DataType[] passTypes, int[] featureKinds, String[] featureNames, int topK, int threads) {
     this.model = model;
-    this.passThrough = passThrough;
-    this.numFeatures = numFeatures;
+    this.passTypes = passTypes;
+    this.featureKinds = featureKinds;
+    this.passThrough = passTypes.length;
+    this.numFeatures = featureKinds.length;
     this.featureNames = featureNames;
     this.topK = topK;
+    this.threads = threads;
   }
 
-  @Override
-  public Iterator<Row> call(Iterator<Row> input) throws XGBoostError, IOException {
+  Iterator<InternalRow> call(Iterator<InternalRow> input) throws XGBoostError, java.io.IOException {
     Booster booster = XGBoost.loadModel(model.value());
+    booster.setParam("nthread", threads); // never more threads than the task's cores
     return new Iterator<>() {
       private final float[] buffer = new float[BATCH_ROWS * numFeatures];
-      private final List<Row> pending = new ArrayList<>(BATCH_ROWS);
-      private final List<Row> ready = new ArrayList<>(BATCH_ROWS);
+      private final Object[][] pending = new Object[BATCH_ROWS][];
+      private final InternalRow[] ready = new InternalRow[BATCH_ROWS];
+      private int size;
       private int next;
       private boolean disposed;
 
       @Override
       public boolean hasNext() {
-        if (next < ready.size()) {
+        if (next < size) {
           return true;
         }
         fill();
-        if (next < ready.size()) {
+        if (next < size) {
           return true;
         }
         if (!disposed) {
@@ -117,30 +173,36 @@ public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        return ready.get(next++);
+        InternalRow r = ready[next];
+        ready[next++] = null;
+        return r;
       }
 
       private void fill() {
-        ready.clear();
         next = 0;
-        pending.clear();
-        while (pending.size() < BATCH_ROWS && input.hasNext()) {
-          Row r = input.next();
-          int base = pending.size() * numFeatures;
-          for (int j = 0; j < numFeatures; j++) {
-            Object v = r.get(passThrough + j);
-            buffer[base + j] = v == null ? Float.NaN : ((Number) v).floatValue();
+        size = 0;
+        int n = 0;
+        int width = passThrough + (featureNames == null ? 1 : 4);
+        while (n < BATCH_ROWS && input.hasNext()) {
+          InternalRow r = input.next(); // may be reused by the producer: copy what is kept
+          Object[] out = new Object[width];
+          for (int j = 0; j < passThrough; j++) {
+            out[j] = copy(r.isNullAt(j) ? null : r.get(j, passTypes[j]));
           }
-          pending.add(r);
+          pending[n] = out;
+          int base = n * numFeatures;
+          for (int j = 0; j < numFeatures; j++) {
+            buffer[base + j] = feature(r, passThrough + j, featureKinds[j]);
+          }
+          n++;
         }
-        if (pending.isEmpty()) {
+        if (n == 0) {
           return;
         }
-        int n = pending.size();
         float[] data = n == BATCH_ROWS ? buffer : Arrays.copyOf(buffer, n * numFeatures);
         float[][] predictions;
         float[][] margins = null;
@@ -160,33 +222,65 @@ public final class NativePredictor implements MapPartitionsFunction<Row, Row> {
           throw new NightshiftException("XGBoost prediction failed: " + e.getMessage(), e);
         }
         for (int i = 0; i < n; i++) {
-          Row r = pending.get(i);
-          Object[] out = new Object[passThrough + (featureNames == null ? 1 : 4)];
-          for (int j = 0; j < passThrough; j++) {
-            out[j] = r.get(j);
-          }
+          Object[] out = pending[i];
+          pending[i] = null;
           out[passThrough] = (double) predictions[i][0];
           if (featureNames != null) {
             out[passThrough + 1] = (double) margins[i][0];
             out[passThrough + 2] = (double) contribs[i][numFeatures];
-            out[passThrough + 3] = scala.collection.JavaConverters.asScalaBuffer(top(contribs[i])).toSeq();
+            out[passThrough + 3] = top(contribs[i]);
           }
-          ready.add(RowFactory.create(out));
+          ready[i] = new GenericInternalRow(out);
         }
+        size = n;
       }
     };
   }
 
-  private List<Row> top(float[] contributions) {
+  private static float feature(InternalRow r, int ordinal, int kind) {
+    if (r.isNullAt(ordinal)) {
+      return Float.NaN;
+    }
+    switch (kind) {
+      case DOUBLE:
+        return (float) r.getDouble(ordinal);
+      case FLOAT:
+        return r.getFloat(ordinal);
+      case INT:
+        return r.getInt(ordinal);
+      case LONG:
+        return r.getLong(ordinal);
+      case SHORT:
+        return r.getShort(ordinal);
+      default:
+        return r.getByte(ordinal);
+    }
+  }
+
+  /** A value that outlives the (possibly reused) row it came from. */
+  private static Object copy(Object v) {
+    if (v instanceof UTF8String s) {
+      return s.clone();
+    } else if (v instanceof InternalRow row) {
+      return row.copy();
+    } else if (v instanceof ArrayData a) {
+      return a.copy();
+    } else if (v instanceof MapData m) {
+      return m.copy();
+    }
+    return v; // primitives (boxed), Decimal values are immutable
+  }
+
+  private ArrayData top(float[] contributions) {
     Integer[] order = new Integer[numFeatures];
     for (int j = 0; j < numFeatures; j++) {
       order[j] = j;
     }
     Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -Math.abs(contributions[j])).thenComparing(j -> j));
-    List<Row> out = new ArrayList<>(Math.min(topK, numFeatures));
-    for (int k = 0; k < Math.min(topK, numFeatures); k++) {
-      out.add(RowFactory.create(featureNames[order[k]], (double) contributions[order[k]]));
+    Object[] out = new Object[Math.min(topK, numFeatures)];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = new GenericInternalRow(new Object[] {UTF8String.fromString(featureNames[order[k]]), (double) contributions[order[k]]});
     }
-    return out;
+    return new GenericArrayData(out);
   }
 }

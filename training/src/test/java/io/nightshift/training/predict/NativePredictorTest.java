@@ -52,4 +52,63 @@ class NativePredictorTest {
     List<Row> top3 = NativePredictor.predictWithContributions(input, 1, features, model.booster(), 3).collectAsList();
     assertThat(top3.get(0).getList(top3.get(0).fieldIndex("contributions"))).hasSize(3);
   }
+
+  @Test
+  void batchedPredictionsMatchNativePredictAndKeepPassThroughValuesAcrossBatches() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    int n = NativePredictor.BATCH_ROWS * 2 + 123; // two full batches and a partial one, in one partition
+    // a small native model on y = 2a - b (+ 5 where c is missing)
+    int rows = 2000;
+    float[] x = new float[rows * 3];
+    float[] y = new float[rows];
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < rows; i++) {
+      float a = random.nextFloat() * 10;
+      float b = random.nextFloat() * 10;
+      boolean missing = i % 5 == 0;
+      x[i * 3] = a;
+      x[i * 3 + 1] = b;
+      x[i * 3 + 2] = missing ? Float.NaN : random.nextFloat();
+      y[i] = 2 * a - b + (missing ? 5 : 0);
+    }
+    ml.dmlc.xgboost4j.java.DMatrix train = new ml.dmlc.xgboost4j.java.DMatrix(x, rows, 3, Float.NaN);
+    train.setLabel(y);
+    ml.dmlc.xgboost4j.java.Booster booster = ml.dmlc.xgboost4j.java.XGBoost.train(
+        train, java.util.Map.of("max_depth", 4, "eta", 0.3, "nthread", 1, "seed", 1), 30, java.util.Map.of(), null, null);
+    byte[] model = booster.toByteArray("ubj");
+
+    Dataset<Row> input =
+        spark.range(n).repartition(1).selectExpr(
+            "concat('asset-', CAST(id AS STRING)) AS asset", // a string: must survive the producer's row reuse
+            "CAST(id AS INT) AS seq",
+            "CAST(id % 10 AS DOUBLE) AS a",
+            "CAST(id % 7 AS FLOAT) AS b", // any numeric type is read as float
+            "CASE WHEN id % 5 = 0 THEN NULL ELSE CAST(id % 3 AS DOUBLE) / 3 END AS c");
+    List<Row> out = NativePredictor.predict(input, 2, 3, model).orderBy("seq").collectAsList();
+
+    assertThat(out).hasSize(n);
+    float[] dense = new float[n * 3];
+    for (int i = 0; i < n; i++) {
+      dense[i * 3] = i % 10;
+      dense[i * 3 + 1] = i % 7;
+      dense[i * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
+    }
+    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, n, 3, Float.NaN));
+    for (int i = 0; i < n; i++) {
+      Row r = out.get(i);
+      assertThat(r.getString(0)).isEqualTo("asset-" + i);
+      assertThat(r.getInt(1)).isEqualTo(i);
+      assertThat(r.getDouble(2)).isEqualTo((double) expected[i][0]);
+    }
+  }
+
+  @Test
+  void aNonNumericFeatureColumnIsRejectedByName() {
+    SparkSession spark = SparkTestSession.get();
+    Dataset<Row> input = spark.range(3).selectExpr("id", "CAST(id AS STRING) AS colour");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> NativePredictor.predict(input, 1, 1, new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("colour")
+        .hasMessageContaining("cast it to double");
+  }
 }
