@@ -77,11 +77,23 @@ public final class WorkOrderPlanner {
       "score_date", "prediction", "predicted_end_of_life", "model_name", "model_version", "model_run_id",
       "feature_table_version", "margin", "bias", "contributions");
 
-  /** Fails with an input error unless {@code horizon} is a positive, finite remaining life. */
-  public static void requireRulHorizon(double horizon) {
+  /**
+   * Fails with an input error unless {@code modelName} is a plain model name, {@code horizon} a positive, finite
+   * remaining life and {@code crews} not negative. {@link #planFromRul} checks them first; a command that plans other
+   * decisions before calls it up front, so bad settings stop it before anything is written.
+   */
+  public static void requireRulSettings(String modelName, double horizon, int crews) {
+    if (modelName == null || modelName.isBlank() || modelName.contains("@") || modelName.contains("/")) {
+      throw Errors.invalidOption("--rul-model", String.valueOf(modelName),
+          "pass the registered model name whose predictions scoring wrote to predictions/NAME, without an alias or"
+              + " version, e.g. --rul-model nightshift-cmapss-rul");
+    }
     if (!(horizon > 0) || Double.isInfinite(horizon)) {
       throw Errors.invalidOption("--rul-horizon", Double.toString(horizon),
           "use a positive remaining life in the model's time unit (its view's event time, e.g. 30 cycles)");
+    }
+    if (crews < 0) {
+      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
     }
   }
 
@@ -100,15 +112,7 @@ public final class WorkOrderPlanner {
    */
   public static RulResult planFromRul(
       SparkSession spark, Warehouse warehouse, LocalDate date, String modelName, double horizon, int crews) {
-    requireRulHorizon(horizon);
-    if (crews < 0) {
-      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
-    }
-    if (modelName == null || modelName.isBlank() || modelName.contains("@") || modelName.contains("/")) {
-      throw Errors.invalidOption("--rul-model", String.valueOf(modelName),
-          "pass the registered model name whose predictions scoring wrote to predictions/NAME, without an alias or"
-              + " version, e.g. --rul-model nightshift-cmapss-rul");
-    }
+    requireRulSettings(modelName, horizon, crews);
     String name = "predictions/" + modelName;
     String score = "run 'nightshift score --date " + date + " --model " + modelName + "@champion' first";
     Dataset<Row> predictions = DeltaTables.read(spark, warehouse.path(name), name, score);
