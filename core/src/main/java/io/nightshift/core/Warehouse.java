@@ -70,6 +70,11 @@ public record Warehouse(String root) {
     return path("actions/work_orders");
   }
 
+  /** Work orders planned from a remaining-useful-life model's predictions, partitioned by decision date and model. */
+  public String rulWorkOrders() {
+    return path("actions/rul_work_orders");
+  }
+
   public String exports(String name) {
     return path("exports/" + name);
   }

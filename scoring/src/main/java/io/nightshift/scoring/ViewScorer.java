@@ -34,10 +34,15 @@ import org.slf4j.LoggerFactory;
  * {@code score_date} partition of {@code predictions/<model name>} in one transaction and the run's manifest row goes
  * to {@code monitoring/scoring_manifest} (keyed by the model name), so a night re-scored with the same model and
  * feature-table version gives the same rows. Remaining-useful-life models also get the predicted end of life
- * ({@code event time + predicted life}), and never a negative life.
+ * ({@code event time + predicted life}), and never a negative life, plus the raw {@code margin} (the prediction
+ * before that clamp), the {@code bias} and the top five SHAP {@code contributions}: the contributions of all features
+ * plus the bias sum to the margin, and a negative one shortens the predicted life.
  */
 public final class ViewScorer {
   private static final Logger LOG = LoggerFactory.getLogger(ViewScorer.class);
+
+  /** Features whose SHAP contributions are kept per remaining-life prediction (largest absolute first). */
+  static final int TOP_CONTRIBUTIONS = 5;
 
   private ViewScorer() {}
 
@@ -87,8 +92,13 @@ public final class ViewScorer {
               + date + ") or pick a date inside its data"
           : "build the view (nightshift features build --view conf/features/" + view + ".yaml)");
     }
-    Dataset<Row> predicted = NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
     boolean rul = "RUL_REGRESSION".equals(meta.task());
+    // remaining-life work orders carry their reasons: the features shortening each predicted life most
+    Dataset<Row> predicted =
+        rul
+            ? NativePredictor.predictWithContributions(
+                input, meta.keys().size() + 1, meta.features(), model.booster(), TOP_CONTRIBUTIONS)
+            : NativePredictor.predict(input, meta.keys().size() + 1, meta.features().size(), model.booster());
     Column prediction = rul ? org.apache.spark.sql.functions.greatest(col("prediction"), lit(0.0)) : col("prediction");
     List<Column> out = new ArrayList<>();
     out.add(lit(Date.valueOf(date)).as("score_date"));
@@ -102,6 +112,11 @@ public final class ViewScorer {
     out.add(lit(model.version().version()).as("model_version"));
     out.add(lit(model.version().runId()).as("model_run_id"));
     out.add(lit(tableVersion).as("feature_table_version"));
+    if (rul) {
+      out.add(col("margin"));
+      out.add(col("bias"));
+      out.add(col("contributions"));
+    }
     List<String> order = new ArrayList<>(meta.keys());
     Dataset<Row> rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
 

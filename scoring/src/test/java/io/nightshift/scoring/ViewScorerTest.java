@@ -83,6 +83,69 @@ class ViewScorerTest {
     assertThat(manifest.get(0).<String>getAs("strategy")).isEqualTo("current_rows");
   }
 
+  /** A booster that learned rul = 100 - 60 * wear - 40 * heat on a grid of wear and heat in [0, 1.2]. */
+  static byte[] twoFeatureRulBooster() throws Exception {
+    int side = 25;
+    int n = side * side;
+    float[] x = new float[n * 2];
+    float[] y = new float[n];
+    for (int i = 0; i < side; i++) {
+      for (int j = 0; j < side; j++) {
+        int r = i * side + j;
+        x[2 * r] = i * 1.2f / (side - 1);
+        x[2 * r + 1] = j * 1.2f / (side - 1);
+        y[r] = 100 - 60 * x[2 * r] - 40 * x[2 * r + 1];
+      }
+    }
+    DMatrix m = new DMatrix(x, n, 2, Float.NaN);
+    m.setLabel(y);
+    Map<String, Object> params = new HashMap<>(Map.of("objective", "reg:squarederror", "max_depth", 4, "eta", 0.5));
+    params.put("nthread", 1);
+    Booster b = XGBoost.train(m, params, 40, Map.of(), null, null);
+    byte[] bytes = b.toByteArray("ubj");
+    b.dispose();
+    m.dispose();
+    return bytes;
+  }
+
+  @Test
+  void remainingLifeComesWithContributionsThatAddUpToTheMarginBeforeTheClamp() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("view-scorer-contributions").toString());
+    spark.sql("SELECT * FROM VALUES (1, 3, 0.1D, 0.2D), (2, 9, 1.1D, 1.0D), (3, 5, 0.2D, 1.1D) AS t(unit, cycle, wear, heat)")
+        .write().format("delta").save(w.featureView("engines"));
+    LoadedModel m = model("RUL_REGRESSION", List.of("wear", "heat"), twoFeatureRulBooster(), "cycle");
+
+    ViewScorer.Result r = ViewScorer.score(spark, w, m, NIGHT, "c", null);
+    List<Row> rows = spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList();
+    assertThat(rows).hasSize(3);
+    for (Row row : rows) {
+      List<Row> contributions = row.getList(row.fieldIndex("contributions"));
+      // both features are among the top five, so with the bias they are the whole margin
+      assertThat(contributions).extracting(c -> c.getString(0)).containsExactlyInAnyOrder("wear", "heat");
+      double sum = contributions.stream().mapToDouble(c -> c.getDouble(1)).sum() + row.<Double>getAs("bias");
+      assertThat(sum).as("unit %s", row.<Integer>getAs("unit")).isCloseTo(row.<Double>getAs("margin"), within(1e-3));
+      // largest absolute contribution first
+      assertThat(Math.abs(contributions.get(0).getDouble(1))).isGreaterThanOrEqualTo(Math.abs(contributions.get(1).getDouble(1)));
+    }
+    // unit 1: 100 - 6 - 8 = 86 cycles; the margin is the prediction, and its low wear lengthens its life
+    assertThat(rows.get(0).<Double>getAs("prediction")).isCloseTo(86.0, within(4.0));
+    assertThat(rows.get(0).<Double>getAs("margin")).isCloseTo(rows.get(0).<Double>getAs("prediction"), within(1e-4));
+    // unit 2: 100 - 66 - 40 = -6: clamped to no life left, the margin keeps the negative value the contributions add to
+    assertThat(rows.get(1).<Double>getAs("prediction")).isEqualTo(0.0);
+    assertThat(rows.get(1).<Double>getAs("margin")).isLessThan(0.0);
+    assertThat(rows.get(1).<Row>getList(rows.get(1).fieldIndex("contributions"))).allSatisfy(c -> assertThat(c.getDouble(1)).isNegative());
+    // unit 3: low wear (+) and high heat (-)
+    List<Row> third = rows.get(2).getList(rows.get(2).fieldIndex("contributions"));
+    assertThat(third).filteredOn(c -> c.getString(0).equals("heat")).singleElement()
+        .satisfies(c -> assertThat(c.getDouble(1)).isNegative());
+    assertThat(third).filteredOn(c -> c.getString(0).equals("wear")).singleElement()
+        .satisfies(c -> assertThat(c.getDouble(1)).isPositive());
+
+    ViewScorer.score(spark, w, m, NIGHT, "c", null); // the same rows, contributions included
+    assertThat(spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList()).isEqualTo(rows);
+  }
+
   @Test
   void datedViewsScoreTheNightAndNameWhatIsMissing() throws Exception {
     SparkSession spark = SparkTestSession.get();
@@ -94,7 +157,8 @@ class ViewScorerTest {
 
     ViewScorer.Result r = ViewScorer.score(spark, w, m, NIGHT, "c", null);
     assertThat(r.rows()).isEqualTo(2);
-    assertThat(spark.read().format("delta").load(r.table()).columns()).doesNotContain("predicted_end_of_life");
+    assertThat(spark.read().format("delta").load(r.table()).columns())
+        .doesNotContain("predicted_end_of_life", "margin", "bias", "contributions");
 
     assertThatThrownBy(() -> ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "c", null))
         .isInstanceOf(InvalidInputException.class)

@@ -136,6 +136,12 @@ final class PipelineSteps {
     return WorkOrderPlanner.plan(ctx.spark(), ctx.warehouse(), date, threshold, crews);
   }
 
+  /** Work orders from a remaining-useful-life model's predictions (see {@link WorkOrderPlanner#planFromRul}). */
+  WorkOrderPlanner.RulResult planRulWorkOrders(LocalDate date, String model, double horizon, int crews) {
+    ctx.stage("act-rul-" + model, "Plan work orders from " + model + " remaining-life predictions for " + date);
+    return WorkOrderPlanner.planFromRul(ctx.spark(), ctx.warehouse(), date, model, horizon, crews);
+  }
+
   Monitor.Result monitor(UseCase useCase, LocalDate date) {
     ctx.stage("monitor-" + useCase.id(), "Monitor " + useCase.id() + " predictions of " + date);
     return Monitor.run(ctx.spark(), ctx.warehouse(), ctx.registry(), useCase, date);

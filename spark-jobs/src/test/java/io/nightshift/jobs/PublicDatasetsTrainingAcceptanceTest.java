@@ -111,6 +111,35 @@ class PublicDatasetsTrainingAcceptanceTest {
     assertThat(life.getLong(2)).isEqualTo(100L);
     assertThat(life.getDouble(0)).isLessThan(15.0); // vs a mean label near 60 cycles
     assertThat(life.getDouble(1)).isGreaterThanOrEqualTo(0.0);
+
+    // work orders for the engines predicted to fail within 30 cycles (only those: no --use-case), shortest life first
+    Run act = cli(warehouse, "act", "--date", "2024-01-01", "--rul-model", "nightshift-cmapss-rul", "--crews", "10");
+    assertThat(act.code()).as(act.err()).isZero();
+    assertThat(act.out())
+        .containsPattern("nightshift-cmapss-rul: \\d+ work orders with predicted remaining life <= 30, 10 scheduled"
+            + " -> \\S+/actions/rul_work_orders \\(CSV: \\S+/exports/rul_work_orders/nightshift-cmapss-rul/2024-01-01\\)")
+        .doesNotContain("replenishment:").doesNotContain("maintenance:");
+    long due = SparkTestSession.get().read().format("delta")
+        .load(warehouse.resolve("predictions/nightshift-cmapss-rul").toString()).where("prediction <= 30").count();
+    assertThat(due).isGreaterThanOrEqualTo(50L); // a mean predicted life under 15 cycles leaves at most half beyond 30
+    List<org.apache.spark.sql.Row> orders = SparkTestSession.get().read().format("delta")
+        .load(warehouse.resolve("actions/rul_work_orders").toString())
+        .where("model_name = 'nightshift-cmapss-rul' AND decision_date = DATE'2024-01-01'").orderBy("rank").collectAsList();
+    assertThat(orders).hasSize((int) due);
+    assertThat(orders).extracting(o -> o.<Integer>getAs("rank"))
+        .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, (int) due).boxed().toList());
+    assertThat(orders).extracting(o -> o.<Double>getAs("predicted_rul")).isSorted().allSatisfy(r -> assertThat(r).isBetween(0.0, 30.0));
+    assertThat(orders).extracting(o -> o.<Integer>getAs("unit")).doesNotHaveDuplicates();
+    assertThat(orders).extracting(o -> o.<String>getAs("status")).startsWith(java.util.Collections.nCopies(10, "scheduled").toArray(new String[0]))
+        .filteredOn(st -> st.equals("scheduled")).hasSize(10);
+    // each engine's reasons: the sensor features shortening its life, as "feature -contribution; ..."
+    assertThat(orders).allSatisfy(o -> {
+      assertThat(o.<String>getAs("asset")).isEqualTo(String.valueOf(o.<Integer>getAs("unit")));
+      assertThat(o.<String>getAs("reasons")).as("unit %s", o.<Integer>getAs("unit"))
+          .matches("\\w+ -[0-9,]+\\.\\d\\d(; \\w+ -[0-9,]+\\.\\d\\d)*");
+    });
+    assertThat(SparkTestSession.get().read().option("header", "true")
+        .csv(warehouse.resolve("exports/rul_work_orders/nightshift-cmapss-rul/2024-01-01").toString()).count()).isEqualTo(due);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.nightshift.scoring.actions;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.date_add;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
@@ -12,6 +13,11 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * risk, with a priority, and scheduled for the next day up to the crews' daily capacity (the rest is backlog).
  * Written to {@code actions/work_orders} (the decision date's partition, replaced in one transaction) and exported
  * as CSV.
+ *
+ * <p>{@link #planFromRul} does the same from a remaining-useful-life model's predictions ({@code predictions/<model>},
+ * written by {@code ViewScorer}): assets expected to fail within a horizon, shortest predicted life first, into
+ * {@code actions/rul_work_orders}.
  */
 public final class WorkOrderPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(WorkOrderPlanner.class);
@@ -43,7 +53,129 @@ public final class WorkOrderPlanner {
             + " c -> concat(c.feature, ' +', format_number(c.contribution, 2))), '; ')");
   }
 
+  /**
+   * The features shortening a predicted remaining life, most first, as text ("s11_mean_10 -8.42; s4 -3.10"), from the
+   * SHAP contributions scoring stored (negative ones); null when none of the kept contributions is negative or the
+   * predictions were made without them.
+   */
+  public static Column lifeReasons(Dataset<Row> predictions) {
+    if (!Arrays.asList(predictions.columns()).contains("contributions")) {
+      return lit(null).cast("string");
+    }
+    return org.apache.spark.sql.functions.expr(
+        "nullif(array_join(transform(filter(contributions, c -> c.contribution < 0),"
+            + " c -> concat(c.feature, ' ', format_number(c.contribution, 2))), '; '), '')");
+  }
+
   public record Result(long workOrders, long scheduled, String table, String export) {}
+
+  /** What {@link #planFromRul} wrote: the model's work orders for the decision date. */
+  public record RulResult(String model, long workOrders, long scheduled, double horizon, String table, String export) {}
+
+  /** The columns of a remaining-life predictions table other than the entity keys and the event time. */
+  private static final Set<String> RUL_PREDICTION_COLUMNS = Set.of(
+      "score_date", "prediction", "predicted_end_of_life", "model_name", "model_version", "model_run_id",
+      "feature_table_version", "margin", "bias", "contributions");
+
+  /**
+   * Fails with an input error unless {@code modelName} is a plain model name, {@code horizon} a positive, finite
+   * remaining life and {@code crews} not negative. {@link #planFromRul} checks them first; a command that plans other
+   * decisions before calls it up front, so bad settings stop it before anything is written.
+   */
+  public static void requireRulSettings(String modelName, double horizon, int crews) {
+    if (modelName == null || modelName.isBlank() || modelName.contains("@") || modelName.contains("/")) {
+      throw Errors.invalidOption("--rul-model", String.valueOf(modelName),
+          "pass the registered model name whose predictions scoring wrote to predictions/NAME, without an alias or"
+              + " version, e.g. --rul-model nightshift-cmapss-rul");
+    }
+    if (!(horizon > 0) || Double.isInfinite(horizon)) {
+      throw Errors.invalidOption("--rul-horizon", Double.toString(horizon),
+          "use a positive remaining life in the model's time unit (its view's event time, e.g. 30 cycles)");
+    }
+    if (crews < 0) {
+      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
+    }
+  }
+
+  /**
+   * Plans work orders from the remaining-useful-life predictions that {@code score --model NAME@ALIAS} wrote to
+   * {@code predictions/<modelName>} for score date {@code date}: every asset whose predicted remaining life is at
+   * most {@code horizon} (in the view's time unit, e.g. cycles), ranked by shortest predicted life (ties by entity
+   * key), with priority P1 (life at most a third of the horizon), P2 (two thirds) or P3, scheduled for the next day
+   * up to {@code crews} work orders (the rest is backlog), and the features shortening the life as reasons. Written
+   * to {@code actions/rul_work_orders}, replacing only the (decision date, model) rows in one transaction, and
+   * exported as CSV to {@code exports/rul_work_orders/<model>/<date>}.
+   *
+   * <p>The asset is named by the entity key columns of the predictions table (the columns before the event time,
+   * which comes just before {@code prediction}) and by {@code asset}, their values joined with "/". Models sharing the
+   * table should use the same types for key and event-time columns of the same name.
+   */
+  public static RulResult planFromRul(
+      SparkSession spark, Warehouse warehouse, LocalDate date, String modelName, double horizon, int crews) {
+    requireRulSettings(modelName, horizon, crews);
+    String name = "predictions/" + modelName;
+    String score = "run 'nightshift score --date " + date + " --model " + modelName + "@champion' first";
+    Dataset<Row> predictions = DeltaTables.read(spark, warehouse.path(name), name, score);
+    List<String> columns = Arrays.asList(predictions.columns());
+    if (!columns.contains("predicted_end_of_life")) {
+      throw Errors.invalidOption("--rul-model", modelName,
+          name + " has no predicted_end_of_life column, so " + modelName + " is not a remaining-useful-life model;"
+              + " pass a model trained with task: rul_regression (e.g. nightshift-cmapss-rul)");
+    }
+    DeltaTables.requireColumns(predictions, name, List.of("score_date", "prediction", "model_version"));
+    // ViewScorer writes score_date, the entity keys, the event time, then prediction
+    List<String> ids = new ArrayList<>(columns.subList(0, columns.indexOf("prediction")));
+    ids.removeIf(RUL_PREDICTION_COLUMNS::contains);
+    if (ids.size() < 2) {
+      throw Errors.missingColumns(name + " (entity keys and event time before prediction)",
+          List.of("entity key", "event time"), columns);
+    }
+    List<String> keys = ids.subList(0, ids.size() - 1);
+    String time = ids.get(ids.size() - 1);
+    Dataset<Row> night = predictions.where(col("score_date").equalTo(lit(Date.valueOf(date))));
+    if (night.isEmpty()) {
+      throw Errors.emptyPartition(name, "score date " + date, score);
+    }
+
+    List<Column> order = new ArrayList<>();
+    order.add(col("prediction").asc());
+    keys.forEach(k -> order.add(col(k).asc()));
+    List<Column> out = new ArrayList<>();
+    out.add(lit(Date.valueOf(date)).as("decision_date"));
+    out.add(lit(modelName).as("model_name"));
+    out.add(col("rank"));
+    keys.forEach(k -> out.add(col(k)));
+    out.add(concat_ws("/", keys.stream().map(k -> col(k).cast("string")).toArray(Column[]::new)).as("asset"));
+    out.add(col(time));
+    out.add(col("prediction").as("predicted_rul"));
+    out.add(col("predicted_end_of_life"));
+    out.add(when(col("prediction").leq(horizon / 3), "P1").when(col("prediction").leq(2 * horizon / 3), "P2")
+        .otherwise("P3").as("priority"));
+    out.add(when(col("rank").leq(crews), date_add(lit(Date.valueOf(date)), 1)).as("scheduled_date"));
+    out.add(when(col("rank").leq(crews), "scheduled").otherwise("backlog").as("status"));
+    out.add(lifeReasons(night).as("reasons"));
+    out.add(col("model_version"));
+    Dataset<Row> orders =
+        night
+            .where(col("prediction").leq(horizon))
+            .withColumn("rank", row_number().over(Window.partitionBy("score_date").orderBy(order.toArray(new Column[0]))))
+            .select(out.toArray(new Column[0]))
+            .orderBy("rank");
+
+    String table = warehouse.rulWorkOrders();
+    Column mine = col("decision_date").equalTo(lit(Date.valueOf(date))).and(col("model_name").equalTo(lit(modelName)));
+    DeltaTables.replaceWhere(orders, table,
+        "decision_date = '" + date + "' AND model_name = '" + modelName.replace("'", "''") + "'",
+        "decision_date", "model_name");
+    Dataset<Row> written = spark.read().format("delta").load(table).where(mine);
+    String export = warehouse.exports("rul_work_orders/" + modelName + "/" + date);
+    written.orderBy("rank").coalesce(1).write().mode("overwrite").option("header", "true").csv(export);
+    long n = written.count();
+    long scheduled = written.where(col("status").equalTo("scheduled")).count();
+    LOG.info("Planned {} work orders from {} (predicted remaining life <= {}, event time {}) for {} ({} scheduled for"
+        + " the next day) -> {}", n, modelName, horizon, time, String.valueOf(date), scheduled, export);
+    return new RulResult(modelName, n, scheduled, horizon, table, export);
+  }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
     if (!(threshold > 0 && threshold < 1)) {
