@@ -30,7 +30,8 @@ public final class ScoringBenchmark {
     BenchmarkData data = BenchmarkData.create(args);
     String path = data.warehouse.features(UseCase.DEMAND);
     ModelSpec base = ModelSpecs.demand();
-    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 100, 28, 0, 42);
+    int rounds = BenchmarkData.intArg(args, "--rounds", base.numRound()); // default: the shipped demand model's
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), rounds, 28, 0, 42);
     TrainedModel model = XGBoostTrainer.train(data.spark, data.spark.read().format("delta").load(path), spec, data.asOf);
     List<String> features = spec.view().features();
     List<Column> cols = new ArrayList<>(List.of(col("store"), col("item"), col("date")));

@@ -25,6 +25,8 @@ public final class SparkSessions {
     setIfAbsent(b, conf, "spark.ui.showConsoleProgress", "false");
     if (master.startsWith("local")) {
       setIfAbsent(b, conf, "spark.sql.shuffle.partitions", "8");
+      // Delta rebuilds table state after each commit in this many tasks (default 50): few suit one machine
+      setIfAbsent(b, conf, "spark.databricks.delta.snapshotPartitions", "4");
       setIfAbsent(b, conf, "spark.driver.host", "127.0.0.1");
       setIfAbsent(b, conf, "spark.driver.bindAddress", "127.0.0.1");
     }
