@@ -34,11 +34,16 @@ class ViewScorerTest {
       x[i] = i / 200f;
       y[i] = 100 - 100 * x[i];
     }
-    DMatrix m = new DMatrix(x, n, 1, Float.NaN);
+    return squaredErrorBooster(x, y, 1, 6, 1.0, 30);
+  }
+
+  /** A single-threaded squared-error booster on {@code x} (row-major, {@code columns} wide) and labels {@code y}. */
+  static byte[] squaredErrorBooster(float[] x, float[] y, int columns, int depth, double eta, int rounds) throws Exception {
+    DMatrix m = new DMatrix(x, y.length, columns, Float.NaN);
     m.setLabel(y);
-    Map<String, Object> params = new HashMap<>(Map.of("objective", "reg:squarederror", "max_depth", 6, "eta", 1.0));
+    Map<String, Object> params = new HashMap<>(Map.of("objective", "reg:squarederror", "max_depth", depth, "eta", eta));
     params.put("nthread", 1);
-    Booster b = XGBoost.train(m, params, 30, Map.of(), null, null);
+    Booster b = XGBoost.train(m, params, rounds, Map.of(), null, null);
     byte[] bytes = b.toByteArray("ubj");
     b.dispose();
     m.dispose();
@@ -97,15 +102,7 @@ class ViewScorerTest {
         y[r] = 100 - 60 * x[2 * r] - 40 * x[2 * r + 1];
       }
     }
-    DMatrix m = new DMatrix(x, n, 2, Float.NaN);
-    m.setLabel(y);
-    Map<String, Object> params = new HashMap<>(Map.of("objective", "reg:squarederror", "max_depth", 4, "eta", 0.5));
-    params.put("nthread", 1);
-    Booster b = XGBoost.train(m, params, 40, Map.of(), null, null);
-    byte[] bytes = b.toByteArray("ubj");
-    b.dispose();
-    m.dispose();
-    return bytes;
+    return squaredErrorBooster(x, y, 2, 4, 0.5, 40);
   }
 
   @Test

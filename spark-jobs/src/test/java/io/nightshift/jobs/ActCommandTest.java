@@ -2,10 +2,10 @@ package io.nightshift.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,46 +13,37 @@ import org.junit.jupiter.api.Test;
  * before any Spark work or any other decision is planned (so nothing is written; the warehouse stays empty).
  */
 class ActCommandTest {
-  record Run(int code, String err) {}
-
-  static Run act(Path warehouse, String... args) {
-    StringWriter err = new StringWriter();
-    String[] all = new String[args.length + 5];
-    all[0] = "--warehouse";
-    all[1] = warehouse.toString();
-    all[2] = "act";
-    all[3] = "--date";
-    all[4] = "2024-01-01";
-    System.arraycopy(args, 0, all, 5, args.length);
-    int code = NightshiftCli.run(new PrintWriter(err, true), all);
-    return new Run(code, err.toString());
+  static CliRun act(Path warehouse, String... args) {
+    List<String> all = new ArrayList<>(List.of("--warehouse", warehouse.toString(), "act", "--date", "2024-01-01"));
+    all.addAll(List.of(args));
+    return CliRun.of(all);
   }
 
   @Test
   void badRulOptionsAreExitCodeTwoNamingTheOptionAndTheFix() throws Exception {
     Path warehouse = Files.createTempDirectory("act-options");
 
-    Run zero = act(warehouse, "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "0");
+    CliRun zero = act(warehouse, "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "0");
     assertThat(zero.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(zero.err())
         .contains("Invalid value for --rul-horizon: '0.0'")
         .contains("Fix: use a positive remaining life in the model's time unit");
     // with every use case too: the horizon is checked before replenishment or maintenance orders are planned
-    Run all = act(warehouse, "--use-case", "all", "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "-3");
+    CliRun all = act(warehouse, "--use-case", "all", "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "-3");
     assertThat(all.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(all.err()).contains("Invalid value for --rul-horizon: '-3.0'");
     assertThat(act(warehouse, "--rul-model", "m", "--rul-horizon", "thirty").code()).isEqualTo(NightshiftCli.BAD_INPUT);
 
-    Run alone = act(warehouse, "--rul-horizon", "20");
+    CliRun alone = act(warehouse, "--rul-horizon", "20");
     assertThat(alone.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(alone.err()).contains("Invalid value for --rul-horizon: '20.0'").contains("pass --rul-model NAME with it");
 
-    Run alias = act(warehouse, "--rul-model", "nightshift-cmapss-rul@champion");
+    CliRun alias = act(warehouse, "--rul-model", "nightshift-cmapss-rul@champion");
     assertThat(alias.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(alias.err()).contains("Invalid value for --rul-model: 'nightshift-cmapss-rul@champion'")
         .contains("without an alias or version");
 
-    Run crews = act(warehouse, "--rul-model", "nightshift-cmapss-rul", "--crews", "-1");
+    CliRun crews = act(warehouse, "--rul-model", "nightshift-cmapss-rul", "--crews", "-1");
     assertThat(crews.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(crews.err()).contains("Invalid value for --crews: '-1'");
 

@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +27,6 @@ class PipelineIntegrationTest {
   static Path warehouse;
   static String mlflow;
 
-  record Run(int code, String out, String err) {}
-
   @BeforeAll
   static void setUp() {
     spark = SparkTestSession.get(); // the CLI reuses the active session instead of creating one
@@ -41,19 +34,10 @@ class PipelineIntegrationTest {
     mlflow = LocalMlflowServer.trackingUri();
   }
 
-  static Run cli(String... args) {
+  static CliRun cli(String... args) {
     List<String> all = new ArrayList<>(List.of("--warehouse", warehouse.toString(), "--tracking-uri", mlflow));
     all.addAll(List.of(args));
-    StringWriter err = new StringWriter();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      int code = NightshiftCli.run(new PrintWriter(err, true), all.toArray(new String[0]));
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(old);
-    }
+    return CliRun.of(all);
   }
 
   private static Dataset<Row> delta(String relative) {
@@ -63,19 +47,19 @@ class PipelineIntegrationTest {
   @Test
   @Order(1)
   void generateBuildCheckTrain() {
-    Run gen = cli("generate", "--seed", "3", "--start", "2023-01-01", "--end", NIGHT, "--stores", "2", "--items", "4", "--machines", "8");
+    CliRun gen = cli("generate", "--seed", "3", "--start", "2023-01-01", "--end", NIGHT, "--stores", "2", "--items", "4", "--machines", "8");
     assertThat(gen.code()).as(gen.err()).isZero();
     assertThat(gen.out()).contains("generated 2920 sales rows");
 
-    Run build = cli("features", "build", "--as-of", NIGHT);
+    CliRun build = cli("features", "build", "--as-of", NIGHT);
     assertThat(build.code()).as(build.err()).isZero();
     assertThat(build.out()).contains("features/demand_daily: ").contains("features/machine_daily: ");
 
-    Run check = cli("features", "check", "--as-of", NIGHT);
+    CliRun check = cli("features", "check", "--as-of", NIGHT);
     assertThat(check.code()).as(check.err()).isZero();
     assertThat(check.out()).contains("Quality gate features/demand_daily as of 2023-12-31: PASSED");
 
-    Run train = cli("train", "--as-of", NIGHT);
+    CliRun train = cli("train", "--as-of", NIGHT);
     assertThat(train.code()).as(train.err()).isZero();
     assertThat(train.out())
         .contains("nightshift-demand version ")
@@ -90,20 +74,20 @@ class PipelineIntegrationTest {
   @Test
   @Order(2)
   void scoreIsIdempotentPerDate() {
-    Run first = cli("score", "--date", NIGHT);
+    CliRun first = cli("score", "--date", NIGHT);
     assertThat(first.code()).as(first.err()).isZero();
     List<Row> before = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
     assertThat(before).hasSize(2 * 4 * 7);
     long machines = delta("predictions/maintenance").where("score_date = '" + NIGHT + "'").count();
     assertThat(machines).isBetween(1L, 8L);
 
-    Run second = cli("score", "--date", NIGHT, "--use-case", "demand");
+    CliRun second = cli("score", "--date", NIGHT, "--use-case", "demand");
     assertThat(second.code()).as(second.err()).isZero();
     List<Row> after = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
     assertThat(after).hasSameSizeAs(before).containsExactlyInAnyOrderElementsOf(before);
     assertThat(delta("predictions/demand").count()).isEqualTo(before.size());
 
-    Run replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
+    CliRun replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
     assertThat(replay.code()).as(replay.err()).isZero();
     assertThat(replay.out()).contains("demand: replayed 2023-12-31 with model version 1 on feature table version 0");
     assertThat(delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList())
@@ -113,14 +97,14 @@ class PipelineIntegrationTest {
   @Test
   @Order(3)
   void actAndMonitor() throws Exception {
-    Run act = cli("act", "--date", NIGHT);
+    CliRun act = cli("act", "--date", NIGHT);
     assertThat(act.code()).as(act.err()).isZero();
     assertThat(act.out()).contains("replenishment: 8 proposals").contains("maintenance: ");
     assertThat(delta("actions/replenishment_orders").count()).isEqualTo(8);
     try (okhttp3.mockwebserver.MockWebServer pushgateway = new okhttp3.mockwebserver.MockWebServer()) {
       pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(200));
       pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(503).setBody("down"));
-      Run monitor = cli("monitor", "--date", NIGHT, "--pushgateway", pushgateway.url("/").toString());
+      CliRun monitor = cli("monitor", "--date", NIGHT, "--pushgateway", pushgateway.url("/").toString());
       assertThat(monitor.code()).as(monitor.err()).isZero();
       assertThat(monitor.out())
           .contains("demand monitoring for 2023-12-31: 56 predictions")
@@ -140,13 +124,13 @@ class PipelineIntegrationTest {
   @Test
   @Order(4)
   void retrainingOnTheSameDataKeepsTheChampionUnlessForced() {
-    Run again = cli("train", "--as-of", NIGHT, "--use-case", "demand");
+    CliRun again = cli("train", "--as-of", NIGHT, "--use-case", "demand");
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out())
         .contains("nightshift-demand version 2 is @challenger (champion unchanged)")
         .contains("gate: wape: challenger")
         .contains("does not clear margin 0.00%");
-    Run forced = cli("train", "--as-of", NIGHT, "--use-case", "demand", "--force-promote", "--backtest-folds", "1");
+    CliRun forced = cli("train", "--as-of", NIGHT, "--use-case", "demand", "--force-promote", "--backtest-folds", "1");
     assertThat(forced.code()).as(forced.err()).isZero();
     assertThat(forced.out()).contains("nightshift-demand version 3 is @challenger and now @champion").contains("forced");
   }
@@ -154,7 +138,7 @@ class PipelineIntegrationTest {
   @Test
   @Order(5)
   void badDateIsExitCodeTwoNamingOptionAndFormat() {
-    Run r = cli("score", "--date", "31/12/2023");
+    CliRun r = cli("score", "--date", "31/12/2023");
     assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(r.err()).contains("Invalid date for --date: '31/12/2023'").contains("YYYY-MM-DD");
   }
@@ -163,12 +147,12 @@ class PipelineIntegrationTest {
   @Order(6)
   void missingTableIsExitCodeTwoNamingTableAndFix() {
     Path empty = SparkTestSession.tempDir("empty-warehouse");
-    Run r = runWith(empty, "score", "--date", NIGHT, "--use-case", "demand");
+    CliRun r = runWith(empty, "score", "--date", NIGHT, "--use-case", "demand");
     assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(r.err())
         .contains("Missing table features/demand_daily")
         .contains("run 'nightshift features build --as-of 2023-12-31' first");
-    Run raw = runWith(empty, "features", "build", "--as-of", NIGHT);
+    CliRun raw = runWith(empty, "features", "build", "--as-of", NIGHT);
     assertThat(raw.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(raw.err()).contains("Missing table raw/sales").contains("nightshift generate");
   }
@@ -176,7 +160,7 @@ class PipelineIntegrationTest {
   @Test
   @Order(7)
   void unknownAliasIsExitCodeTwoListingAliases() {
-    Run r = cli("score", "--date", NIGHT, "--model", "nightshift-demand@gold");
+    CliRun r = cli("score", "--date", NIGHT, "--model", "nightshift-demand@gold");
     assertThat(r.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(r.err())
         .contains("Unknown model alias: nightshift-demand@gold")
@@ -187,10 +171,10 @@ class PipelineIntegrationTest {
   @Order(8)
   void usageErrorsAreExitCodeTwo() {
     assertThat(cli("score").code()).isEqualTo(NightshiftCli.BAD_INPUT); // missing --date
-    Run unknownUseCase = cli("train", "--as-of", NIGHT, "--use-case", "churn");
+    CliRun unknownUseCase = cli("train", "--as-of", NIGHT, "--use-case", "churn");
     assertThat(unknownUseCase.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(unknownUseCase.err()).contains("'churn'").contains("demand, maintenance or all");
-    Run folds = cli("train", "--as-of", NIGHT, "--backtest-folds", "0");
+    CliRun folds = cli("train", "--as-of", NIGHT, "--backtest-folds", "0");
     assertThat(folds.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(folds.err()).contains("--backtest-folds").contains("give 1 or more");
   }
@@ -199,20 +183,20 @@ class PipelineIntegrationTest {
   @Order(9)
   void declaredFeatureViewsBuildFromTheGeneratedRawData() throws Exception {
     Path conf = io.nightshift.testing.LocalMlflowServer.projectRoot().resolve("conf/features");
-    Run validate = cli("features", "validate", conf.toString());
+    CliRun validate = cli("features", "validate", conf.toString());
     assertThat(validate.code()).as(validate.err()).isZero();
     assertThat(validate.out()).contains("sales_daily: valid (").contains("cmapss_fd001: valid (");
 
-    Run build =
+    CliRun build =
         cli("features", "build", "--as-of", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString(),
             "--view", conf.resolve("machine_telemetry_daily.yaml").toString());
     assertThat(build.code()).as(build.err()).isZero();
     assertThat(build.out())
         .contains("features/sales_daily: 2920 rows written (whole table; Delta version 0, definition ")
         .containsPattern("features/machine_telemetry_daily: \\d+ rows written \\(whole table; Delta version 0");
-    Run again = cli("features", "build", "--as-of", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString());
+    CliRun again = cli("features", "build", "--as-of", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString());
     assertThat(again.out()).contains("features/sales_daily: 0 rows written (up to date through 2023-12-31; Delta version 0");
-    Run lateData =
+    CliRun lateData =
         cli("features", "build", "--from", "2023-12-30", "--to", NIGHT, "--view", conf.resolve("sales_daily.yaml").toString());
     assertThat(lateData.code()).as(lateData.err()).isZero();
     assertThat(lateData.out()).contains("features/sales_daily: 16 rows written (2023-12-30..2023-12-31; Delta version 1");
@@ -225,10 +209,10 @@ class PipelineIntegrationTest {
     java.nio.file.Files.writeString(
         changed,
         java.nio.file.Files.readString(conf.resolve("sales_daily.yaml")).replace("windows: [7, 28]", "windows: [7, 21]"));
-    Run refused = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString());
+    CliRun refused = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString());
     assertThat(refused.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(refused.err()).contains("feature view sales_daily changed").contains("--backfill");
-    Run backfill = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString(), "--backfill");
+    CliRun backfill = cli("features", "build", "--as-of", NIGHT, "--view", changed.toString(), "--backfill");
     assertThat(backfill.code()).as(backfill.err()).isZero();
     assertThat(delta("features/sales_daily").columns()).contains("sales_mean_21").doesNotContain("sales_mean_28");
 
@@ -236,12 +220,12 @@ class PipelineIntegrationTest {
     Path bad = SparkTestSession.tempDir("bad-view").resolve("bad.yaml");
     java.nio.file.Files.writeString(
         bad, java.nio.file.Files.readString(conf.resolve("sales_daily.yaml")).replace("{column: sales, functions: [mean], windows: [91, 364]}", "{column: units, functions: [mean], windows: [91]}"));
-    Run invalid = cli("features", "validate", bad.toString());
+    CliRun invalid = cli("features", "validate", bad.toString());
     assertThat(invalid.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(invalid.err()).contains(bad.toString()).contains("features.aggregations[1].column").contains("unknown column 'units'");
   }
 
-  private static Run runWith(Path otherWarehouse, String... args) {
+  private static CliRun runWith(Path otherWarehouse, String... args) {
     Path saved = warehouse;
     warehouse = otherWarehouse;
     try {
@@ -256,7 +240,7 @@ class PipelineIntegrationTest {
   void modelSpecsTrainOnDeclaredViewsBehindTheirQualityGate() throws Exception {
     Path root = io.nightshift.testing.LocalMlflowServer.projectRoot();
     Path view = root.resolve("conf/features/sales_daily.yaml");
-    Run rebuild = cli("features", "build", "--as-of", NIGHT, "--view", view.toString(), "--backfill");
+    CliRun rebuild = cli("features", "build", "--as-of", NIGHT, "--view", view.toString(), "--backfill");
     assertThat(rebuild.code()).as(rebuild.err()).isZero();
     Path dir = SparkTestSession.tempDir("declared-spec");
     String spec = String.join("\n",
@@ -272,7 +256,7 @@ class PipelineIntegrationTest {
         "");
     java.nio.file.Files.writeString(dir.resolve("sales.yaml"), spec);
 
-    Run train = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("sales.yaml").toString());
+    CliRun train = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("sales.yaml").toString());
     assertThat(train.code()).as(train.err()).isZero();
     assertThat(train.out())
         .contains("nightshift-sales-daily version 1 is @challenger and now @champion")
@@ -291,7 +275,7 @@ class PipelineIntegrationTest {
     assertThat(metrics.get("quality_checks")).isEqualTo(9.0); // labeled rows, 3 + 1 key checks, 4 declared
     assertThat(metrics.get("valid_wape")).isBetween(0.05, 0.6);
 
-    Run score = cli("score", "--date", NIGHT, "--model", "nightshift-sales-daily@champion");
+    CliRun score = cli("score", "--date", NIGHT, "--model", "nightshift-sales-daily@champion");
     assertThat(score.code()).as(score.err()).isZero();
     assertThat(score.out()).contains("nightshift-sales-daily: 8 predictions for " + NIGHT);
     assertThat(delta("predictions/nightshift-sales-daily").where("date = '" + NIGHT + "' AND prediction > 0").count())
@@ -302,12 +286,12 @@ class PipelineIntegrationTest {
     java.nio.file.Files.writeString(strict,
         java.nio.file.Files.readString(view).replace("ranges: {sales: {min: 0}}", "ranges: {sales: {min: 0, max: 1}}"));
     java.nio.file.Files.writeString(dir.resolve("strict.yaml"), spec.replace("feature_view: " + view, "feature_view: sales_daily.yaml"));
-    Run refused = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("strict.yaml").toString());
+    CliRun refused = cli("train", "--as-of", NIGHT, "--spec", dir.resolve("strict.yaml").toString());
     assertThat(refused.code()).isEqualTo(NightshiftCli.QUALITY_GATE_FAILED);
     assertThat(refused.err()).contains("Quality gate sales_daily").containsPattern("FAIL sales\\s+out_of_range_rows");
 
     // scoring checks the view's gate too: a night the table does not reach fails its freshness expectation
-    Run stale = cli("score", "--date", "2024-01-05", "--model", "nightshift-sales-daily@champion");
+    CliRun stale = cli("score", "--date", "2024-01-05", "--model", "nightshift-sales-daily@champion");
     assertThat(stale.code()).isEqualTo(NightshiftCli.QUALITY_GATE_FAILED);
     assertThat(stale.err()).contains("Quality gate sales_daily as of 2024-01-05: FAILED").containsPattern("FAIL date\\s+age_days");
   }

@@ -6,12 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
 import io.nightshift.training.mlflow.MlflowRest;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +27,6 @@ class PublicDatasetsTrainingAcceptanceTest {
   static final Path ROOT = LocalMlflowServer.projectRoot();
   static final Path SHARED = ROOT.resolve("../shared/data").normalize();
 
-  record Run(int code, String out, String err) {}
-
   static Path dataset(String relative) {
     Path p = SHARED.resolve(relative);
     Assumptions.assumeTrue(
@@ -50,25 +43,16 @@ class PublicDatasetsTrainingAcceptanceTest {
     return warehouse;
   }
 
-  static Run cli(Path warehouse, String... args) {
+  static CliRun cli(Path warehouse, String... args) {
     SparkTestSession.get(); // the CLI reuses the active session
     List<String> all =
         new ArrayList<>(List.of("--warehouse", warehouse.toString(), "--tracking-uri", LocalMlflowServer.trackingUri()));
     all.addAll(List.of(args));
-    StringWriter err = new StringWriter();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      int code = NightshiftCli.run(new PrintWriter(err, true), all.toArray(new String[0]));
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(old);
-    }
+    return CliRun.of(all);
   }
 
   /** The metrics and tags of the MLflow run whose URL the train command printed. */
-  static Map<String, String> mlflowRun(Run train, Map<String, Double> metrics) {
+  static Map<String, String> mlflowRun(CliRun train, Map<String, Double> metrics) {
     Matcher m = Pattern.compile("/runs/([0-9a-f]+)").matcher(train.out());
     assertThat(m.find()).as(train.out()).isTrue();
     JsonNode run = new MlflowRest(LocalMlflowServer.trackingUri()).get("runs/get", Map.of("run_id", m.group(1))).get("run");
@@ -81,12 +65,12 @@ class PublicDatasetsTrainingAcceptanceTest {
   @Test
   void remainingUsefulLifeOnCmapssFd001() throws IOException {
     Path warehouse = land(dataset("cmapss/train_FD001.txt"), "raw/cmapss");
-    Run build = cli(warehouse, "features", "build", "--as-of", "2024-01-01", "--view",
+    CliRun build = cli(warehouse, "features", "build", "--as-of", "2024-01-01", "--view",
         ROOT.resolve("conf/features/cmapss_fd001.yaml").toString());
     assertThat(build.code()).as(build.err()).isZero();
     assertThat(build.out()).contains("features/cmapss_fd001: 20631 rows written");
 
-    Run train = cli(warehouse, "train", "--as-of", "2024-01-01", "--spec", ROOT.resolve("conf/models/cmapss_rul.yaml").toString());
+    CliRun train = cli(warehouse, "train", "--as-of", "2024-01-01", "--spec", ROOT.resolve("conf/models/cmapss_rul.yaml").toString());
     assertThat(train.code()).as(train.err()).isZero();
     assertThat(train.out()).contains("nightshift-cmapss-rul version ").contains("RMSE ").contains("PHM08 score");
 
@@ -102,7 +86,7 @@ class PublicDatasetsTrainingAcceptanceTest {
     assertThat(metrics).containsKeys("valid_phm08_score", "valid_bias", "valid_late_share", "quality_checks");
 
     // remaining-life predictions for every engine at its latest cycle; in the training file that cycle is the failure
-    Run score = cli(warehouse, "score", "--date", "2024-01-01", "--model", "nightshift-cmapss-rul@champion");
+    CliRun score = cli(warehouse, "score", "--date", "2024-01-01", "--model", "nightshift-cmapss-rul@champion");
     assertThat(score.code()).as(score.err()).isZero();
     assertThat(score.out()).contains("nightshift-cmapss-rul: 100 predictions for 2024-01-01");
     org.apache.spark.sql.Row life = SparkTestSession.get().read().format("delta")
@@ -113,7 +97,7 @@ class PublicDatasetsTrainingAcceptanceTest {
     assertThat(life.getDouble(1)).isGreaterThanOrEqualTo(0.0);
 
     // work orders for the engines predicted to fail within 30 cycles (only those: no --use-case), shortest life first
-    Run act = cli(warehouse, "act", "--date", "2024-01-01", "--rul-model", "nightshift-cmapss-rul", "--crews", "10");
+    CliRun act = cli(warehouse, "act", "--date", "2024-01-01", "--rul-model", "nightshift-cmapss-rul", "--crews", "10");
     assertThat(act.code()).as(act.err()).isZero();
     assertThat(act.out())
         .containsPattern("nightshift-cmapss-rul: \\d+ work orders with predicted remaining life <= 30, 10 scheduled"
@@ -146,12 +130,12 @@ class PublicDatasetsTrainingAcceptanceTest {
   void demandOnStoreItemDemand() throws IOException {
     Path warehouse = land(dataset("store-item-demand/train_2013_2016.csv"), "raw/store-item-demand");
     // half a year (500 series x 181 days) keeps the test short; the spec and view are the shipped ones
-    Run build = cli(warehouse, "features", "build", "--as-of", "2013-06-30", "--view",
+    CliRun build = cli(warehouse, "features", "build", "--as-of", "2013-06-30", "--view",
         ROOT.resolve("conf/features/store_item_demand.yaml").toString());
     assertThat(build.code()).as(build.err()).isZero();
     assertThat(build.out()).contains("features/store_item_demand: 90500 rows written");
 
-    Run train = cli(warehouse, "train", "--as-of", "2013-06-30", "--backtest-folds", "1", "--spec",
+    CliRun train = cli(warehouse, "train", "--as-of", "2013-06-30", "--backtest-folds", "1", "--spec",
         ROOT.resolve("conf/models/store_item_demand.yaml").toString());
     assertThat(train.code()).as(train.err()).isZero();
     assertThat(train.out()).contains("nightshift-store-item-demand version ").contains("WAPE ");

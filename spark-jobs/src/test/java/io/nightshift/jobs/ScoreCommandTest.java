@@ -2,10 +2,10 @@ package io.nightshift.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,26 +13,17 @@ import org.junit.jupiter.api.Test;
  * fix, before any Spark or MLflow work (so nothing is written; the warehouse stays empty).
  */
 class ScoreCommandTest {
-  record Run(int code, String err) {}
-
-  static Run score(Path warehouse, String... args) {
-    StringWriter err = new StringWriter();
-    String[] all = new String[args.length + 5];
-    all[0] = "--warehouse";
-    all[1] = warehouse.toString();
-    all[2] = "score";
-    all[3] = "--date";
-    all[4] = "2024-12-31";
-    System.arraycopy(args, 0, all, 5, args.length);
-    int code = NightshiftCli.run(new PrintWriter(err, true), all);
-    return new Run(code, err.toString());
+  static CliRun score(Path warehouse, String... args) {
+    List<String> all = new ArrayList<>(List.of("--warehouse", warehouse.toString(), "score", "--date", "2024-12-31"));
+    all.addAll(List.of(args));
+    return CliRun.of(all);
   }
 
   @Test
   void badHorizonOrReconciliationIsExitCodeTwoNamingTheOptionAndTheFix() throws Exception {
     Path warehouse = Files.createTempDirectory("score-options");
 
-    Run zero = score(warehouse, "--horizon-days", "0");
+    CliRun zero = score(warehouse, "--horizon-days", "0");
     assertThat(zero.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(zero.err())
         .contains("Invalid value for --horizon-days: '0'")
@@ -41,15 +32,15 @@ class ScoreCommandTest {
     assertThat(score(warehouse, "--horizon-days", "57").err()).contains("--horizon-days: '57'");
     assertThat(score(warehouse, "--horizon-days", "four").code()).isEqualTo(NightshiftCli.BAD_INPUT);
 
-    Run reconcile = score(warehouse, "--reconcile", "region");
+    CliRun reconcile = score(warehouse, "--reconcile", "region");
     assertThat(reconcile.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(reconcile.err()).contains("Invalid value for --reconcile: 'region'").contains("use none or store");
 
-    Run maintenance = score(warehouse, "--use-case", "maintenance", "--horizon-days", "28");
+    CliRun maintenance = score(warehouse, "--use-case", "maintenance", "--horizon-days", "28");
     assertThat(maintenance.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(maintenance.err()).contains("apply to demand forecasts only");
 
-    Run replay = score(warehouse, "--replay", "--reconcile", "store");
+    CliRun replay = score(warehouse, "--replay", "--reconcile", "store");
     assertThat(replay.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(replay.err()).contains("a replay uses the horizon and reconciliation of the night's manifest");
 
