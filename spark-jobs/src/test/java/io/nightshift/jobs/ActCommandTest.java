@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,9 +12,7 @@ import org.junit.jupiter.api.Test;
  */
 class ActCommandTest {
   static CliRun act(Path warehouse, String... args) {
-    List<String> all = new ArrayList<>(List.of("--warehouse", warehouse.toString(), "act", "--date", "2024-01-01"));
-    all.addAll(List.of(args));
-    return CliRun.of(all);
+    return CliRun.dated(warehouse, "act", "2024-01-01", args);
   }
 
   @Test

@@ -26,4 +26,11 @@ record CliRun(int code, String out, String err) {
   static CliRun of(String... args) {
     return of(List.of(args));
   }
+
+  /** {@code nightshift --warehouse W COMMAND --date DATE args...}. */
+  static CliRun dated(java.nio.file.Path warehouse, String command, String date, String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of("--warehouse", warehouse.toString(), command, "--date", date));
+    all.addAll(List.of(args));
+    return of(all);
+  }
 }
