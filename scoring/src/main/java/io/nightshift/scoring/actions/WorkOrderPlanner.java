@@ -3,6 +3,7 @@ package io.nightshift.scoring.actions;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.date_add;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
@@ -44,13 +45,9 @@ public final class WorkOrderPlanner {
    * The features pushing the risk up, as text ("vibration_mean_7d +0.84; temperature_trend +0.31"), from the SHAP
    * contributions scoring stored; null for predictions made without them.
    */
-  public static org.apache.spark.sql.Column reasons(Dataset<Row> risks) {
-    if (!java.util.Arrays.asList(risks.columns()).contains("contributions")) {
-      return org.apache.spark.sql.functions.lit(null).cast("string");
-    }
-    return org.apache.spark.sql.functions.expr(
-        "array_join(transform(filter(contributions, c -> c.contribution > 0),"
-            + " c -> concat(c.feature, ' +', format_number(c.contribution, 2))), '; ')");
+  public static Column reasons(Dataset<Row> risks) {
+    String text = contributionText(risks, "> 0", " +");
+    return text == null ? lit(null).cast("string") : expr(text);
   }
 
   /**
@@ -59,12 +56,45 @@ public final class WorkOrderPlanner {
    * predictions were made without them.
    */
   public static Column lifeReasons(Dataset<Row> predictions) {
+    String text = contributionText(predictions, "< 0", " ");
+    return text == null ? lit(null).cast("string") : expr("nullif(" + text + ", '')");
+  }
+
+  /**
+   * The SQL joining the stored contributions that satisfy {@code keep} (e.g. "> 0") as "feature{@code sign}value; ...",
+   * in their stored order (largest absolute first); null when {@code predictions} has no contributions column.
+   */
+  private static String contributionText(Dataset<Row> predictions, String keep, String sign) {
     if (!Arrays.asList(predictions.columns()).contains("contributions")) {
-      return lit(null).cast("string");
+      return null;
     }
-    return org.apache.spark.sql.functions.expr(
-        "nullif(array_join(transform(filter(contributions, c -> c.contribution < 0),"
-            + " c -> concat(c.feature, ' ', format_number(c.contribution, 2))), '; '), '')");
+    return "array_join(transform(filter(contributions, c -> c.contribution " + keep + "),"
+        + " c -> concat(c.feature, '" + sign + "', format_number(c.contribution, 2))), '; ')";
+  }
+
+  private static void requireCrews(int crews) {
+    if (crews < 0) {
+      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
+    }
+  }
+
+  /** The next-day schedule of ranked work orders: the first {@code crews} are scheduled, the rest are backlog. */
+  private static List<Column> schedule(LocalDate date, int crews) {
+    return List.of(
+        when(col("rank").leq(crews), date_add(lit(Date.valueOf(date)), 1)).as("scheduled_date"),
+        when(col("rank").leq(crews), "scheduled").otherwise("backlog").as("status"));
+  }
+
+  private record Written(long workOrders, long scheduled) {}
+
+  /**
+   * Reads back the work orders just committed to {@code table} (its rows matching {@code mine}), exports them by rank
+   * as one CSV file to {@code export}, and counts them and the scheduled ones.
+   */
+  private static Written exportWritten(SparkSession spark, String table, Column mine, String export) {
+    Dataset<Row> written = spark.read().format("delta").load(table).where(mine);
+    written.orderBy("rank").coalesce(1).write().mode("overwrite").option("header", "true").csv(export);
+    return new Written(written.count(), written.where(col("status").equalTo("scheduled")).count());
   }
 
   public record Result(long workOrders, long scheduled, String table, String export) {}
@@ -92,9 +122,7 @@ public final class WorkOrderPlanner {
       throw Errors.invalidOption("--rul-horizon", Double.toString(horizon),
           "use a positive remaining life in the model's time unit (its view's event time, e.g. 30 cycles)");
     }
-    if (crews < 0) {
-      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
-    }
+    requireCrews(crews);
   }
 
   /**
@@ -151,8 +179,7 @@ public final class WorkOrderPlanner {
     out.add(col("predicted_end_of_life"));
     out.add(when(col("prediction").leq(horizon / 3), "P1").when(col("prediction").leq(2 * horizon / 3), "P2")
         .otherwise("P3").as("priority"));
-    out.add(when(col("rank").leq(crews), date_add(lit(Date.valueOf(date)), 1)).as("scheduled_date"));
-    out.add(when(col("rank").leq(crews), "scheduled").otherwise("backlog").as("status"));
+    out.addAll(schedule(date, crews));
     out.add(lifeReasons(night).as("reasons"));
     out.add(col("model_version"));
     Dataset<Row> orders =
@@ -167,23 +194,18 @@ public final class WorkOrderPlanner {
     DeltaTables.replaceWhere(orders, table,
         "decision_date = '" + date + "' AND model_name = '" + modelName.replace("'", "''") + "'",
         "decision_date", "model_name");
-    Dataset<Row> written = spark.read().format("delta").load(table).where(mine);
     String export = warehouse.exports("rul_work_orders/" + modelName + "/" + date);
-    written.orderBy("rank").coalesce(1).write().mode("overwrite").option("header", "true").csv(export);
-    long n = written.count();
-    long scheduled = written.where(col("status").equalTo("scheduled")).count();
+    Written w = exportWritten(spark, table, mine, export);
     LOG.info("Planned {} work orders from {} (predicted remaining life <= {}, event time {}) for {} ({} scheduled for"
-        + " the next day) -> {}", n, modelName, horizon, time, String.valueOf(date), scheduled, export);
-    return new RulResult(modelName, n, scheduled, horizon, table, export);
+        + " the next day) -> {}", w.workOrders(), modelName, horizon, time, String.valueOf(date), w.scheduled(), export);
+    return new RulResult(modelName, w.workOrders(), w.scheduled(), horizon, table, export);
   }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
     if (!(threshold > 0 && threshold < 1)) {
       throw Errors.invalidOption("--risk-threshold", Double.toString(threshold), "use a probability in (0, 1)");
     }
-    if (crews < 0) {
-      throw Errors.invalidOption("--crews", Integer.toString(crews), "use 0 or more work orders per day");
-    }
+    requireCrews(crews);
     Dataset<Row> risks =
         DeltaTables.read(
                 spark, warehouse.predictions(UseCase.MAINTENANCE), "predictions/maintenance",
@@ -194,29 +216,26 @@ public final class WorkOrderPlanner {
           "predictions/maintenance", "score date " + date,
           "run 'nightshift score --date " + date + " --use-case maintenance' first");
     }
+    List<Column> out = new ArrayList<>();
+    out.add(lit(Date.valueOf(date)).as("decision_date"));
+    out.add(col("rank"));
+    out.add(col("machine_id"));
+    out.add(col("prediction").as("failure_risk_7d"));
+    out.add(when(col("prediction").geq(0.8), "P1").when(col("prediction").geq(0.65), "P2").otherwise("P3").as("priority"));
+    out.addAll(schedule(date, crews));
+    out.add(reasons(risks).as("reasons"));
+    out.add(col("model_version"));
     Dataset<Row> orders =
         risks
             .where(col("prediction").geq(threshold))
             .withColumn("rank", row_number().over(Window.partitionBy("score_date").orderBy(col("prediction").desc(), col("machine_id"))))
-            .select(
-                lit(Date.valueOf(date)).as("decision_date"),
-                col("rank"),
-                col("machine_id"),
-                col("prediction").as("failure_risk_7d"),
-                when(col("prediction").geq(0.8), "P1").when(col("prediction").geq(0.65), "P2").otherwise("P3").as("priority"),
-                when(col("rank").leq(crews), date_add(lit(Date.valueOf(date)), 1)).as("scheduled_date"),
-                when(col("rank").leq(crews), "scheduled").otherwise("backlog").as("status"),
-                reasons(risks).as("reasons"),
-                col("model_version"))
+            .select(out.toArray(new Column[0]))
             .orderBy("rank");
     String table = warehouse.workOrders();
     DeltaTables.replacePartition(orders, table, "decision_date", date.toString());
-    Dataset<Row> written = spark.read().format("delta").load(table).where(col("decision_date").equalTo(lit(Date.valueOf(date))));
     String export = warehouse.exports("work_orders/" + date);
-    written.orderBy("rank").coalesce(1).write().mode("overwrite").option("header", "true").csv(export);
-    long n = written.count();
-    long scheduled = written.where(col("status").equalTo("scheduled")).count();
-    LOG.info("Planned {} work orders for {} ({} scheduled for the next day) -> {}", n, date, scheduled, export);
-    return new Result(n, scheduled, table, export);
+    Written w = exportWritten(spark, table, col("decision_date").equalTo(lit(Date.valueOf(date))), export);
+    LOG.info("Planned {} work orders for {} ({} scheduled for the next day) -> {}", w.workOrders(), date, w.scheduled(), export);
+    return new Result(w.workOrders(), w.scheduled(), table, export);
   }
 }
