@@ -150,8 +150,7 @@ public final class NativePredictor implements java.io.Serializable {
     booster.setParam("nthread", threads); // never more threads than the task's cores
     return new Iterator<>() {
       private final float[] buffer = new float[BATCH_ROWS * numFeatures];
-      private final Object[][] pending = new Object[BATCH_ROWS][];
-      private final InternalRow[] ready = new InternalRow[BATCH_ROWS];
+      private final Object[][] pending = new Object[BATCH_ROWS][]; // the batch's output values, row by row
       private int size;
       private int next;
       private boolean disposed;
@@ -177,9 +176,9 @@ public final class NativePredictor implements java.io.Serializable {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        InternalRow r = ready[next];
-        ready[next++] = null;
-        return r;
+        Object[] values = pending[next];
+        pending[next++] = null;
+        return new GenericInternalRow(values);
       }
 
       private void fill() {
@@ -223,14 +222,12 @@ public final class NativePredictor implements java.io.Serializable {
         }
         for (int i = 0; i < n; i++) {
           Object[] out = pending[i];
-          pending[i] = null;
           out[passThrough] = (double) predictions[i][0];
           if (featureNames != null) {
             out[passThrough + 1] = (double) margins[i][0];
             out[passThrough + 2] = (double) contribs[i][numFeatures];
             out[passThrough + 3] = top(contribs[i]);
           }
-          ready[i] = new GenericInternalRow(out);
         }
         size = n;
       }
