@@ -86,4 +86,23 @@ final class BenchmarkData {
   static double seconds(long nanos) {
     return nanos / 1e9;
   }
+
+  /** The middle value (the upper one of an even count). */
+  static long median(long[] v) {
+    long[] c = v.clone();
+    java.util.Arrays.sort(c);
+    return c[c.length / 2];
+  }
+
+  /** Nanoseconds of {@code times} runs of {@code r}, after one warm-up run. */
+  static long[] runs(Runnable r, int times) {
+    r.run();
+    long[] t = new long[times];
+    for (int i = 0; i < t.length; i++) {
+      long t0 = System.nanoTime();
+      r.run();
+      t[i] = System.nanoTime() - t0;
+    }
+    return t;
+  }
 }

@@ -126,10 +126,10 @@ public final class PitJoinBenchmark {
         different.add(k);
       }
     });
-    double pit = BenchmarkData.seconds(median(times.get("pit")));
-    double naive = BenchmarkData.seconds(median(times.get("naive")));
-    double sqlMax = BenchmarkData.seconds(median(times.get("sql-max")));
-    double sqlInterval = BenchmarkData.seconds(median(times.get("sql-interval")));
+    double pit = BenchmarkData.seconds(BenchmarkData.median(times.get("pit")));
+    double naive = BenchmarkData.seconds(BenchmarkData.median(times.get("naive")));
+    double sqlMax = BenchmarkData.seconds(BenchmarkData.median(times.get("sql-max")));
+    double sqlInterval = BenchmarkData.seconds(BenchmarkData.median(times.get("sql-interval")));
     double bestSql = Math.min(sqlMax, sqlInterval);
     System.out.println();
     System.out.printf(
@@ -217,12 +217,6 @@ public final class PitJoinBenchmark {
     List<String> a = List.of(args);
     int i = a.indexOf(name);
     return i >= 0 && i + 1 < a.size() ? Long.parseLong(a.get(i + 1).replace("_", "")) : fallback;
-  }
-
-  static long median(long[] v) {
-    long[] c = v.clone();
-    Arrays.sort(c);
-    return c[c.length / 2];
   }
 
   static String timesString(Map<String, long[]> times) {

@@ -1,5 +1,6 @@
 package io.nightshift.benchmarks;
 
+import static io.nightshift.benchmarks.BenchmarkData.median;
 import static org.apache.spark.sql.functions.col;
 
 import io.nightshift.core.UseCase;
@@ -16,6 +17,7 @@ import java.util.Map;
 import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
+import ml.dmlc.xgboost4j.java.XGBoostError;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -54,35 +56,26 @@ public final class ScoringBenchmark {
     cached.count();
     Runnable engine =
         () -> NativePredictor.predict(cached, 3, features.size(), model.booster()).write().format("noop").mode("overwrite").save();
-    engine.run(); // warm-up
-    long[] engineNs = new long[3];
-    for (int i = 0; i < engineNs.length; i++) {
-      long t0 = System.nanoTime();
-      engine.run();
-      engineNs[i] = System.nanoTime() - t0;
-    }
+    long[] engineNs = BenchmarkData.runs(engine, 3);
     // where Delta->Delta time goes: the scan alone, and the write of already computed predictions
     Runnable scan =
         () -> data.spark.read().format("delta").load(path).select(cols.toArray(new Column[0])).write().format("noop").mode("overwrite").save();
     Dataset<Row> computed = NativePredictor.predict(cached, 3, features.size(), model.booster()).cache();
     computed.count();
     Runnable write = () -> DeltaTables.overwrite(computed, data.warehouse.path("benchmark/predictions_write"));
-    long scanNs = timed(scan);
-    long writeNs = timed(write);
-    nightshift.run(); // warm-up
-    long[] ns = new long[3];
-    for (int i = 0; i < ns.length; i++) {
-      long t0 = System.nanoTime();
-      nightshift.run();
-      ns[i] = System.nanoTime() - t0;
-    }
-    long[] inplaceNs = new long[3];
-    booster.inplace_predict(dense, n, features.size(), Float.NaN); // warm-up
-    for (int i = 0; i < inplaceNs.length; i++) {
-      long t0 = System.nanoTime();
-      booster.inplace_predict(dense, n, features.size(), Float.NaN);
-      inplaceNs[i] = System.nanoTime() - t0;
-    }
+    long scanNs = median(BenchmarkData.runs(scan, 3));
+    long writeNs = median(BenchmarkData.runs(write, 3));
+    long[] ns = BenchmarkData.runs(nightshift, 3);
+    long[] inplaceNs =
+        BenchmarkData.runs(
+            () -> {
+              try {
+                booster.inplace_predict(dense, n, features.size(), Float.NaN);
+              } catch (XGBoostError e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            3);
     long[] nativeNs = new long[3];
     long[] nativeWithMatrixNs = new long[3];
     booster.predict(new DMatrix(dense, n, features.size(), Float.NaN)); // warm-up
@@ -119,23 +112,5 @@ public final class ScoringBenchmark {
     System.out.printf("  native cost per row per tree: %.1f ns%n", 1e9 * BenchmarkData.seconds(bestNativeNs) / n / trees);
     System.out.println("  " + Map.of("runs", ns.length, "times_s", Arrays.toString(Arrays.stream(ns).mapToDouble(BenchmarkData::seconds).toArray())));
     data.spark.stop();
-  }
-
-  /** Median of three timed runs after one warm-up. */
-  static long timed(Runnable r) {
-    r.run();
-    long[] t = new long[3];
-    for (int i = 0; i < t.length; i++) {
-      long t0 = System.nanoTime();
-      r.run();
-      t[i] = System.nanoTime() - t0;
-    }
-    return median(t);
-  }
-
-  static long median(long[] v) {
-    long[] c = v.clone();
-    Arrays.sort(c);
-    return c[c.length / 2];
   }
 }

@@ -109,10 +109,10 @@ public final class TrainingBenchmark {
       watchedNs[i] = System.nanoTime() - t0;
       dtrain.dispose();
     }
-    double sparkSeconds = BenchmarkData.seconds(ScoringBenchmark.median(sparkNs));
-    double nativeMatrixSeconds = BenchmarkData.seconds(ScoringBenchmark.median(matrixNs));
-    double nativeSeconds = BenchmarkData.seconds(ScoringBenchmark.median(nativeNs));
-    double nativeWatchedSeconds = BenchmarkData.seconds(ScoringBenchmark.median(watchedNs));
+    double sparkSeconds = BenchmarkData.seconds(BenchmarkData.median(sparkNs));
+    double nativeMatrixSeconds = BenchmarkData.seconds(BenchmarkData.median(matrixNs));
+    double nativeSeconds = BenchmarkData.seconds(BenchmarkData.median(nativeNs));
+    double nativeWatchedSeconds = BenchmarkData.seconds(BenchmarkData.median(watchedNs));
     double sparkRmse = rmse.evaluate(sparkModel.transform(valid));
     float[][] pred = nativeModel.predict(dvalid);
     double se = 0;
