@@ -11,12 +11,8 @@ command -v "$PY" >/dev/null || { echo "airflow venv: $PY not found; install Pyth
 "$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) else 1)' \
   || { echo "airflow venv: Airflow 3.3 needs Python 3.10+; $PY is $("$PY" -V 2>&1)" >&2; exit 2; }
 STAMP="$VENV/.nightshift-requirements"
-# One creator at a time (bin/test creates it in the background while Maven runs); a second caller waits here.
-mkdir -p "$(dirname "$VENV")"
-if command -v flock >/dev/null; then
-  exec 9>"$VENV.lock"
-  flock 9
-fi
+source "$ROOT/scripts/venv-lock.sh"
+lock_venv "$VENV" # one creator at a time (bin/test creates the environments in the background)
 WANT="$("$PY" -V 2>&1)
 $(cat "$REQ")"
 if [[ -f "$STAMP" && -x "$VENV/bin/airflow" ]] && [[ "$(cat "$STAMP")" == "$WANT" ]]; then

@@ -10,14 +10,8 @@ VENV="${NIGHTSHIFT_VENVS:-$ROOT/.nightshift/venvs}/$NAME"
 PY="${NIGHTSHIFT_PYTHON:-python3}"
 command -v "$PY" >/dev/null || { echo "python-env: $PY not found; install Python 3.10+ or set NIGHTSHIFT_PYTHON" >&2; exit 2; }
 STAMP="$VENV/.nightshift-requirements"
-# One creator at a time: bin/test creates the environments in the background while the tests that need them
-# (scripts/mlflow.sh, scripts/s3-server.sh) may already ask for them; a second caller waits here, then finds the
-# environment ready.
-mkdir -p "$(dirname "$VENV")"
-if command -v flock >/dev/null; then
-  exec 9>"$VENV.lock"
-  flock 9
-fi
+source "$ROOT/scripts/venv-lock.sh"
+lock_venv "$VENV" # one creator at a time (bin/test creates the environments in the background)
 if [[ -f "$STAMP" ]] && cmp -s "$STAMP" "$REQ"; then
   echo "$VENV"
   exit 0
