@@ -94,14 +94,19 @@ final class BenchmarkData {
     return c[c.length / 2];
   }
 
+  /** Nanoseconds of one run of {@code r}. */
+  static long time(Runnable r) {
+    long t0 = System.nanoTime();
+    r.run();
+    return System.nanoTime() - t0;
+  }
+
   /** Nanoseconds of {@code times} runs of {@code r}, after one warm-up run. */
   static long[] runs(Runnable r, int times) {
     r.run();
     long[] t = new long[times];
     for (int i = 0; i < t.length; i++) {
-      long t0 = System.nanoTime();
-      r.run();
-      t[i] = System.nanoTime() - t0;
+      t[i] = time(r);
     }
     return t;
   }
