@@ -22,38 +22,20 @@ server_args() {
     --serve-artifacts --host 127.0.0.1 --port "$PORT" --workers 1
 }
 
+source "$ROOT/scripts/daemon.sh"
+NAME=mlflow.sh
+URL="$URI"
+
 case "${1:-}" in
   start)
-    if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && healthy; then
-      echo "$URI"; exit 0
-    fi
-    if healthy; then
-      echo "mlflow.sh: something else already answers on $URI; set NIGHTSHIFT_MLFLOW_PORT to a free port" >&2
-      exit 2
-    fi
+    if daemon_running; then echo "$URI"; exit 0; fi
+    daemon_check_port NIGHTSHIFT_MLFLOW_PORT
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"
-    # setsid: own process group, so stop can end the server and its workers together.
-    setsid "$VENV/bin/mlflow" $(server_args) >"$LOG" 2>&1 < /dev/null &
-    echo $! > "$PID_FILE"
-    for _ in $(seq 1 180); do
-      if healthy; then echo "$URI"; exit 0; fi
-      if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-        echo "mlflow.sh: the server exited during start-up; its log ($LOG):" >&2; tail -n 40 "$LOG" >&2; exit 1
-      fi
-      sleep 1
-    done
-    echo "mlflow.sh: no answer on $URI/health after 180s; log ($LOG):" >&2; tail -n 40 "$LOG" >&2
-    "$0" stop || true
-    exit 1
+    daemon_start 180 "$VENV/bin/mlflow" $(server_args)
+    echo "$URI"
     ;;
   stop)
-    if [[ -f "$PID_FILE" ]]; then
-      PID="$(cat "$PID_FILE")"
-      kill -TERM -- "-$PID" 2>/dev/null || kill -TERM "$PID" 2>/dev/null || true
-      for _ in $(seq 1 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "-$PID" 2>/dev/null || true
-      rm -f "$PID_FILE"
-    fi
+    daemon_stop
     ;;
   status)
     if healthy; then echo "$URI"; else echo "mlflow.sh: not running on $URI" >&2; exit 1; fi

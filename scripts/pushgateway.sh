@@ -62,40 +62,22 @@ install_binary() {
   echo "$bin"
 }
 
+source "$ROOT/scripts/daemon.sh"
+NAME=pushgateway
+
 case "${1:-}" in
   install)
     install_binary
     ;;
   start)
-    if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && healthy; then
-      echo "$URL"; exit 0
-    fi
-    if healthy; then
-      echo "pushgateway: something else already answers on $URL; set NIGHTSHIFT_PUSHGATEWAY_PORT to a free port" >&2
-      exit 2
-    fi
+    if daemon_running; then echo "$URL"; exit 0; fi
+    daemon_check_port NIGHTSHIFT_PUSHGATEWAY_PORT
     BIN="$(install_binary)"
-    setsid "$BIN" --web.listen-address="127.0.0.1:$PORT" >"$LOG" 2>&1 < /dev/null &
-    echo $! > "$PID_FILE"
-    for _ in $(seq 1 60); do
-      if healthy; then echo "$URL"; exit 0; fi
-      if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-        echo "pushgateway: the gateway exited during start-up; its log ($LOG):" >&2; tail -n 40 "$LOG" >&2; exit 1
-      fi
-      sleep 0.5
-    done
-    echo "pushgateway: no answer on $URL after 30s; log ($LOG):" >&2; tail -n 40 "$LOG" >&2
-    "$0" stop || true
-    exit 1
+    daemon_start 30 "$BIN" --web.listen-address="127.0.0.1:$PORT"
+    echo "$URL"
     ;;
   stop)
-    if [[ -f "$PID_FILE" ]]; then
-      PID="$(cat "$PID_FILE")"
-      kill -TERM -- "-$PID" 2>/dev/null || kill -TERM "$PID" 2>/dev/null || true
-      for _ in $(seq 1 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "-$PID" 2>/dev/null || true
-      rm -f "$PID_FILE"
-    fi
+    daemon_stop
     ;;
   status)
     if healthy; then echo "$URL"; else echo "pushgateway: not running on $URL" >&2; exit 1; fi

@@ -30,41 +30,20 @@ create_buckets() {
   done
 }
 
+source "$ROOT/scripts/daemon.sh"
+NAME=s3-server
+
 case "${1:-}" in
   start)
-    if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && healthy; then
-      create_buckets
-      echo "$URL"; exit 0
-    fi
-    if healthy; then
-      echo "s3-server: something else already answers on $URL; set NIGHTSHIFT_S3_PORT to a free port" >&2
-      exit 2
-    fi
+    if daemon_running; then create_buckets; echo "$URL"; exit 0; fi
+    daemon_check_port NIGHTSHIFT_S3_PORT
     VENV="$("$ROOT/scripts/python-env.sh" s3)"
-    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$LOG" 2>&1 < /dev/null &
-    echo $! > "$PID_FILE"
-    for _ in $(seq 1 60); do
-      if healthy; then
-        if ! create_buckets; then "$0" stop || true; exit 1; fi
-        echo "$URL"; exit 0
-      fi
-      if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-        echo "s3-server: the server exited during start-up; its log ($LOG):" >&2; tail -n 40 "$LOG" >&2; exit 1
-      fi
-      sleep 0.5
-    done
-    echo "s3-server: no answer on $URL after 30s; log ($LOG):" >&2; tail -n 40 "$LOG" >&2
-    "$0" stop || true
-    exit 1
+    daemon_start 30 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT"
+    if ! create_buckets; then daemon_stop; exit 1; fi
+    echo "$URL"
     ;;
   stop)
-    if [[ -f "$PID_FILE" ]]; then
-      PID="$(cat "$PID_FILE")"
-      kill -TERM -- "-$PID" 2>/dev/null || kill -TERM "$PID" 2>/dev/null || true
-      for _ in $(seq 1 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-      kill -KILL -- "-$PID" 2>/dev/null || true
-      rm -f "$PID_FILE"
-    fi
+    daemon_stop
     ;;
   status)
     if healthy; then echo "$URL"; else echo "s3-server: not running on $URL" >&2; exit 1; fi
