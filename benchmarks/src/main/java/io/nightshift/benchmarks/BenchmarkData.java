@@ -87,6 +87,12 @@ final class BenchmarkData {
     return nanos / 1e9;
   }
 
+  /** Run times as seconds with two decimals, e.g. {@code [8.78, 10.05]}. */
+  static String secondsList(long[] ns) {
+    return java.util.Arrays.toString(
+        java.util.Arrays.stream(ns).mapToObj(t -> String.format(java.util.Locale.ROOT, "%.2f", seconds(t))).toArray());
+  }
+
   /** The middle value (the upper one of an even count). */
   static long median(long[] v) {
     long[] c = v.clone();

@@ -11,9 +11,7 @@ import io.nightshift.training.TrainedModel;
 import io.nightshift.training.XGBoostTrainer;
 import io.nightshift.training.predict.NativePredictor;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
@@ -137,11 +135,7 @@ public final class ScoringBenchmark {
     System.out.printf("  ratio nightshift engine / native predict:     %.2fx (Spark partitions + batching, no I/O)%n", engineRate / nativeRate);
     System.out.printf("  cost per row per tree: nightshift Delta->Delta %.1f ns, native %.1f ns (wall time on 2 cores)%n",
         1e9 * BenchmarkData.seconds(median(ns)) / n / trees, 1e9 * BenchmarkData.seconds(bestNativeNs) / n / trees);
-    System.out.printf("  runs (s), taking turns: nightshift %s, native inplace_predict %s%n", seconds(ns), seconds(inplaceNs));
+    System.out.printf("  runs (s), taking turns: nightshift %s, native inplace_predict %s%n", BenchmarkData.secondsList(ns), BenchmarkData.secondsList(inplaceNs));
     data.spark.stop();
-  }
-
-  private static String seconds(long[] ns) {
-    return Arrays.toString(Arrays.stream(ns).mapToObj(t -> String.format(java.util.Locale.ROOT, "%.2f", BenchmarkData.seconds(t))).toArray());
   }
 }
