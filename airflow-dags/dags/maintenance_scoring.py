@@ -16,7 +16,7 @@ from nightshift_common import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.spark import DATE, WAREHOUSE
+from nightshift_common.spark import DATE, PUSHGATEWAY, WAREHOUSE
 
 USE_CASE = "maintenance"
 
@@ -43,7 +43,7 @@ with DAG(
     quality_gate = nightshift_job("quality_gate", "features", "check", "--as-of", DATE, "--use-case", USE_CASE)
     score = nightshift_job("score", "score", "--date", DATE, "--use-case", USE_CASE)
     act = nightshift_job("act", "act", "--date", DATE, "--use-case", USE_CASE)
-    monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE)
+    monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE, PUSHGATEWAY)
     signal = retraining_signal(use_case=USE_CASE, date=DATE, warehouse=WAREHOUSE)
 
     build_features >> quality_gate >> score >> act >> monitor >> signal

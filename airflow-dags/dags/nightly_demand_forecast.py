@@ -21,7 +21,7 @@ from nightshift_common import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.spark import DATE, WAREHOUSE
+from nightshift_common.spark import DATE, PUSHGATEWAY, WAREHOUSE
 
 USE_CASE = "demand"
 HORIZON_DAYS = "{{ params.horizon_days or nightshift.setting('demand_horizon_days') }}"
@@ -77,7 +77,7 @@ with DAG(
         RECONCILE,
     )
     act = nightshift_job("act", "act", "--date", DATE, "--use-case", USE_CASE)
-    monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE)
+    monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE, PUSHGATEWAY)
     signal = retraining_signal(use_case=USE_CASE, date=DATE, warehouse=WAREHOUSE)
 
     build_features >> quality_gate >> score >> act >> monitor >> signal

@@ -37,7 +37,7 @@ NIGHTLY = [
     ("quality_gate", ["features", "check", "--as-of", "2024-12-31", "--use-case", "{uc}"]),
     ("score", ["score", "--date", "2024-12-31", "--use-case", "{uc}"]),
     ("act", ["act", "--date", "2024-12-31", "--use-case", "{uc}"]),
-    ("monitor", ["monitor", "--date", "2024-12-31", "--use-case", "{uc}"]),
+    ("monitor", ["monitor", "--date", "2024-12-31", "--use-case", "{uc}", "--pushgateway="]),
 ]
 
 
@@ -66,6 +66,19 @@ def test_the_demand_horizon_and_reconciliation_come_from_the_run_then_the_variab
     # the other tasks are unchanged
     act, _ = spark_submit(dag, "act", params={"horizon_days": 21})
     assert "--horizon-days" not in act
+
+
+@pytest.mark.parametrize("dag_id", ["nightly_demand_forecast", "maintenance_scoring"])
+def test_monitoring_pushes_to_the_configured_pushgateway(dagbag, variables, monkeypatch, dag_id):
+    monkeypatch.setenv("NIGHTSHIFT_PUSHGATEWAY_URL", "http://pushgateway.env:9091")
+    cmd, _ = spark_submit(dagbag.dags[dag_id], "monitor")
+    assert cmd[-1] == "--pushgateway=http://pushgateway.env:9091"
+    variables.update({"nightshift_pushgateway_url": "http://pushgateway.internal:9091"})
+    cmd, _ = spark_submit(dagbag.dags[dag_id], "monitor")
+    assert cmd[-1] == "--pushgateway=http://pushgateway.internal:9091"
+    # only the monitoring task pushes
+    score, _ = spark_submit(dagbag.dags[dag_id], "score")
+    assert not [a for a in score if a.startswith("--pushgateway")]
 
 
 @pytest.mark.parametrize(

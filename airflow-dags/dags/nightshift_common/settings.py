@@ -33,6 +33,8 @@ SETTINGS: dict[str, Setting] = {
     # nightly demand scoring: days forecast after the night (1..56; beyond 7 recursively) and store reconciliation
     "demand_horizon_days": Setting("nightshift_demand_horizon_days", "NIGHTSHIFT_DEMAND_HORIZON_DAYS", "7"),
     "demand_reconcile": Setting("nightshift_demand_reconcile", "NIGHTSHIFT_DEMAND_RECONCILE", "none"),
+    # monitoring pushes each night's metrics to this Prometheus Pushgateway; empty: no push
+    "pushgateway_url": Setting("nightshift_pushgateway_url", "NIGHTSHIFT_PUSHGATEWAY_URL", ""),
 }
 
 # The retraining signal: monitoring posts an event on it, weekly_retrain is scheduled on it (and on a cron).

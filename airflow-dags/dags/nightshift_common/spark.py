@@ -38,6 +38,8 @@ WAREHOUSE = "{{ nightshift.setting('warehouse') }}"
 JOB_JAR = "{{ nightshift.setting('job_jar') }}"
 TRACKING_URI = "{{ nightshift.setting('mlflow_tracking_uri') }}"
 CONN_ID = "{{ params.spark_conn_id or nightshift.setting('spark_conn_id') }}"
+# one argument, so an unset URL renders as "--pushgateway=" (no push) rather than an empty argument
+PUSHGATEWAY = "--pushgateway={{ nightshift.setting('pushgateway_url') }}"
 
 
 def template_macros() -> dict[str, Any]:
