@@ -131,9 +131,14 @@ class MlflowTrackingTest {
     java.nio.file.Path dir = SparkTestSession.tempDir("pyfunc");
     java.nio.file.Files.writeString(dir.resolve("in.csv"), csv);
     java.nio.file.Path root = LocalMlflowServer.projectRoot();
+    // the MLflow environment scripts/python-env.sh created (NIGHTSHIFT_VENVS moves them, as in python-env.sh)
+    String venvs = System.getenv("NIGHTSHIFT_VENVS");
+    java.nio.file.Path python =
+        (venvs == null || venvs.isBlank() ? root.resolve(".nightshift/venvs") : java.nio.file.Path.of(venvs))
+            .resolve("mlflow/bin/python");
     ProcessBuilder pb =
         new ProcessBuilder(
-                root.resolve(".nightshift/venvs/mlflow/bin/python").toString(),
+                python.toString(),
                 root.resolve("scripts/pyfunc_predict.py").toString(),
                 "models:/nightshift-maintenance@champion",
                 dir.resolve("in.csv").toString(),
