@@ -5,6 +5,7 @@
 #   daemon_start SECONDS CMD...    starts CMD in its own session (so stop ends it and its children together) and waits
 #                                  up to SECONDS for healthy; on failure prints the log's tail, stops it, returns 1
 #   daemon_stop                    stops the server started from PID_FILE: TERM, then KILL after 10 s
+#   daemon_status                  prints URL when the server answers; otherwise says so and exits 1
 daemon_running() {
   [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && healthy
 }
@@ -44,4 +45,8 @@ daemon_stop() {
     kill -KILL -- "-$pid" 2>/dev/null || true
     rm -f "$PID_FILE"
   fi
+}
+
+daemon_status() {
+  if healthy; then echo "$URL"; else echo "$NAME: not running on $URL" >&2; exit 1; fi
 }

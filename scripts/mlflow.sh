@@ -38,7 +38,7 @@ case "${1:-}" in
     daemon_stop
     ;;
   status)
-    if healthy; then echo "$URI"; else echo "mlflow.sh: not running on $URI" >&2; exit 1; fi
+    daemon_status
     ;;
   serve)
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"

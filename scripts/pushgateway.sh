@@ -42,7 +42,7 @@ install_binary() {
   fi
   local work
   work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
+  trap 'rm -rf "$work"; trap - RETURN' RETURN # once, when this function returns
   if ! (cd "$work" && apt-get download prometheus-pushgateway >"$work/apt.log" 2>&1); then
     # a fresh machine may have no package lists yet: read them (needs root), then try once more
     if [[ "$(id -u)" == 0 ]] && apt-get update >>"$work/apt.log" 2>&1 \
@@ -80,7 +80,7 @@ case "${1:-}" in
     daemon_stop
     ;;
   status)
-    if healthy; then echo "$URL"; else echo "pushgateway: not running on $URL" >&2; exit 1; fi
+    daemon_status
     ;;
   *)
     echo "usage: scripts/pushgateway.sh start|stop|status|install" >&2; exit 2 ;;

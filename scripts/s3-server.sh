@@ -46,7 +46,7 @@ case "${1:-}" in
     daemon_stop
     ;;
   status)
-    if healthy; then echo "$URL"; else echo "s3-server: not running on $URL" >&2; exit 1; fi
+    daemon_status
     ;;
   *)
     echo "usage: scripts/s3-server.sh start|stop|status" >&2; exit 2 ;;
