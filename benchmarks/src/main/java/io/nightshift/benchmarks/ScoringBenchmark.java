@@ -74,11 +74,10 @@ public final class ScoringBenchmark {
     }
     Booster booster = XGBoost.loadModel(model.booster());
     booster.setParam("nthread", 2);
-    int rows = n;
     Runnable inplace =
         () -> {
           try {
-            booster.inplace_predict(dense, rows, features.size(), Float.NaN);
+            booster.inplace_predict(dense, n, features.size(), Float.NaN);
           } catch (XGBoostError e) {
             throw new IllegalStateException(e);
           }
@@ -88,7 +87,7 @@ public final class ScoringBenchmark {
         () -> {
           try {
             long t0 = System.nanoTime();
-            DMatrix m = new DMatrix(dense, rows, features.size(), Float.NaN);
+            DMatrix m = new DMatrix(dense, n, features.size(), Float.NaN);
             long t1 = System.nanoTime();
             booster.predict(m);
             matrixTimes[0] = t1 - t0;

@@ -94,7 +94,7 @@ public final class TrainingBenchmark {
     long nativeColdNs = System.nanoTime() - t0;
     warm.dispose();
 
-    // the three fits take turns, three times; each reports its median
+    // the fits take turns, --repeats times; each reports its median
     int repeats = BenchmarkData.intArg(args, "--repeats", 3);
     long[] sparkNs = new long[repeats];
     long[] matrixNs = new long[repeats];
@@ -165,7 +165,6 @@ public final class TrainingBenchmark {
     System.out.printf("  runs (s), taking turns: XGBoost4J-Spark %s, native boosting %s%n", BenchmarkData.secondsList(sparkNs), BenchmarkData.secondsList(nativeNs));
     data.spark.stop();
   }
-
 
   private static DMatrix matrix(List<Row> rows, List<String> features) throws Exception {
     float[] x = BenchmarkData.dense(rows, features, 1);
