@@ -1,5 +1,7 @@
 package io.nightshift.jobs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.nightshift.testing.LocalMlflowServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,6 +66,24 @@ final class ExternalProcess {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while running " + cmd, e);
     }
+  }
+
+  /**
+   * Starts a background server with one of the project's start/stop scripts ({@code script start}, its settings in
+   * {@code env}, output to {@code logs/start.log}), checks that it printed {@code expectedAddress}, and returns it.
+   * The server is also stopped when this JVM ends, in case the test class's own stop never runs.
+   */
+  static String startServer(String script, Path logs, Map<String, String> env, int timeoutSeconds, String expectedAddress) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stopServer(script, logs, env), "stop " + script));
+    Result start = run(logs.resolve("start.log"), env, timeoutSeconds, List.of(script, "start"));
+    assertThat(start.code()).as(start.output()).isZero();
+    assertThat(start.lastLine()).isEqualTo(expectedAddress);
+    return start.lastLine();
+  }
+
+  /** Stops a server {@link #startServer} started ({@code script stop}, output to {@code logs/stop.log}). */
+  static synchronized void stopServer(String script, Path logs, Map<String, String> env) {
+    run(logs.resolve("stop.log"), env, 120, List.of(script, "stop"));
   }
 
   static int freePort() {

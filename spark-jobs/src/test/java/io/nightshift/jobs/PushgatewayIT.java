@@ -54,18 +54,15 @@ class PushgatewayIT {
         Map.of(
             "NIGHTSHIFT_PUSHGATEWAY_HOME", logs.resolve("gateway").toString(),
             "NIGHTSHIFT_PUSHGATEWAY_PORT", Integer.toString(ExternalProcess.freePort()));
-    Runtime.getRuntime().addShutdownHook(new Thread(PushgatewayIT::stopGateway, "pushgateway-stop"));
-    ExternalProcess.Result start =
-        ExternalProcess.run(logs.resolve("start.log"), env, 600, List.of("scripts/pushgateway.sh", "start"));
-    assertThat(start.code()).as(start.output()).isZero();
-    url = start.lastLine();
-    assertThat(url).isEqualTo("http://127.0.0.1:" + env.get("NIGHTSHIFT_PUSHGATEWAY_PORT"));
+    url =
+        ExternalProcess.startServer(
+            "scripts/pushgateway.sh", logs, env, 600, "http://127.0.0.1:" + env.get("NIGHTSHIFT_PUSHGATEWAY_PORT"));
   }
 
   @AfterAll
-  static synchronized void stopGateway() {
+  static void stopGateway() {
     if (env != null) {
-      ExternalProcess.run(logs.resolve("stop.log"), env, 60, List.of("scripts/pushgateway.sh", "stop"));
+      ExternalProcess.stopServer("scripts/pushgateway.sh", logs, env);
     }
   }
 

@@ -54,21 +54,18 @@ class S3ObjectStoreIT {
             "NIGHTSHIFT_S3_HOME", logs.resolve("server").toString(),
             "NIGHTSHIFT_S3_PORT", Integer.toString(ExternalProcess.freePort()),
             "NIGHTSHIFT_S3_BUCKETS", BUCKET);
-    Runtime.getRuntime().addShutdownHook(new Thread(S3ObjectStoreIT::stopS3, "s3-server-stop"));
-    ExternalProcess.Result start =
-        ExternalProcess.run(logs.resolve("start.log"), serverEnv, 600, List.of("scripts/s3-server.sh", "start"));
-    assertThat(start.code()).as(start.output()).isZero();
-    endpoint = start.lastLine();
-    assertThat(endpoint).isEqualTo("http://127.0.0.1:" + serverEnv.get("NIGHTSHIFT_S3_PORT"));
+    endpoint =
+        ExternalProcess.startServer(
+            "scripts/s3-server.sh", logs, serverEnv, 600, "http://127.0.0.1:" + serverEnv.get("NIGHTSHIFT_S3_PORT"));
     accessKey = "it-" + UUID.randomUUID();
     secretKey = UUID.randomUUID().toString();
     warehouse = "s3a://" + BUCKET + "/nightly/" + UUID.randomUUID();
   }
 
   @AfterAll
-  static synchronized void stopS3() {
+  static void stopS3() {
     if (serverEnv != null) {
-      ExternalProcess.run(logs.resolve("stop.log"), serverEnv, 60, List.of("scripts/s3-server.sh", "stop"));
+      ExternalProcess.stopServer("scripts/s3-server.sh", logs, serverEnv);
     }
   }
 

@@ -65,20 +65,17 @@ class StandaloneClusterIT {
             "NIGHTSHIFT_SPARK_WORKERS", "2",
             "NIGHTSHIFT_SPARK_WORKER_CORES", "1",
             "NIGHTSHIFT_SPARK_WORKER_MEMORY", "1g");
-    // stops the cluster even if this JVM is ended before @AfterAll runs
-    Runtime.getRuntime().addShutdownHook(new Thread(StandaloneClusterIT::stopCluster, "spark-cluster-stop"));
-    ExternalProcess.Result start =
-        ExternalProcess.run(logs.resolve("start.log"), clusterEnv, 180, List.of("scripts/spark-cluster.sh", "start"));
-    assertThat(start.code()).as(start.output()).isZero();
-    masterUrl = start.lastLine();
+    masterUrl =
+        ExternalProcess.startServer(
+            "scripts/spark-cluster.sh", logs, clusterEnv, 180,
+            "spark://127.0.0.1:" + clusterEnv.get("NIGHTSHIFT_SPARK_MASTER_PORT"));
     masterUi = "http://127.0.0.1:" + uiPort;
-    assertThat(masterUrl).isEqualTo("spark://127.0.0.1:" + clusterEnv.get("NIGHTSHIFT_SPARK_MASTER_PORT"));
   }
 
   @AfterAll
-  static synchronized void stopCluster() {
+  static void stopCluster() {
     if (clusterEnv != null) {
-      ExternalProcess.run(logs.resolve("stop.log"), clusterEnv, 120, List.of("scripts/spark-cluster.sh", "stop"));
+      ExternalProcess.stopServer("scripts/spark-cluster.sh", logs, clusterEnv);
     }
   }
 
