@@ -52,7 +52,7 @@ class StandaloneClusterIT {
 
   @BeforeAll
   static void startCluster() {
-    mlflow = LocalMlflowServer.trackingUri();
+    mlflow = LocalMlflowServer.dedicated(); // asserts version 1 of nightshift-demand, whatever ran before
     clusterHome = SparkTestSession.tempDir("spark-cluster");
     warehouse = SparkTestSession.tempDir("cluster-warehouse");
     logs = SparkTestSession.tempDir("cluster-logs");

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * the project's own {@code scripts/mlflow.sh} (which creates the Python virtual environment on first use).
  *
  * <p>If {@code MLFLOW_TRACKING_URI} is set, that server is used instead and nothing is started. A server this class
- * starts is shared by all tests of the JVM and stopped by a shutdown hook.
+ * starts is shared by all tests of the JVM and stopped by a shutdown hook; {@link #dedicated()} starts one for a single
+ * test class.
  */
 public final class LocalMlflowServer {
   private static String trackingUri;
@@ -30,14 +31,27 @@ public final class LocalMlflowServer {
       trackingUri = fromEnv;
       return trackingUri;
     }
+    trackingUri = start();
+    return trackingUri;
+  }
+
+  /**
+   * A server of its own, for a test that asserts on registry state from scratch (model version 1, no champion yet)
+   * and so must not see the models other test classes of the JVM registered, whichever order they run in. Always
+   * started here, even when {@code MLFLOW_TRACKING_URI} is set; stopped by a shutdown hook.
+   */
+  public static String dedicated() {
+    return start();
+  }
+
+  private static String start() {
     Path root = projectRoot();
     Path home = SparkTestSession.tempDir("mlflow-it");
     int port = freePort();
     run(root, home, port, "start", 300);
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> run(root, home, port, "stop", 60), "mlflow-stop"));
-    trackingUri = "http://127.0.0.1:" + port;
-    return trackingUri;
+    return "http://127.0.0.1:" + port;
   }
 
   /** The repository root, passed by the build as {@code -Dnightshift.root}. */
