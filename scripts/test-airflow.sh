@@ -120,9 +120,7 @@ log "starting MLflow"
 MLFLOW_PORT="$(free_port)"
 MLFLOW_STARTED=1
 export MLFLOW_TRACKING_URI
-# MLflow 3's job runner (seven worker processes for GenAI jobs) is not used by Nightshift: half the start-up CPU
-MLFLOW_TRACKING_URI="$(MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false NIGHTSHIFT_MLFLOW_HOME="$WORK/mlflow" \
-  NIGHTSHIFT_MLFLOW_PORT="$MLFLOW_PORT" "$ROOT/scripts/mlflow.sh" start)"
+MLFLOW_TRACKING_URI="$(NIGHTSHIFT_MLFLOW_HOME="$WORK/mlflow" NIGHTSHIFT_MLFLOW_PORT="$MLFLOW_PORT" "$ROOT/scripts/mlflow.sh" start)"
 log "MLflow at $MLFLOW_TRACKING_URI"
 
 WAREHOUSE="$WORK/warehouse"

@@ -72,9 +72,6 @@ public final class LocalMlflowServer {
             .redirectOutput(log.toFile());
     pb.environment().put("NIGHTSHIFT_MLFLOW_HOME", home.toString());
     pb.environment().put("NIGHTSHIFT_MLFLOW_PORT", Integer.toString(port));
-    // MLflow 3's job runner (seven huey worker processes for GenAI jobs) is not used by Nightshift; without it the
-    // server starts with half the CPU (about 8 s instead of 17 s)
-    pb.environment().put("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false");
     try {
       Process p = pb.start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
