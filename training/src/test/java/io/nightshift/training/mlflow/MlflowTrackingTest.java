@@ -131,14 +131,14 @@ class MlflowTrackingTest {
     java.nio.file.Path dir = SparkTestSession.tempDir("pyfunc");
     java.nio.file.Files.writeString(dir.resolve("in.csv"), csv);
     java.nio.file.Path root = LocalMlflowServer.projectRoot();
-    // the MLflow environment scripts/python-env.sh created (NIGHTSHIFT_VENVS moves them, as in python-env.sh)
-    String venvs = System.getenv("NIGHTSHIFT_VENVS");
-    java.nio.file.Path python =
-        (venvs == null || venvs.isBlank() ? root.resolve(".nightshift/venvs") : java.nio.file.Path.of(venvs))
-            .resolve("mlflow/bin/python");
+    // the MLflow environment, wherever scripts/python-env.sh keeps it (it prints the path)
+    Process env = new ProcessBuilder(root.resolve("scripts/python-env.sh").toString(), "mlflow").start();
+    String venv = new String(env.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    String envErrors = new String(env.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(env.waitFor()).as(envErrors).isZero();
     ProcessBuilder pb =
         new ProcessBuilder(
-                python.toString(),
+                java.nio.file.Path.of(venv, "bin", "python").toString(),
                 root.resolve("scripts/pyfunc_predict.py").toString(),
                 "models:/nightshift-maintenance@champion",
                 dir.resolve("in.csv").toString(),
