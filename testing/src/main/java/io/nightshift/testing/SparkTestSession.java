@@ -8,7 +8,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * One Delta-enabled local SparkSession per test JVM: {@code local[2]}, loopback driver, UI off, two shuffle
- * partitions (and two file-listing tasks), UTC, queries interpreted rather than compiled. Tests get it through {@link #get()} and never stop it.
+ * partitions (and two file-listing tasks), UTC, queries interpreted rather than compiled. Tests get it through
+ * {@link #get()} and never stop it.
  */
 public final class SparkTestSession {
   private static SparkSession session;
