@@ -6,14 +6,13 @@ import static org.apache.spark.sql.functions.lit;
 import io.nightshift.core.UseCase;
 import io.nightshift.training.ModelSpec;
 import io.nightshift.training.ModelSpecs;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Date;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import ml.dmlc.xgboost4j.java.Booster;
-import ml.dmlc.xgboost4j.java.DMatrix;
-import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
 import org.apache.spark.ml.evaluation.RegressionEvaluator;
@@ -27,7 +26,7 @@ import org.apache.spark.sql.Row;
 /**
  * Training on the same rows and parameters: XGBoost4J-Spark on local[2] ({@code --workers 1}: one worker with 2 threads
  * and {@code spark.task.cpus=2}, the default; {@code --workers 2}: two 1-thread workers joined by allreduce), single-process native
- * xgboost4j (2 threads), and Spark MLlib's GBTRegressor at a few iterations. Reports fit times, their ratios, and the
+ * xgboost4j (2 threads, in a JVM of its own: {@link NativeTrainingPeer}), and Spark MLlib's GBTRegressor at a few iterations. Reports fit times, their ratios, and the
  * validation RMSE of each (so equal speed is not bought with worse models). Goal: Spark at most 1.25x native.
  */
 public final class TrainingBenchmark {
@@ -75,24 +74,30 @@ public final class TrainingBenchmark {
     params.forEach((k, v) -> est.set(est.getParam(k), v));
     RegressionEvaluator rmse = new RegressionEvaluator().setLabelCol("label").setMetricName("rmse");
 
-    // native xgboost4j, same rows, same params, 2 threads
+    // native xgboost4j, same rows, same params, 2 threads: in a JVM of its own each turn (see NativeTrainingPeer for
+    // why it cannot share this one), reading the rows from a file this process writes once
     List<Row> trainRowsList = train.select("label", features.toArray(new String[0])).collectAsList();
     List<Row> validRowsList = valid.select("label", features.toArray(new String[0])).collectAsList();
-    DMatrix dvalid = matrix(validRowsList, features);
+    Path peerData = Files.createTempFile("nightshift-training-benchmark", ".bin");
+    peerData.toFile().deleteOnExit();
+    NativeTrainingPeer.write(
+        peerData,
+        new NativeTrainingPeer.Rows(
+            features.size(), BenchmarkData.dense(trainRowsList, features, 1), labels(trainRowsList),
+            BenchmarkData.dense(validRowsList, features, 1), labels(validRowsList)));
+    trainRowsList = null;
+    validRowsList = null;
     Map<String, Object> nativeParams = new HashMap<>(params);
     nativeParams.put("nthread", 2);
     nativeParams.put("verbosity", 0);
-    // Warm-up: one full fit of each. The first XGBoost4J-Spark fit in a JVM also pays for compiling Spark's code paths
-    // (the JIT's compiler threads then compete with XGBoost's for the 2 cores); the timed fits below are the steady
-    // state of a process that fits many models, as a backtest or a hyperparameter search does. Both are printed.
+    List<String> peer = NativeTrainingPeer.command(peerData, rounds, nativeParams);
+    // Warm-up: one full fit of XGBoost4J-Spark. The first fit in a JVM also pays for compiling Spark's code paths (the
+    // JIT's compiler threads then compete with XGBoost's for the 2 cores); the timed fits below are the steady state
+    // of a process that fits many models, as a backtest or a hyperparameter search does. The native peer does its own
+    // warm-up fit in each of its JVMs. Both first fits are printed.
     long t0 = System.nanoTime();
     est.fit(train);
     long sparkColdNs = System.nanoTime() - t0;
-    t0 = System.nanoTime();
-    DMatrix warm = matrix(trainRowsList, features);
-    XGBoost.train(warm, nativeParams, rounds, Map.of(), null, null);
-    long nativeColdNs = System.nanoTime() - t0;
-    warm.dispose();
 
     // the fits take turns, --repeats times; each reports its median
     int repeats = BenchmarkData.intArg(args, "--repeats", 3);
@@ -100,36 +105,23 @@ public final class TrainingBenchmark {
     long[] matrixNs = new long[repeats];
     long[] nativeNs = new long[repeats];
     long[] watchedNs = new long[repeats];
+    double nativeRmse = Double.NaN;
     XGBoostRegressionModel sparkModel = null;
-    Booster nativeModel = null;
     for (int i = 0; i < repeats; i++) {
       t0 = System.nanoTime();
       sparkModel = est.fit(train);
       sparkNs[i] = System.nanoTime() - t0;
-      t0 = System.nanoTime();
-      DMatrix dtrain = matrix(trainRowsList, features);
-      matrixNs[i] = System.nanoTime() - t0;
-      t0 = System.nanoTime();
-      nativeModel = XGBoost.train(dtrain, nativeParams, rounds, Map.of(), null, null);
-      nativeNs[i] = System.nanoTime() - t0;
-      // XGBoost4J-Spark evaluates the training set after every round (its training summary); the same, natively
-      t0 = System.nanoTime();
-      XGBoost.train(dtrain, nativeParams, rounds, Map.of("train", dtrain), null, null);
-      watchedNs[i] = System.nanoTime() - t0;
-      dtrain.dispose();
+      String[] result = runPeer(peer);
+      matrixNs[i] = Long.parseLong(result[1]);
+      nativeNs[i] = Long.parseLong(result[2]);
+      watchedNs[i] = Long.parseLong(result[3]);
+      nativeRmse = Double.parseDouble(result[4]);
     }
     double sparkSeconds = BenchmarkData.seconds(BenchmarkData.median(sparkNs));
     double nativeMatrixSeconds = BenchmarkData.seconds(BenchmarkData.median(matrixNs));
     double nativeSeconds = BenchmarkData.seconds(BenchmarkData.median(nativeNs));
     double nativeWatchedSeconds = BenchmarkData.seconds(BenchmarkData.median(watchedNs));
     double sparkRmse = rmse.evaluate(sparkModel.transform(valid));
-    float[][] pred = nativeModel.predict(dvalid);
-    double se = 0;
-    for (int i = 0; i < pred.length; i++) {
-      double e = pred[i][0] - validRowsList.get(i).getDouble(0);
-      se += e * e;
-    }
-    double nativeRmse = Math.sqrt(se / pred.length);
 
     // Spark MLlib GBT at a few iterations (it has no missing-value support: NaN -> 0)
     int gbtIterations = 20;
@@ -149,7 +141,7 @@ public final class TrainingBenchmark {
         trainRows, validRows, features.size(), spec.objective(), repeats);
     System.out.printf("  XGBoost4J-Spark local[2], %d worker(s) x %d thread(s) (spark.task.cpus=%d)  %3d rounds  %7.2f s   valid RMSE %.3f%n",
         workers, threads, threads, rounds, sparkSeconds, sparkRmse);
-    System.out.printf("  native xgboost4j 2 threads  %3d rounds  %7.2f s (+ %.2f s building its DMatrix from float arrays)   valid RMSE %.3f%n",
+    System.out.printf("  native xgboost4j 2 threads, own JVM  %3d rounds  %7.2f s (+ %.2f s building its DMatrix from float arrays)   valid RMSE %.3f%n",
         rounds, nativeSeconds, nativeMatrixSeconds, nativeRmse);
     System.out.printf("  native xgboost4j 2 threads, evaluating the training set each round (as XGBoost4J-Spark does)  %7.2f s%n",
         nativeWatchedSeconds);
@@ -160,20 +152,28 @@ public final class TrainingBenchmark {
     System.out.printf("  XGBoost4J-Spark per-fit cost over native (incl. its DMatrix): %.2f s (Spark job, tracker, rows to DMatrix, slower rounds)%n",
         sparkSeconds - nativeSeconds - nativeMatrixSeconds);
     System.out.printf("  ratio MLlib GBT (%d iters) / native (%d rounds): %.2fx%n", gbtIterations, rounds, gbtSeconds / nativeSeconds);
-    System.out.printf("  first fit in this JVM (warm-up, not in the ratios): XGBoost4J-Spark %.2f s, native incl. DMatrix %.2f s%n",
-        BenchmarkData.seconds(sparkColdNs), BenchmarkData.seconds(nativeColdNs));
+    System.out.printf("  first fit in this JVM (warm-up, not in the ratios): XGBoost4J-Spark %.2f s%n", BenchmarkData.seconds(sparkColdNs));
     System.out.printf("  runs (s), taking turns: XGBoost4J-Spark %s, native boosting %s%n", BenchmarkData.secondsList(sparkNs), BenchmarkData.secondsList(nativeNs));
     data.spark.stop();
   }
 
-  private static DMatrix matrix(List<Row> rows, List<String> features) throws Exception {
-    float[] x = BenchmarkData.dense(rows, features, 1);
+  private static float[] labels(List<Row> rows) {
     float[] y = new float[rows.size()];
     for (int i = 0; i < y.length; i++) {
       y[i] = (float) rows.get(i).getDouble(0);
     }
-    DMatrix m = new DMatrix(x, rows.size(), features.size(), Float.NaN);
-    m.setLabel(y);
-    return m;
+    return y;
+  }
+
+  /** Runs one turn of the native peer; its RESULT line split on spaces. */
+  private static String[] runPeer(List<String> command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    int rc = p.waitFor();
+    String result = out.lines().filter(l -> l.startsWith("RESULT ")).reduce((a, b) -> b).orElse(null);
+    if (rc != 0 || result == null) {
+      throw new IllegalStateException("the native peer failed (exit code " + rc + "): " + String.join(" ", command) + "\n" + out);
+    }
+    return result.split(" ");
   }
 }
