@@ -25,9 +25,10 @@ import org.apache.spark.sql.Row;
 
 /**
  * Training on the same rows and parameters: XGBoost4J-Spark on local[2] ({@code --workers 1}: one worker with 2 threads
- * and {@code spark.task.cpus=2}, the default; {@code --workers 2}: two 1-thread workers joined by allreduce), single-process native
- * xgboost4j (2 threads, in a JVM of its own: {@link NativeTrainingPeer}), and Spark MLlib's GBTRegressor at a few iterations. Reports fit times, their ratios, and the
- * validation RMSE of each (so equal speed is not bought with worse models). Goal: Spark at most 1.25x native.
+ * and {@code spark.task.cpus=2}, the default; {@code --workers 2}: two 1-thread workers joined by allreduce),
+ * single-process native xgboost4j (2 threads, in a JVM of its own: {@link NativeTrainingPeer}), and Spark MLlib's
+ * GBTRegressor at a few iterations. Reports fit times, their ratios, and the validation RMSE of each (so equal speed is
+ * not bought with worse models). Goal: Spark at most 1.25x native.
  */
 public final class TrainingBenchmark {
   public static void main(String[] args) throws Exception {
@@ -94,7 +95,7 @@ public final class TrainingBenchmark {
     // Warm-up: one full fit of XGBoost4J-Spark. The first fit in a JVM also pays for compiling Spark's code paths (the
     // JIT's compiler threads then compete with XGBoost's for the 2 cores); the timed fits below are the steady state
     // of a process that fits many models, as a backtest or a hyperparameter search does. The native peer does its own
-    // warm-up fit in each of its JVMs. Both first fits are printed.
+    // untimed warm-up fit in each of its JVMs; the Spark one is printed.
     long t0 = System.nanoTime();
     est.fit(train);
     long sparkColdNs = System.nanoTime() - t0;
