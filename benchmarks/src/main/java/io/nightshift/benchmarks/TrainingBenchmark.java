@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import io.nightshift.core.UseCase;
 import io.nightshift.training.ModelSpec;
 import io.nightshift.training.ModelSpecs;
+import io.nightshift.training.OpenMpPools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Date;
@@ -39,6 +40,10 @@ public final class TrainingBenchmark {
     }
     int threads = cores / workers; // XGBoost threads per worker = spark.task.cpus
     BenchmarkData data = BenchmarkData.create(args, Map.of("spark.task.cpus", String.valueOf(threads)));
+    // As Nightshift's trainer does (see OpenMpPools): idle task-result-getter threads exit, and with them the OpenMP
+    // pools that loading each trained booster gives them. --spark-defaults measures Spark as it comes, for comparison.
+    boolean sparkDefaults = List.of(args).contains("--spark-defaults");
+    boolean released = !sparkDefaults && OpenMpPools.releaseWhenIdle(data.spark);
     ModelSpec spec = ModelSpecs.demand();
     int rounds = BenchmarkData.intArg(args, "--rounds", spec.numRound()); // default: the shipped demand model's
     List<String> features = spec.view().features();
@@ -142,6 +147,8 @@ public final class TrainingBenchmark {
         trainRows, validRows, features.size(), spec.objective(), repeats);
     System.out.printf("  XGBoost4J-Spark local[2], %d worker(s) x %d thread(s) (spark.task.cpus=%d)  %3d rounds  %7.2f s   valid RMSE %.3f%n",
         workers, threads, threads, rounds, sparkSeconds, sparkRmse);
+    System.out.printf("    idle task-result-getter threads %s%n",
+        released ? "exit (Nightshift's setting, OpenMpPools)" : "kept, with their OpenMP pools (Spark's default)");
     System.out.printf("  native xgboost4j 2 threads, own JVM  %3d rounds  %7.2f s (+ %.2f s building its DMatrix from float arrays)   valid RMSE %.3f%n",
         rounds, nativeSeconds, nativeMatrixSeconds, nativeRmse);
     System.out.printf("  native xgboost4j 2 threads, evaluating the training set each round (as XGBoost4J-Spark does)  %7.2f s%n",

@@ -111,6 +111,7 @@ public final class XGBoostTrainer {
         // start boosting from the mean label; log-link objectives (tweedie, poisson) converge slowly otherwise
         params.put("base_score", train.agg(avg(col(view.labelColumn()))).head().getDouble(0));
       }
+      OpenMpPools.releaseWhenIdle(spark); // local mode: no idle OpenMP pool may throttle this fit's threads
       XGBoostModel<?> model;
       Dataset<Row> scored;
       if (spec.task().numeric()) {
