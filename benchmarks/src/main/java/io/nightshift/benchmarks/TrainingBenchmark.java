@@ -40,8 +40,8 @@ public final class TrainingBenchmark {
     }
     int threads = cores / workers; // XGBoost threads per worker = spark.task.cpus
     BenchmarkData data = BenchmarkData.create(args, Map.of("spark.task.cpus", String.valueOf(threads)));
-    // As Nightshift's trainer does (see OpenMpPools): idle task-result-getter threads exit, and with them the OpenMP
-    // pools that loading each trained booster gives them. --spark-defaults measures Spark as it comes, for comparison.
+    // As Nightshift's trainer does (see OpenMpPools): idle task-result-getter and task threads exit, and with them the
+    // OpenMP pools that loading boosters and training gave them. --spark-defaults measures Spark as it comes.
     boolean sparkDefaults = List.of(args).contains("--spark-defaults");
     boolean released = !sparkDefaults && OpenMpPools.releaseWhenIdle(data.spark);
     ModelSpec spec = ModelSpecs.demand();
@@ -147,8 +147,8 @@ public final class TrainingBenchmark {
         trainRows, validRows, features.size(), spec.objective(), repeats);
     System.out.printf("  XGBoost4J-Spark local[2], %d worker(s) x %d thread(s) (spark.task.cpus=%d)  %3d rounds  %7.2f s   valid RMSE %.3f%n",
         workers, threads, threads, rounds, sparkSeconds, sparkRmse);
-    System.out.printf("    idle task-result-getter threads %s%n",
-        released ? "exit (Nightshift's setting, OpenMpPools)" : "kept, with their OpenMP pools (Spark's default)");
+    System.out.printf("    idle task-result-getter and task threads %s%n",
+        released ? "exit after 100 ms (Nightshift's setting, OpenMpPools)" : "kept, with their OpenMP pools (--spark-defaults)");
     System.out.printf("  native xgboost4j 2 threads, own JVM  %3d rounds  %7.2f s (+ %.2f s building its DMatrix from float arrays)   valid RMSE %.3f%n",
         rounds, nativeSeconds, nativeMatrixSeconds, nativeRmse);
     System.out.printf("  native xgboost4j 2 threads, evaluating the training set each round (as XGBoost4J-Spark does)  %7.2f s%n",
