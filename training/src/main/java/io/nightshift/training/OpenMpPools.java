@@ -1,12 +1,10 @@
 package io.nightshift.training;
 
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkContext;
 import org.apache.spark.executor.Executor;
 import org.apache.spark.executor.ExecutorSource;
-import org.apache.spark.scheduler.TaskScheduler;
 import org.apache.spark.scheduler.TaskSchedulerImpl;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -45,7 +43,7 @@ public final class OpenMpPools {
   /**
    * In a local-mode session, lets Spark's task-result-getter and task threads exit when idle. Idempotent; returns
    * whether the setting is (now) in effect. It reaches into Spark 3.5's scheduler; where those internals differ it
-   * leaves them alone and returns false: training is then as fast as before, never wrong.
+   * changes nothing and returns false: training is then as fast as before, never wrong.
    */
   public static boolean releaseWhenIdle(SparkSession spark) {
     SparkContext sc = spark.sparkContext();
@@ -53,33 +51,42 @@ public final class OpenMpPools {
       return false;
     }
     try {
-      TaskScheduler scheduler = sc.taskScheduler();
-      if (!(scheduler instanceof TaskSchedulerImpl impl)) {
+      ThreadPoolExecutor getters = resultGetters(sc);
+      ThreadPoolExecutor tasks = localTaskThreads();
+      if (getters == null || tasks == null) {
         return false;
       }
-      ExecutorService getters = impl.taskResultGetter().getTaskResultExecutor();
-      if (!(getters instanceof ThreadPoolExecutor pool)) {
-        return false;
-      }
-      if (!pool.allowsCoreThreadTimeOut()) {
-        pool.setKeepAliveTime(IDLE_MS, TimeUnit.MILLISECONDS);
-        pool.allowCoreThreadTimeOut(true);
-      }
-      // the local executor's task threads (a cached pool: idle threads live 60 s); Spark keeps a reference to it for
-      // local-mode metrics, the only handle on it from outside
-      ExecutorSource source = Executor.executorSourceLocalModeOnly();
-      if (source == null) {
-        return false;
-      }
-      ThreadPoolExecutor tasks = source.org$apache$spark$executor$ExecutorSource$$threadPool;
-      if (tasks.getKeepAliveTime(TimeUnit.MILLISECONDS) != IDLE_MS) {
-        tasks.setKeepAliveTime(IDLE_MS, TimeUnit.MILLISECONDS);
+      if (!getters.allowsCoreThreadTimeOut()) {
         LOG.debug("Spark's task-result-getter and task threads now exit after {} ms idle, their OpenMP pools with them", IDLE_MS);
       }
+      expireWhenIdle(getters);
+      expireWhenIdle(tasks);
       return true;
     } catch (RuntimeException | LinkageError e) {
-      LOG.debug("Left Spark's task-result-getter threads as they are: {}", e.toString());
+      LOG.debug("Left Spark's task-result-getter and task threads as they are: {}", e.toString());
       return false;
     }
+  }
+
+  /** Spark's task-result-getter threads (a fixed pool), or null where the scheduler is not Spark 3.5's. */
+  static ThreadPoolExecutor resultGetters(SparkContext sc) {
+    return sc.taskScheduler() instanceof TaskSchedulerImpl impl
+            && impl.taskResultGetter().getTaskResultExecutor() instanceof ThreadPoolExecutor pool
+        ? pool
+        : null;
+  }
+
+  /**
+   * The local executor's task threads (a cached pool: idle threads live 60 s), or null without a local executor.
+   * Spark keeps a reference to them for local-mode metrics, the only handle on them from outside.
+   */
+  static ThreadPoolExecutor localTaskThreads() {
+    ExecutorSource source = Executor.executorSourceLocalModeOnly();
+    return source == null ? null : source.org$apache$spark$executor$ExecutorSource$$threadPool;
+  }
+
+  private static void expireWhenIdle(ThreadPoolExecutor pool) {
+    pool.setKeepAliveTime(IDLE_MS, TimeUnit.MILLISECONDS);
+    pool.allowCoreThreadTimeOut(true); // the getters' fixed pool: its core threads too; no-op for a cached pool
   }
 }

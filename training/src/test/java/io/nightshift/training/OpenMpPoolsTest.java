@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nightshift.testing.SparkTestSession;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.executor.Executor;
-import org.apache.spark.scheduler.TaskSchedulerImpl;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
@@ -21,11 +19,10 @@ class OpenMpPoolsTest {
     assertThat(OpenMpPools.releaseWhenIdle(spark)).isTrue();
     assertThat(OpenMpPools.releaseWhenIdle(spark)).isTrue(); // idempotent
 
-    ThreadPoolExecutor getters =
-        (ThreadPoolExecutor) ((TaskSchedulerImpl) spark.sparkContext().taskScheduler()).taskResultGetter().getTaskResultExecutor();
+    ThreadPoolExecutor getters = OpenMpPools.resultGetters(spark.sparkContext());
     assertThat(getters.allowsCoreThreadTimeOut()).isTrue();
     assertThat(getters.getKeepAliveTime(TimeUnit.MILLISECONDS)).isEqualTo(OpenMpPools.IDLE_MS);
-    ThreadPoolExecutor tasks = Executor.executorSourceLocalModeOnly().org$apache$spark$executor$ExecutorSource$$threadPool;
+    ThreadPoolExecutor tasks = OpenMpPools.localTaskThreads();
     assertThat(tasks.getKeepAliveTime(TimeUnit.MILLISECONDS)).isEqualTo(OpenMpPools.IDLE_MS);
 
     // a job runs on task threads and its results go through getter threads; once idle, both exit (and any OpenMP
