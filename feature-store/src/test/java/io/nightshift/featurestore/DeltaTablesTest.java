@@ -7,7 +7,10 @@ import io.delta.exceptions.ConcurrentAppendException;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.testing.ConcurrentWriters;
 import io.nightshift.testing.SparkTestSession;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
@@ -80,5 +83,24 @@ class DeltaTablesTest {
     ConcurrentWriters.runAndCheck(spark, path, (rows, day) -> DeltaTables.replacePartition(rows, path, "day", day));
     // one commit per write: the first day and the four concurrent ones (a retried write commits once)
     assertThat(DeltaTables.version(spark, path)).isEqualTo(4L);
+  }
+
+  @Test
+  void aTaskWritingMorePartitionsThanOpenWritersStillWritesEveryRowToItsPartition() {
+    SparkSession spark = SparkTestSession.get();
+    assertThat(spark.conf().get("spark.sql.maxConcurrentOutputFileWriters")).isEqualTo("4");
+    String path = SparkTestSession.tempDir("delta-writers").resolve("t").toString();
+    // one task, 7 days interleaved row by row: 4 open files, then Spark sorts the rest of the task's rows
+    Dataset<Row> rows = spark.range(0, 700).selectExpr("id", "cast(id % 7 as string) as day").coalesce(1);
+    DeltaTables.overwrite(rows, path, "day");
+    DeltaTables.replacePartition(
+        spark.range(0, 3).selectExpr("id + 1000 as id", "'5' as day").coalesce(1), path, "day", "5");
+
+    List<Row> counts =
+        spark.read().format("delta").load(path).groupBy("day").count().orderBy("day").collectAsList();
+    assertThat(counts).extracting(r -> r.getString(0) + "=" + r.getLong(1))
+        .containsExactly("0=100", "1=100", "2=100", "3=100", "4=100", "5=3", "6=100");
+    assertThat(spark.read().format("delta").load(path).where("day = '6'").selectExpr("sum(id)").first().getLong(0))
+        .isEqualTo(java.util.stream.LongStream.range(0, 700).filter(i -> i % 7 == 6).sum());
   }
 }

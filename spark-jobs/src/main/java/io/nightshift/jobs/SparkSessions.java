@@ -8,6 +8,9 @@ import org.apache.spark.sql.SparkSession;
  * win; on a plain {@code java} launch the session is local with all cores. Delta is always enabled.
  */
 public final class SparkSessions {
+  /** Open output files per task of a partitioned write before Spark falls back to sorting rows by partition. */
+  public static final int CONCURRENT_OUTPUT_WRITERS = 4;
+
   private SparkSessions() {}
 
   public static SparkSession create(String appName, String masterOverride) {
@@ -23,6 +26,10 @@ public final class SparkSessions {
     setIfAbsent(b, conf, "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     setIfAbsent(b, conf, "spark.sql.session.timeZone", "UTC");
     setIfAbsent(b, conf, "spark.ui.showConsoleProgress", "false");
+    // Partitioned Delta writes (a night's partition replaced) keep up to this many files open per task instead of
+    // first sorting the task's rows by the partition column: most writes fill one partition, where that sort of
+    // every row is pure cost. A task that meets more partitions sorts only the rest of its rows.
+    setIfAbsent(b, conf, "spark.sql.maxConcurrentOutputFileWriters", String.valueOf(CONCURRENT_OUTPUT_WRITERS));
     if (master.startsWith("local")) {
       setIfAbsent(b, conf, "spark.sql.shuffle.partitions", "8");
       // Delta rebuilds table state after each commit in this many tasks (default 50): few suit one machine

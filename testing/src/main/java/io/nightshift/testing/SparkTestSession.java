@@ -35,6 +35,8 @@ public final class SparkTestSession {
               .config(
                   "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
               .config("spark.databricks.delta.snapshotPartitions", "2")
+              // as SparkSessions sets it for the jobs: partitioned writes keep files open rather than sort rows
+              .config("spark.sql.maxConcurrentOutputFileWriters", "4")
               // Delta's VACUUM lists the table's files in this many tasks (default 10000: a minute of empty tasks
               // per VACUUM on a test table)
               .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
