@@ -43,6 +43,7 @@ final class BenchmarkData {
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.databricks.delta.snapshotPartitions", "4") // as bin/nightshift does on one machine
+            .config("spark.sql.maxConcurrentOutputFileWriters", "4") // as bin/nightshift does everywhere
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
@@ -105,15 +106,5 @@ final class BenchmarkData {
     long t0 = System.nanoTime();
     r.run();
     return System.nanoTime() - t0;
-  }
-
-  /** Nanoseconds of {@code times} runs of {@code r}, after one warm-up run. */
-  static long[] runs(Runnable r, int times) {
-    r.run();
-    long[] t = new long[times];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = time(r);
-    }
-    return t;
   }
 }
