@@ -42,7 +42,7 @@ final class BenchmarkData {
             .config("spark.ui.enabled", "false")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.databricks.delta.snapshotPartitions", "4") // as bin/nightshift does on one machine
+            .config("spark.databricks.delta.snapshotPartitions", "1") // as bin/nightshift does on one machine
             .config("spark.sql.maxConcurrentOutputFileWriters", "4") // as bin/nightshift does everywhere
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")

@@ -32,8 +32,10 @@ public final class SparkSessions {
     setIfAbsent(b, conf, "spark.sql.maxConcurrentOutputFileWriters", String.valueOf(CONCURRENT_OUTPUT_WRITERS));
     if (master.startsWith("local")) {
       setIfAbsent(b, conf, "spark.sql.shuffle.partitions", "8");
-      // Delta rebuilds table state after each commit in this many tasks (default 50): few suit one machine
-      setIfAbsent(b, conf, "spark.databricks.delta.snapshotPartitions", "4");
+      // Delta rebuilds a table's state from its log in this many tasks (default 50) before every replaceWhere or
+      // overwrite, and scans plan against it. On one machine the log is small and every extra task only adds
+      // scheduling: one partition makes each write about 0.2 s faster than four (benchmarks/run.sh scoring).
+      setIfAbsent(b, conf, "spark.databricks.delta.snapshotPartitions", "1");
       setIfAbsent(b, conf, "spark.driver.host", "127.0.0.1");
       setIfAbsent(b, conf, "spark.driver.bindAddress", "127.0.0.1");
     }

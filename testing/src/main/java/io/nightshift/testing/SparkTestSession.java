@@ -34,7 +34,7 @@ public final class SparkTestSession {
               .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
               .config(
                   "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-              .config("spark.databricks.delta.snapshotPartitions", "2")
+              .config("spark.databricks.delta.snapshotPartitions", "1")
               // as SparkSessions sets it for the jobs: partitioned writes keep files open rather than sort rows
               .config("spark.sql.maxConcurrentOutputFileWriters", "4")
               // Delta's VACUUM lists the table's files in this many tasks (default 10000: a minute of empty tasks
