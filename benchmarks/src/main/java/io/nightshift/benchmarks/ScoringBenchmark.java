@@ -11,6 +11,7 @@ import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainedModel;
 import io.nightshift.training.XGBoostTrainer;
 import io.nightshift.training.predict.NativePredictor;
+import java.io.File;
 import java.sql.Date;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.commons.io.FileUtils;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -45,7 +47,7 @@ public final class ScoringBenchmark {
     String writeOnly = data.warehouse.path("benchmark/night_predictions_write");
     String smallWrite = data.warehouse.path("benchmark/night_predictions_small");
     for (String table : List.of(out, writeOnly, smallWrite)) { // each run starts from no table, as the first night does
-      org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(table));
+      FileUtils.deleteDirectory(new File(table));
     }
     // written as the score job writes a night: the score_date partition replaced in one transaction
     Column scoreDate = lit(Date.valueOf(data.asOf)).as("score_date");
@@ -133,13 +135,13 @@ public final class ScoringBenchmark {
       nativeNs[i] = matrixTimes[1];
       nativeWithMatrixNs[i] = matrixTimes[0] + matrixTimes[1];
     }
+    few.unpersist(true);
     computed.unpersist(true);
     cached.unpersist(true);
     long engineNs = median(engineRuns);
     long scanNs = median(scanRuns);
     long writeNs = median(writeRuns);
     long fixedNs = median(fixedRuns);
-    few.unpersist(true);
     double nsRate = n / BenchmarkData.seconds(median(ns));
     // the goal's peer is the faster of the two native APIs on the same in-memory rows
     long bestNativeNs = Math.min(median(nativeNs), median(inplaceNs));
