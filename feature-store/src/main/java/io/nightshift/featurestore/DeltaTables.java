@@ -3,6 +3,8 @@ package io.nightshift.featurestore;
 import io.delta.tables.DeltaTable;
 import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.ConcurrentModificationException;
 import java.util.HashSet;
@@ -12,6 +14,13 @@ import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DateType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +94,7 @@ public final class DeltaTables {
   public static void append(Dataset<Row> df, String path) {
     try {
       retryingConflicts(path, () -> df.write().format("delta").mode("append").option("mergeSchema", "true").save(path));
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // also Spark's AnalysisException (checked in Java, thrown undeclared from Scala)
       throw new NightshiftException("Cannot append to Delta table " + path + ": " + e.getMessage(), e);
     }
   }
@@ -96,7 +105,37 @@ public final class DeltaTables {
    * value.
    */
   public static void replacePartition(Dataset<Row> df, String path, String column, String value) {
-    replaceWhere(df, path, column + " = '" + value.replace("'", "''") + "'", column);
+    replaceWhere(df, path, partitionPredicate(df.schema(), column, value), column);
+  }
+
+  /**
+   * {@code column = value} with the value as a literal of the column's type ({@code DATE'2024-12-31'}, not the string
+   * {@code '2024-12-31'}). Delta checks every written row against the predicate; against a string literal that check
+   * casts the string to the column's type again for each row, which took 7% of a scoring task's time.
+   */
+  static String partitionPredicate(StructType schema, String column, String value) {
+    String name = "`" + column.replace("`", "``") + "`";
+    String quoted = "'" + value.replace("'", "''") + "'";
+    Set<String> names = new HashSet<>(Arrays.asList(schema.fieldNames()));
+    if (!names.contains(column)) {
+      return name + " = " + quoted; // Delta names the missing column
+    }
+    DataType type = schema.apply(column).dataType();
+    try {
+      if (type instanceof DateType) {
+        return name + " = DATE" + "'" + LocalDate.parse(value) + "'";
+      } else if (type instanceof ByteType || type instanceof ShortType || type instanceof IntegerType
+          || type instanceof LongType) {
+        return name + " = " + Long.parseLong(value);
+      }
+    } catch (DateTimeParseException | NumberFormatException e) {
+      throw new NightshiftException(
+          "Cannot replace partition " + column + " = '" + value + "': the column has type " + type.simpleString()
+              + " and '" + value + "' is not a value of it; pass a " + type.simpleString()
+              + (type instanceof DateType ? " as yyyy-MM-dd" : ""),
+          e);
+    }
+    return name + " = " + quoted;
   }
 
   /**
@@ -117,7 +156,7 @@ public final class DeltaTables {
       retryingConflicts(
           path,
           () -> df.write().format("delta").mode("overwrite").options(options).partitionBy(partitionColumns).save(path));
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // also Spark's AnalysisException (checked in Java, thrown undeclared from Scala)
       throw new NightshiftException(what + ": " + e.getMessage(), e);
     }
   }

@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 class DeltaTablesTest {
@@ -102,5 +104,48 @@ class DeltaTablesTest {
         .containsExactly("0=100", "1=100", "2=100", "3=100", "4=100", "5=3", "6=100");
     assertThat(spark.read().format("delta").load(path).where("day = '6'").selectExpr("sum(id)").first().getLong(0))
         .isEqualTo(java.util.stream.LongStream.range(0, 700).filter(i -> i % 7 == 6).sum());
+  }
+
+  @Test
+  void aPartitionValueIsALiteralOfTheColumnsType() {
+    StructType schema =
+        new StructType().add("score_date", DataTypes.DateType).add("store", DataTypes.IntegerType)
+            .add("day", DataTypes.StringType);
+    assertThat(DeltaTables.partitionPredicate(schema, "score_date", "2024-12-31"))
+        .isEqualTo("`score_date` = DATE'2024-12-31'");
+    assertThat(DeltaTables.partitionPredicate(schema, "store", "7")).isEqualTo("`store` = 7");
+    assertThat(DeltaTables.partitionPredicate(schema, "day", "it's")).isEqualTo("`day` = 'it''s'");
+    assertThatThrownBy(() -> DeltaTables.partitionPredicate(schema, "score_date", "2024-13-01"))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("score_date = '2024-13-01'").hasMessageContaining("pass a date as yyyy-MM-dd");
+    assertThatThrownBy(() -> DeltaTables.partitionPredicate(schema, "store", "seven"))
+        .isInstanceOf(NightshiftException.class).hasMessageContaining("store = 'seven'").hasMessageContaining("int");
+  }
+
+  @Test
+  void aDatePartitionIsReplacedAloneAndARowOfAnotherDateRejectsTheWholeWrite() {
+    SparkSession spark = SparkTestSession.get();
+    String path = SparkTestSession.tempDir("delta-dates").resolve("t").toString();
+    Dataset<Row> nights =
+        spark.range(0, 30).selectExpr("id", "date_add(DATE'2024-12-30', cast(id % 3 as int)) as score_date");
+    DeltaTables.overwrite(nights, path, "score_date");
+    DeltaTables.replacePartition(
+        spark.range(0, 2).selectExpr("id + 100 as id", "DATE'2024-12-31' as score_date"), path, "score_date",
+        "2024-12-31");
+    Dataset<Row> table = spark.read().format("delta").load(path);
+    assertThat(table.groupBy("score_date").count().orderBy("score_date").collectAsList())
+        .extracting(r -> r.get(0) + "=" + r.getLong(1))
+        .containsExactly("2024-12-30=10", "2024-12-31=2", "2025-01-01=10");
+    long version = DeltaTables.version(spark, path);
+
+    Dataset<Row> stray =
+        spark.range(0, 2).selectExpr("id + 200 as id", "date_add(DATE'2024-12-31', cast(id as int)) as score_date");
+    assertThatThrownBy(() -> DeltaTables.replacePartition(stray, path, "score_date", "2024-12-31"))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("Cannot replace `score_date` = DATE'2024-12-31' in Delta table " + path)
+        .hasMessageContaining("violated by row");
+    assertThat(DeltaTables.version(spark, path)).isEqualTo(version);
+    assertThat(spark.read().format("delta").load(path).where("score_date = DATE'2024-12-31'")
+        .selectExpr("sum(id)").first().getLong(0)).isEqualTo(201L);
   }
 }
