@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Performance benchmarks; each prints ratios against a peer measured in the same run, on the same rows.
-#   benchmarks/run.sh scoring  [--series N] [--days N]   Delta->Delta batch scoring vs native Booster.predict
+#   benchmarks/run.sh scoring  [--series N] [--days N] [--warmups N] [--repeats N]
+#                              Delta->Delta batch scoring vs native Booster.predict
 #   benchmarks/run.sh training [--series N] [--days N] [--repeats N] [--workers 1|2] [--spark-defaults]
 #                              XGBoost4J-Spark local[2] vs native xgboost4j vs MLlib GBT
 #   benchmarks/run.sh pit      [--spine N] [--features N] [--entities N] [--runs N]

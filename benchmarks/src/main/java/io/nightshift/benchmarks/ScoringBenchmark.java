@@ -29,8 +29,8 @@ import org.apache.spark.sql.Row;
  * native Booster.predict on the same rows already in memory (2 threads): the peer does no I/O and no Spark work, so
  * the ratio is what the pipeline costs on top of pure prediction. The predictions replace one {@code score_date}
  * partition in one transaction, as the score job writes a night. Goal: at least 0.7x. Nightshift and the native
- * peers take turns ({@code --repeats}, default 5) and each reports its median, so a slow spell of a shared machine
- * does not land on one side only.
+ * peers take turns ({@code --repeats}, default 5, after {@code --warmups}, default 3) and each reports its median, so
+ * a slow spell of a shared machine does not land on one side only.
  */
 public final class ScoringBenchmark {
   public static void main(String[] args) throws Exception {
@@ -112,9 +112,13 @@ public final class ScoringBenchmark {
             throw new IllegalStateException(e);
           }
         };
-    // warm-ups, then all take turns so that a slow spell of the machine hits all of them alike
-    for (Runnable r : List.of(nightshift, engine, scan, write, fixed, inplace, withMatrix)) {
-      r.run();
+    // warm-ups (the JIT keeps compiling Spark's and Delta's paths over the first runs: one warm-up left the first
+    // timed run the slowest), then all take turns so that a slow spell of the machine hits all of them alike
+    int warmups = BenchmarkData.intArg(args, "--warmups", 3);
+    for (int w = 0; w < warmups; w++) {
+      for (Runnable r : List.of(nightshift, engine, scan, write, fixed, inplace, withMatrix)) {
+        r.run();
+      }
     }
     long[] ns = new long[repeats];
     long[] engineRuns = new long[repeats];

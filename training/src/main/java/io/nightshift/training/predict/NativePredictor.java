@@ -48,6 +48,7 @@ public final class NativePredictor implements java.io.Serializable {
 
   private final Broadcast<byte[]> model;
   private final DataType[] passTypes;
+  private final int[] passKinds;
   private final int[] featureKinds;
   private final int passThrough;
   private final int numFeatures;
@@ -139,6 +140,15 @@ public final class NativePredictor implements java.io.Serializable {
     this.passTypes = passTypes;
     this.featureKinds = featureKinds;
     this.passThrough = passTypes.length;
+    this.passKinds = new int[passTypes.length];
+    for (int j = 0; j < passTypes.length; j++) {
+      DataType t = passTypes[j];
+      passKinds[j] =
+          t.equals(DataTypes.IntegerType) || t.equals(DataTypes.DateType) ? INT
+              : t.equals(DataTypes.LongType) || t.equals(DataTypes.TimestampType) ? LONG
+              : t.equals(DataTypes.DoubleType) ? DOUBLE
+              : -1;
+    }
     this.numFeatures = featureKinds.length;
     this.featureNames = featureNames;
     this.topK = topK;
@@ -190,7 +200,7 @@ public final class NativePredictor implements java.io.Serializable {
           InternalRow r = input.next(); // may be reused by the producer: copy what is kept
           Object[] out = new Object[width];
           for (int j = 0; j < passThrough; j++) {
-            out[j] = copy(r.isNullAt(j) ? null : r.get(j, passTypes[j]));
+            out[j] = passThroughValue(r, j);
           }
           pending[n] = out;
           int base = n * numFeatures;
@@ -251,6 +261,23 @@ public final class NativePredictor implements java.io.Serializable {
         return r.getShort(ordinal);
       default:
         return r.getByte(ordinal);
+    }
+  }
+
+  /** Pass-through column {@code j} of {@code r}: read by its type (no generic dispatch per value), copied. */
+  private Object passThroughValue(InternalRow r, int j) {
+    if (r.isNullAt(j)) {
+      return null;
+    }
+    switch (passKinds[j]) {
+      case INT:
+        return r.getInt(j); // int and date (days)
+      case LONG:
+        return r.getLong(j); // long and timestamps (microseconds)
+      case DOUBLE:
+        return r.getDouble(j);
+      default:
+        return copy(r.get(j, passTypes[j]));
     }
   }
 

@@ -81,10 +81,12 @@ class NativePredictorTest {
         spark.range(n).repartition(1).selectExpr(
             "concat('asset-', CAST(id AS STRING)) AS asset", // a string: must survive the producer's row reuse
             "CAST(id AS INT) AS seq",
+            "DATE_ADD(DATE'2024-01-01', CAST(id % 400 AS INT)) AS day", // dates, longs and nulls pass through too
+            "CASE WHEN id % 11 = 0 THEN NULL ELSE id * 1000000007 END AS big",
             "CAST(id % 10 AS DOUBLE) AS a",
             "CAST(id % 7 AS FLOAT) AS b", // any numeric type is read as float
             "CASE WHEN id % 5 = 0 THEN NULL ELSE CAST(id % 3 AS DOUBLE) / 3 END AS c");
-    List<Row> out = NativePredictor.predict(input, 2, 3, model).orderBy("seq").collectAsList();
+    List<Row> out = NativePredictor.predict(input, 4, 3, model).orderBy("seq").collectAsList();
 
     assertThat(out).hasSize(n);
     float[] dense = new float[n * 3];
@@ -98,7 +100,13 @@ class NativePredictorTest {
       Row r = out.get(i);
       assertThat(r.getString(0)).isEqualTo("asset-" + i);
       assertThat(r.getInt(1)).isEqualTo(i);
-      assertThat(r.getDouble(2)).isEqualTo((double) expected[i][0]);
+      assertThat(r.getDate(2).toLocalDate()).isEqualTo(java.time.LocalDate.of(2024, 1, 1).plusDays(i % 400));
+      if (i % 11 == 0) {
+        assertThat(r.isNullAt(3)).isTrue();
+      } else {
+        assertThat(r.getLong(3)).isEqualTo(i * 1000000007L);
+      }
+      assertThat(r.getDouble(4)).isEqualTo((double) expected[i][0]);
     }
   }
 
