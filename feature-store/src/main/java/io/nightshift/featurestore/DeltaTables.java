@@ -116,14 +116,13 @@ public final class DeltaTables {
   static String partitionPredicate(StructType schema, String column, String value) {
     String name = "`" + column.replace("`", "``") + "`";
     String quoted = "'" + value.replace("'", "''") + "'";
-    Set<String> names = new HashSet<>(Arrays.asList(schema.fieldNames()));
-    if (!names.contains(column)) {
+    if (!Arrays.asList(schema.fieldNames()).contains(column)) {
       return name + " = " + quoted; // Delta names the missing column
     }
     DataType type = schema.apply(column).dataType();
     try {
       if (type instanceof DateType) {
-        return name + " = DATE" + "'" + LocalDate.parse(value) + "'";
+        return name + " = DATE'" + LocalDate.parse(value) + "'";
       } else if (type instanceof ByteType || type instanceof ShortType || type instanceof IntegerType
           || type instanceof LongType) {
         return name + " = " + Long.parseLong(value);

@@ -114,6 +114,7 @@ public final class NativePredictor implements java.io.Serializable {
   private static final int LONG = 3;
   private static final int SHORT = 4;
   private static final int BYTE = 5;
+  private static final int OTHER = -1; // pass-through values of other types: Spark's generic getter, then a copy
 
   private static int kind(StructField f) {
     DataType t = f.dataType();
@@ -147,7 +148,7 @@ public final class NativePredictor implements java.io.Serializable {
           t.equals(DataTypes.IntegerType) || t.equals(DataTypes.DateType) ? INT
               : t.equals(DataTypes.LongType) || t.equals(DataTypes.TimestampType) ? LONG
               : t.equals(DataTypes.DoubleType) ? DOUBLE
-              : -1;
+              : OTHER;
     }
     this.numFeatures = featureKinds.length;
     this.featureNames = featureNames;
