@@ -3,6 +3,8 @@ package io.nightshift.benchmarks;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.LocalCheckpointFileManager;
+import io.nightshift.featurestore.LocalFileLogStore;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
@@ -44,6 +46,8 @@ final class BenchmarkData {
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.databricks.delta.snapshotPartitions", "1") // as bin/nightshift does on one machine
             .config("spark.sql.maxConcurrentOutputFileWriters", "4") // as bin/nightshift does everywhere
+            .config("spark.delta.logStore.file.impl", LocalFileLogStore.class.getName()) // as bin/nightshift does
+            .config("spark.sql.streaming.checkpointFileManagerClass", LocalCheckpointFileManager.class.getName())
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
             .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");

@@ -1,5 +1,7 @@
 package io.nightshift.jobs;
 
+import io.nightshift.featurestore.LocalCheckpointFileManager;
+import io.nightshift.featurestore.LocalFileLogStore;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -27,6 +29,11 @@ public final class SparkSessions {
     // first sorting the task's rows by the partition column: most writes fill one partition, where that sort of
     // every row is pure cost. A task that meets more partitions sorts only the rest of its rows.
     setIfAbsent(b, conf, "spark.sql.maxConcurrentOutputFileWriters", "4");
+    // Commits to file: tables (one machine, or a file system mounted on all of them) are created exclusively even
+    // when two jobs commit the same table at once; Delta's default store can let one overwrite the other.
+    setIfAbsent(b, conf, "spark.delta.logStore.file.impl", LocalFileLogStore.class.getName());
+    // ... and Delta's per-version checksum files too, without Hadoop starting a process per permission and link check
+    setIfAbsent(b, conf, "spark.sql.streaming.checkpointFileManagerClass", LocalCheckpointFileManager.class.getName());
     if (master.startsWith("local")) {
       setIfAbsent(b, conf, "spark.sql.shuffle.partitions", "8");
       // Delta rebuilds a table's state from its log in this many tasks (default 50) before every replaceWhere or

@@ -52,7 +52,13 @@ class LauncherIT {
     assertThat(gen.output()).contains("generated 182 sales rows");
     Result build = launch("--warehouse", warehouse.toString(), "features", "build", "--as-of", "2024-03-31", "--use-case", "demand");
     assertThat(build.code()).as(build.output()).isZero();
-    assertThat(Files.exists(warehouse.resolve("features/demand_daily/_delta_log"))).isTrue();
+    Path log = warehouse.resolve("features/demand_daily/_delta_log");
+    assertThat(log.resolve("00000000000000000000.json")).exists();
+    // committed through Nightshift's LocalFileLogStore: Delta's default store leaves Hadoop's ".N.json.crc" beside
+    // every commit file
+    try (var names = Files.list(log)) {
+      assertThat(names.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".json.crc"));
+    }
   }
 
   @Test

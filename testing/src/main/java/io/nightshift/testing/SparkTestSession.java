@@ -12,6 +12,8 @@ import org.apache.spark.sql.SparkSession;
  * {@link #get()} and never stop it.
  */
 public final class SparkTestSession {
+  private static final String LOCAL_LOG_STORE = "io.nightshift.featurestore.LocalFileLogStore";
+  private static final String LOCAL_FILE_MANAGER = "io.nightshift.featurestore.LocalCheckpointFileManager";
   private static SparkSession session;
 
   private SparkTestSession() {}
@@ -19,7 +21,7 @@ public final class SparkTestSession {
   public static synchronized SparkSession get() {
     if (session == null) {
       Path warehouse = tempDir("spark-warehouse");
-      session =
+      SparkSession.Builder builder =
           SparkSession.builder()
               .master("local[2]")
               .appName("nightshift-tests")
@@ -47,11 +49,27 @@ public final class SparkTestSession {
               // Nightshift's own launchers and the demo keep Spark's defaults.
               .config("spark.sql.codegen.wholeStage", "false")
               .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-              .config("spark.stage.maxConsecutiveAttempts", "1")
-              .getOrCreate();
+              .config("spark.stage.maxConsecutiveAttempts", "1");
+      // Delta commits (and writes its checksum files) to file: paths as Nightshift's sessions make it (SparkSessions);
+      // both classes live in the feature-store module, on the classpath of every module that writes Delta tables in
+      // its tests
+      if (onClasspath(LOCAL_LOG_STORE)) {
+        builder.config("spark.delta.logStore.file.impl", LOCAL_LOG_STORE);
+        builder.config("spark.sql.streaming.checkpointFileManagerClass", LOCAL_FILE_MANAGER);
+      }
+      session = builder.getOrCreate();
       session.sparkContext().setLogLevel("WARN");
     }
     return session;
+  }
+
+  private static boolean onClasspath(String className) {
+    try {
+      Class.forName(className, false, SparkTestSession.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 
   /** A fresh directory under the build's temp dir. */
