@@ -86,6 +86,7 @@ class LocalCheckpointFileManagerTest {
     out.close();
   }
 
+  /** The names of the files in {@code dir}, sorted (also used by {@link LocalFileLogStoreTest}). */
   static List<String> names(java.nio.file.Path dir) throws IOException {
     try (Stream<java.nio.file.Path> files = Files.list(dir)) {
       return files.map(p -> p.getFileName().toString()).sorted().toList();

@@ -1,5 +1,6 @@
 package io.nightshift.featurestore;
 
+import static io.nightshift.featurestore.LocalCheckpointFileManagerTest.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +17,6 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -130,11 +130,5 @@ class LocalFileLogStoreTest {
     assertThat(names(logDir)).filteredOn(n -> n.endsWith(".json")).hasSize(11);
     assertThat(names(logDir)).filteredOn(n -> n.matches("\\d{20}\\.crc")).hasSize(11); // Delta's checksum files
     assertThat(names(logDir)).noneMatch(n -> n.endsWith(".json.crc") || n.endsWith(".crc.crc") || n.endsWith(".tmp"));
-  }
-
-  private static List<String> names(java.nio.file.Path dir) throws IOException {
-    try (Stream<java.nio.file.Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).sorted().toList();
-    }
   }
 }
