@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -418,11 +419,22 @@ class AirflowClientTest {
   void runIdsWithReservedCharactersAreEncoded() throws Exception {
     try (AirflowClient anonymous = clientBuilder().build()) {
       server.enqueue(json(200, String.format(RUN, "success")));
+      server.enqueue(json(200, String.format(RUN, "success")));
+      // '/' would split the path, '?' start a query, '#' a fragment, '%' an escape; ' ' is not allowed in a URL
+      String runId = "manual__a/b c#d?e%f";
 
       anonymous.getRun("nightly_demand_forecast", "scheduled__2025-01-01T02:00:00+00:00");
+      anonymous.getRun("nightly_demand_forecast", runId);
 
+      // ':' and '+' are allowed in a path segment, so they are sent as they are
       assertThat(take().getPath())
           .isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns/scheduled__2025-01-01T02:00:00+00:00");
+      RecordedRequest r = take();
+      assertThat(r.getPath()).isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns/manual__a%2Fb%20c%23d%3Fe%25f");
+      assertThat(r.getRequestUrl().pathSegments())
+          .as("the run id arrives as one path segment, decoded back to itself")
+          .containsExactly("api", "v2", "dags", "nightly_demand_forecast", "dagRuns", runId);
+      assertThat(r.getRequestUrl().query()).isNull();
     }
   }
 
@@ -488,10 +500,22 @@ class AirflowClientTest {
   void runIdsAreDeterministic() {
     LocalDate d = LocalDate.parse("2024-12-31");
     assertThat(AirflowClient.runIdFor(d, Map.of())).isEqualTo("nightshift__2024-12-31");
-    assertThat(AirflowClient.runIdFor(d, Map.of("a", 1, "b", "x")))
-        .isEqualTo(AirflowClient.runIdFor(d, new java.util.LinkedHashMap<>(Map.of("b", "x", "a", 1))))
-        .matches("nightshift__2024-12-31__[0-9a-f]{8}")
-        .isNotEqualTo(AirflowClient.runIdFor(d, Map.of("a", 2, "b", "x")));
+    Map<String, Object> abc = new LinkedHashMap<>();
+    abc.put("a", 1);
+    abc.put("b", "x");
+    abc.put("c", List.of(1, 2));
+    Map<String, Object> cba = new LinkedHashMap<>();
+    cba.put("c", List.of(1, 2));
+    cba.put("b", "x");
+    cba.put("a", 1);
+    assertThat(abc.keySet()).as("the two confs iterate in different orders").containsExactly("a", "b", "c");
+    assertThat(cba.keySet()).containsExactly("c", "b", "a");
+
+    String id = AirflowClient.runIdFor(d, abc);
+    assertThat(id).matches("nightshift__2024-12-31__[0-9a-f]{8}").isEqualTo(AirflowClient.runIdFor(d, cba));
+    cba.put("a", 2);
+    assertThat(AirflowClient.runIdFor(d, cba)).as("another value, another run").isNotEqualTo(id);
+    assertThat(AirflowClient.runIdFor(d.plusDays(1), abc)).startsWith("nightshift__2025-01-01__");
   }
 
   @Test
