@@ -1,6 +1,7 @@
 """Settings precedence, run dates, use cases, and how job exit codes map to task outcomes."""
 
 import datetime
+import os
 import re
 from types import SimpleNamespace
 
@@ -57,22 +58,22 @@ def test_use_case_of_a_retraining_run():
     assert use_case(dag_run(), {}) == "all"
 
 
-class FailedSubmit(Exception):
-    pass
-
-
 @pytest.fixture
-def failing_submit(monkeypatch):
-    """Makes spark-submit 'exit' with the given code."""
-    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
-    from airflow.sdk.exceptions import AirflowException
+def failing_submit(monkeypatch, tmp_path):
+    """Puts a fake spark-submit first on PATH that exits with the given code.
+
+    The provider's hook runs as in production: it starts spark-submit with subprocess.Popen, reads its output and
+    raises on the exit code; the operator reads that code from the finished process. Returns the file the fake
+    writes its arguments to.
+    """
 
     def install(code):
-        def submit(self, application="", **kwargs):
-            self._submit_sp = SimpleNamespace(returncode=code)
-            raise AirflowException(f"Cannot execute: spark-submit ... Error code is: {code}.")
-
-        monkeypatch.setattr(SparkSubmitHook, "submit", submit)
+        calls = tmp_path / "spark-submit.args"
+        binary = tmp_path / "spark-submit"
+        binary.write_text(f'#!/bin/sh\necho "$@" > "{calls}"\necho "fake spark-submit failing"\nexit {code}\n')
+        binary.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        return calls
 
     return install
 
@@ -87,17 +88,20 @@ def failing_submit(monkeypatch):
 def test_bad_input_and_quality_gate_failures_are_not_retried(dagbag, variables, failing_submit, code, message):
     from airflow.sdk.exceptions import AirflowFailException
 
-    failing_submit(code)
+    calls = failing_submit(code)
     task = rendered(dagbag.dags["nightly_demand_forecast"], "quality_gate")
-    with pytest.raises(AirflowFailException, match=re.escape(message)):
+    with pytest.raises(AirflowFailException, match=re.escape(message)) as raised:
         task.execute({})
+    assert f"Error code is: {code}." in str(raised.value.__cause__)
+    assert "/opt/nightshift/nightshift-jobs.jar" in calls.read_text()
 
 
 def test_other_failures_are_retried(dagbag, variables, failing_submit):
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-    failing_submit(1)
+    calls = failing_submit(1)
     task = rendered(dagbag.dags["nightly_demand_forecast"], "score")
     with pytest.raises(AirflowException, match="Error code is: 1") as raised:
         task.execute({})
     assert not isinstance(raised.value, AirflowFailException)
+    assert "/opt/nightshift/nightshift-jobs.jar" in calls.read_text()
