@@ -121,9 +121,53 @@ class ActionPlannersTest {
 
   @Test
   void rerunReplacesTheDecisionDate() {
-    ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
-    ReplenishmentPlanner.plan(spark, warehouse, D, 0.95);
-    assertThat(spark.read().format("delta").load(warehouse.replenishmentOrders()).count()).isEqualTo(2);
+    // item 1 (lead time 3, packs of 6), 5 on hand and 6 on order both days; the day before D forecasts 5 a day
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-rerun").toString());
+    LocalDate before = D.minusDays(1);
+    forecastItem1(w, before, 5.0);
+    forecastItem1(w, D, 10.0);
+    RawData.write(
+        spark.createDataFrame(List.of(RowFactory.create(1, "grocery", 6, 3, 2.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(Date.valueOf(before), 1, 1, 5, 6), RowFactory.create(Date.valueOf(D), 1, 1, 5, 6)),
+        RawData.INVENTORY), w.rawInventory());
+    ReplenishmentPlanner.plan(spark, w, before, 0.95);
+    ReplenishmentPlanner.plan(spark, w, D, 0.95);
+    Row dayBefore = orderOf(w, before);
+    assertThat(dayBefore.<Double>getAs("forecast_lead_time")).isEqualTo(15.0);
+    assertThat(dayBefore.<Long>getAs("order_qty")).isEqualTo(12L); // 15 + 5.698 - 11 = 9.7: two packs
+    assertThat(orderOf(w, D).<Double>getAs("forecast_lead_time")).isEqualTo(30.0);
+
+    // D is re-scored with twice the demand, then planned again: its row is replaced, the day before is untouched
+    forecastItem1(w, D, 20.0);
+    ReplenishmentPlanner.plan(spark, w, D, 0.95);
+    assertThat(spark.read().format("delta").load(w.replenishmentOrders()).count()).isEqualTo(2);
+    Row replanned = orderOf(w, D);
+    assertThat(replanned.<Double>getAs("forecast_lead_time")).isEqualTo(60.0);
+    assertThat(replanned.<Long>getAs("order_qty")).isEqualTo(60L); // 60 + 5.698 - 11 = 54.7: ten packs
+    assertThat(orderOf(w, before)).isEqualTo(dayBefore);
+  }
+
+  /** Replaces score date {@code d}'s forecasts: store 1 / item 1 sells {@code perDay} on each of the next 7 days. */
+  private static void forecastItem1(Warehouse w, LocalDate d, double perDay) {
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
+            .add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(d), 1, 1, Date.valueOf(d.plusDays(h)), h, perDay, 2.0, "3"));
+    }
+    DeltaTables.replacePartition(
+        spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", d.toString());
+  }
+
+  /** The one proposal of decision date {@code d}. */
+  private static Row orderOf(Warehouse w, LocalDate d) {
+    List<Row> rows =
+        spark.read().format("delta").load(w.replenishmentOrders()).where("decision_date = '" + d + "'").collectAsList();
+    assertThat(rows).as("proposals of %s", d).hasSize(1);
+    return rows.get(0);
   }
 
   @Test
