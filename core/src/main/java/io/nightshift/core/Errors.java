@@ -81,6 +81,13 @@ public final class Errors {
     return new InvalidInputException(String.format("Missing setting %s. Fix: %s.", name, fix));
   }
 
+  /** A source row that does not parse as declared: names the source and its path, the row and the fix. */
+  public static InvalidInputException malformedRow(
+      String source, String path, String row, String fix, Throwable cause) {
+    return new InvalidInputException(
+        String.format("Malformed row in %s (%s): %s. Fix: %s.", source, path, row, fix), cause);
+  }
+
   /** A declarative definition (a YAML file) that cannot be used: names the file, the key and the fix. */
   public static InvalidInputException invalidDefinition(String file, String key, String problem, String fix) {
     return new InvalidInputException(String.format("Invalid definition %s, %s: %s. Fix: %s.", file, key, problem, fix));

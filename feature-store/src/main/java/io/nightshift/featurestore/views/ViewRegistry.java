@@ -88,7 +88,8 @@ public final class ViewRegistry {
     }
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
-    DeltaTables.overwrite(rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime())), table);
+    Dataset<Row> ordered = rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
+    ViewMaterializer.explainingMalformedRows(spark, d, warehouse.root(), () -> DeltaTables.overwrite(ordered, table));
     if (recorded.isPresent() && !recorded.get().equals(hash)) {
       LOG.warn("Backfilled feature view {}: definition hash {} -> {}", d.name(), recorded.get(), hash);
     }
@@ -149,11 +150,13 @@ public final class ViewRegistry {
         "`" + d.eventTime() + "` >= DATE'" + from + "' AND `" + d.eventTime() + "` <= DATE'" + to + "'";
     // a few days: hash them into files by day (no sampling pass), so each file still covers few days
     Dataset<Row> byDay = rows.repartition(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
-    if (newDaysOnly) {
-      DeltaTables.append(byDay, table);
-    } else {
-      DeltaTables.replaceWhere(byDay, table, predicate);
-    }
+    ViewMaterializer.explainingMalformedRows(spark, d, warehouse.root(), () -> {
+      if (newDaysOnly) {
+        DeltaTables.append(byDay, table);
+      } else {
+        DeltaTables.replaceWhere(byDay, table, predicate);
+      }
+    });
     return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), rows.schema().json(), sourceVersion,
         Optional.of(from),
         Optional.of(to));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
 import io.nightshift.featurestore.views.ViewDefinition.Format;
 import io.nightshift.featurestore.views.ViewDefinition.Function;
@@ -209,5 +210,38 @@ class ViewMaterializerTest {
         .hasMessageContaining("source.path");
     assertThat(ViewMaterializer.sourcePath(missing, "s3a://b/wh/")).isEqualTo("s3a://b/wh/raw/sales_csv");
     assertThat(ViewMaterializer.sourcePath(moved, new Warehouse("/data/wh").root())).isEqualTo("/data/wh/raw/nowhere");
+
+    // a value that does not parse as its column's declared type (in a late file) fails the builds (FAILFAST) as an
+    // input error that names the file, the row and the column, and nothing is written (the label makes the view
+    // read sales: a column the view does not use is never parsed)
+    Path bad = warehouse.resolve("raw/sales_bad");
+    Files.createDirectories(bad);
+    String header = "date,store,item,sales,price\n";
+    Files.writeString(bad.resolve("part-0.csv"), header + "2024-01-01,1,1,1,2.0\n2024-01-02,1,1,2,2.0\n");
+    ViewDefinition malformed =
+        ViewDefinition.builder("sales_bad")
+            .entities("store", "item")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.CSV, "raw/sales_bad", Map.of("header", "true"), columns())
+            .label("sales")
+            .columns("price")
+            .build();
+    Warehouse wh = new Warehouse(warehouse.toString());
+    ViewRegistry.build(spark, wh, malformed, "sales_bad.yaml", Optional.of(LocalDate.of(2024, 1, 2)), false);
+    Files.writeString(bad.resolve("part-1.csv"), header + "2024-01-03,1,1,abc,2.0\n2024-01-04,1,1,4,2.0\n");
+    String message =
+        "Malformed row in source of feature view sales_bad (" + bad + "): file " + bad.resolve("part-1.csv").toUri()
+            + ", row '2024-01-03,1,1,abc,2.0': column sales (int) cannot be 'abc'. Fix: correct or remove the row,"
+            + " or declare the column in source.columns with the type its values have.";
+    // the nightly build appends the new days
+    LocalDate jan4 = LocalDate.of(2024, 1, 4);
+    assertThatThrownBy(() -> ViewRegistry.buildMissing(spark, wh, malformed, "sales_bad.yaml", jan4))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(message);
+    // a whole build replaces the table
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, malformed, "sales_bad.yaml", Optional.empty(), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage(message);
+    assertThat(DeltaTables.version(spark, wh.featureView("sales_bad"))).isZero();
   }
 }
