@@ -39,12 +39,16 @@ class ViewIncrementalTest {
         .build();
   }
 
-  /** 30 days x 3 stores of units = 10 * store + day index. */
-  static void writeSource(SparkSession spark, Warehouse wh, int days, double bump) {
+  /**
+   * {@code days} days x 3 stores of units = 10 * store + id / 3 (store 0: the day index, from 0 on 2024-03-01),
+   * plus {@code bump} from day index {@code bumpFrom} on.
+   */
+  static void writeSource(SparkSession spark, Warehouse wh, int days, double bump, int bumpFrom) {
     spark.sql(String.format(
             "SELECT DATE'2024-03-01' + CAST(id / 3 AS INT) AS day, CAST(id %% 3 AS INT) AS store,"
-                + " CAST(10 * (id %% 3) + id / 3 AS DOUBLE) + IF(id / 3 >= 20, %s, 0D) AS units FROM range(%d)",
-            bump, days * 3))
+                + " CAST(10 * (id %% 3) + id / 3 AS DOUBLE) + IF(CAST(id / 3 AS INT) >= %d, %s, 0D) AS units"
+                + " FROM range(%d)",
+            bumpFrom, bump, days * 3))
         .write().format("delta").mode("overwrite").save(wh.path("raw/units"));
   }
 
@@ -62,8 +66,8 @@ class ViewIncrementalTest {
     SparkSession spark = SparkTestSession.get();
     Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental").toString());
     Warehouse reference = new Warehouse(SparkTestSession.tempDir("incremental-ref").toString());
-    writeSource(spark, wh, 30, 0);
-    writeSource(spark, reference, 30, 0);
+    writeSource(spark, wh, 30, 0, 0);
+    writeSource(spark, reference, 30, 0, 0);
     String file = "conf/features/store_units.yaml";
 
     // first build: the whole table through day 10 (2024-03-10)
@@ -87,18 +91,25 @@ class ViewIncrementalTest {
     assertThat(again.scope()).isEqualTo("up to date through 2024-03-25");
     assertThat(DeltaTables.version(spark, next.tablePath())).isEqualTo(1L);
 
-    // late data changes days 21..30 of the source; rebuilding days 21..25 replaces exactly those days
-    writeSource(spark, wh, 30, 1000);
-    writeSource(spark, reference, 30, 1000);
-    List<Row> before = sorted(spark.read().format("delta").load(next.tablePath()).where("day < DATE'2024-03-21'"));
+    // late data changes days 15..30 of the source; rebuilding days 21..25 replaces exactly those days: days 15..20
+    // keep the rows built before, although their source rows changed too
+    writeSource(spark, wh, 30, 1000, 14);
+    writeSource(spark, reference, 30, 1000, 14);
+    String outside = "day < DATE'2024-03-21'";
+    String inside = "day >= DATE'2024-03-21'";
+    List<Row> before = sorted(spark.read().format("delta").load(next.tablePath()).where(outside));
     ViewRegistry.Build range = ViewRegistry.buildRange(spark, wh, view(), file, D.plusDays(20), D.plusDays(24));
     assertThat(range.rows()).isEqualTo(15L);
     assertThat(range.scope()).isEqualTo("2024-03-21..2024-03-25");
     Dataset<Row> after = spark.read().format("delta").load(next.tablePath());
     assertThat(after.count()).isEqualTo(75L);
-    assertThat(sorted(after.where("day < DATE'2024-03-21'"))).isEqualTo(before);
+    assertThat(sorted(after.where(outside))).isEqualTo(before);
+    // store 0 on 03-18: units of 03-17 (day index 16) as built before; the source says 1016 now
+    assertThat(after.where("store = 0 AND day = DATE'2024-03-18'").head().<Double>getAs("units_lag_1")).isEqualTo(16.0);
     ViewRegistry.Build wholeAgain = ViewRegistry.build(spark, reference, view(), file, Optional.of(D.plusDays(24)), false);
-    assertThat(sorted(after)).isEqualTo(sorted(spark.read().format("delta").load(wholeAgain.tablePath())));
+    Dataset<Row> rebuilt = spark.read().format("delta").load(wholeAgain.tablePath());
+    assertThat(sorted(rebuilt.where(outside))).as("a whole build sees the changed days").isNotEqualTo(before);
+    assertThat(sorted(after.where(inside))).isEqualTo(sorted(rebuilt.where(inside)));
 
     // re-running the range is exact: same rows, one more commit
     ViewRegistry.buildRange(spark, wh, view(), file, D.plusDays(20), D.plusDays(24));
@@ -111,7 +122,7 @@ class ViewIncrementalTest {
   void incrementalBuildsRefuseWhatTheyCannotDoExactly() {
     SparkSession spark = SparkTestSession.get();
     Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-bad").toString());
-    writeSource(spark, wh, 10, 0);
+    writeSource(spark, wh, 10, 0, 0);
     ViewRegistry.buildMissing(spark, wh, view(), "v.yaml", D.plusDays(5));
 
     ViewDefinition changed =
