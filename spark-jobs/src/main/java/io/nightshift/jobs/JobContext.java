@@ -1,11 +1,14 @@
 package io.nightshift.jobs;
 
 import io.nightshift.core.Errors;
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.RawData;
 import io.nightshift.training.mlflow.MlflowRegistry;
 import io.nightshift.training.mlflow.MlflowTracker;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -58,6 +61,14 @@ final class JobContext implements AutoCloseable {
           sc.applicationId(), sc.master(), sc.uiWebUrl().isDefined() ? sc.uiWebUrl().get() : "disabled");
     }
     return spark;
+  }
+
+  /**
+   * The input error for {@code failure} when it is Spark's failure on a raw CSV row that does not parse (naming the
+   * dataset, file, row and column); empty for other failures or when no Spark session was started.
+   */
+  Optional<InvalidInputException> explainMalformedRawRow(Throwable failure) {
+    return spark == null ? Optional.empty() : RawData.explainMalformed(spark, warehouse, failure);
   }
 
   /**

@@ -5,6 +5,7 @@ import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.QualityGateException;
 import io.nightshift.core.Warehouse;
 import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -94,6 +95,13 @@ public final class NightshiftCli implements Runnable {
           if (e instanceof QualityGateException) {
             w.println("quality gate failed: " + e.getMessage());
             return QUALITY_GATE_FAILED;
+          }
+          // a raw CSV row that does not parse fails whichever Spark job reads it, with Spark's message
+          Optional<InvalidInputException> malformed =
+              root.context == null ? Optional.empty() : root.context.explainMalformedRawRow(e);
+          if (malformed.isPresent()) {
+            w.println("error: " + malformed.get().getMessage());
+            return BAD_INPUT;
           }
           w.println("failed: " + e.getMessage());
           Throwable cause = e.getCause();

@@ -2,11 +2,15 @@ package io.nightshift.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -157,6 +161,37 @@ class PipelineIntegrationTest {
     CliRun raw = runWith(empty, "features", "build", "--as-of", NIGHT);
     assertThat(raw.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(raw.err()).contains("Missing table raw/sales").contains("nightshift generate");
+  }
+
+  @Test
+  @Order(6)
+  void malformedRawRowIsExitCodeTwoNamingFileRowAndColumn() throws IOException {
+    // the generated raw sales and price plan, plus a late file whose second row has a price where units belong
+    Path copy = SparkTestSession.tempDir("malformed-warehouse");
+    for (String dataset : List.of("raw/sales", "raw/price_plan")) {
+      Path from = warehouse.resolve(dataset);
+      try (Stream<Path> files = Files.walk(from)) {
+        for (Path f : files.toList()) {
+          Path to = copy.resolve(dataset).resolve(from.relativize(f).toString());
+          if (Files.isDirectory(f)) {
+            Files.createDirectories(to);
+          } else if (!f.getFileName().toString().endsWith(".crc")) {
+            Files.copy(f, to);
+          }
+        }
+      }
+    }
+    Path late = copy.resolve("raw/sales/part-late.csv");
+    Files.writeString(late, "date,store,item,sales\n2023-12-30,1,1,4\n2023-12-31,1,1,4.99\n");
+
+    CliRun r = runWith(copy, "features", "build", "--as-of", NIGHT, "--use-case", "demand");
+    assertThat(r.code()).as(r.err()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(r.err())
+        .contains("error: Malformed row in raw/sales (" + copy.resolve("raw/sales") + "): file " + late.toUri())
+        .contains("row '2023-12-31,1,1,4.99': column sales (int) cannot be '4.99'")
+        .contains("Fix: correct or remove the row");
+    // nothing written: no version of the feature table (Delta may leave an empty _delta_log/_commits directory)
+    assertThat(DeltaTables.exists(spark, copy.resolve("features/demand_daily").toString())).isFalse();
   }
 
   @Test

@@ -9,7 +9,6 @@ import static org.apache.spark.sql.functions.dayofweek;
 import static org.apache.spark.sql.functions.dayofyear;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.first;
-import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.last;
 import static org.apache.spark.sql.functions.last_day;
 import static org.apache.spark.sql.functions.lit;
@@ -27,6 +26,7 @@ import static org.apache.spark.sql.functions.year;
 
 import io.nightshift.core.Errors;
 import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.featurestore.MalformedRows;
 import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
 import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
 import io.nightshift.featurestore.views.ViewDefinition.Format;
@@ -40,14 +40,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.DataFrameReader;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.util.BadRecordException;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 
@@ -89,7 +86,7 @@ public final class ViewMaterializer {
         if (!d.source().options().containsKey("mode")) {
           reader = reader.option("mode", "FAILFAST");
         }
-        df = reader.schema(ddl(declared)).csv(path);
+        df = reader.schema(MalformedRows.ddl(declared)).csv(path);
       } else {
         df = reader.parquet(path);
       }
@@ -99,12 +96,6 @@ public final class ViewMaterializer {
       df = df.select(declared.keySet().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
     }
     return df;
-  }
-
-  private static String ddl(Map<String, String> columns) {
-    return columns.entrySet().stream()
-        .map(e -> "`" + e.getKey() + "` " + e.getValue())
-        .collect(Collectors.joining(", "));
   }
 
   /**
@@ -117,18 +108,14 @@ public final class ViewMaterializer {
     try {
       action.run();
     } catch (Exception e) { // also Spark's SparkException (checked in Java, thrown undeclared from Scala)
-      if (d.source().format() != Format.CSV || !isMalformedRecord(e)) {
+      if (d.source().format() != Format.CSV || !MalformedRows.isMalformedRecord(e)) {
         throw e;
       }
-      Throwable parser = e;
-      while (parser.getCause() != null) {
-        parser = parser.getCause();
-      }
-      String problem = "(" + (parser.getMessage() != null ? parser.getMessage() : parser.toString()) + ")";
+      String problem = MalformedRows.parserProblem(e);
       String path = sourcePath(d, warehouseRoot);
       String row;
       try {
-        row = firstMalformedRow(spark, d, path, problem).orElse(null);
+        row = MalformedRows.first(spark, path, d.source().options(), d.source().columns(), problem).orElse(null);
       } catch (RuntimeException diagnosis) { // the error stays an input error, with less detail
         row = null;
       }
@@ -137,61 +124,6 @@ public final class ViewMaterializer {
           row != null ? row : "a row does not parse as the declared columns " + d.source().columns() + " " + problem,
           "correct or remove the row, or declare the column in source.columns with the type its values have", e);
     }
-  }
-
-  private static boolean isMalformedRecord(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof BadRecordException
-          || (t.getMessage() != null && t.getMessage().contains("MALFORMED_RECORD_IN_PARSING"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * The first row of the CSV source that does not parse as declared, as "file F, row 'R': column C (type) cannot
-   * be 'V'" (or the parser's {@code problem} when no single value is to blame, e.g. a row with too few fields):
-   * the source read again in PERMISSIVE mode (only after a failure), the row's text split into strings to find the
-   * values that did not parse.
-   */
-  private static Optional<String> firstMalformedRow(SparkSession spark, ViewDefinition d, String path, String problem) {
-    Map<String, String> declared = d.source().columns();
-    if (declared.isEmpty()) {
-      return Optional.empty();
-    }
-    String corrupt = "__ns_malformed_row";
-    List<Row> bad =
-        spark.read().options(d.source().options())
-            .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", corrupt)
-            .schema(ddl(declared) + ", `" + corrupt + "` string")
-            .csv(path)
-            .withColumn("__ns_file", input_file_name())
-            .where(col(corrupt).isNotNull())
-            .limit(1)
-            .collectAsList();
-    if (bad.isEmpty()) {
-      return Optional.empty();
-    }
-    Row typed = bad.get(0);
-    String raw = typed.getAs(corrupt);
-    List<String> names = new ArrayList<>(declared.keySet());
-    Row text =
-        spark.read().options(d.source().options())
-            .option("header", "false")
-            .option("mode", "PERMISSIVE")
-            .schema(names.stream().map(c -> "`" + c + "` string").collect(Collectors.joining(", ")))
-            .csv(spark.createDataset(List.of(raw), Encoders.STRING()))
-            .head();
-    List<String> values = new ArrayList<>();
-    for (int i = 0; i < names.size(); i++) {
-      if (typed.isNullAt(i) && !text.isNullAt(i)) {
-        values.add("column " + names.get(i) + " (" + declared.get(names.get(i)) + ") cannot be '" + text.get(i) + "'");
-      }
-    }
-    String where = "file " + typed.getAs("__ns_file") + ", row '" + raw + "'";
-    return Optional.of(where + (values.isEmpty() ? " " + problem : ": " + String.join(", ", values)));
   }
 
   /**
