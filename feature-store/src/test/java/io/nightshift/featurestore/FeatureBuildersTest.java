@@ -103,10 +103,14 @@ class FeatureBuildersTest {
     Dataset<Row> plan = RawData.read(spark, warehouse.rawPricePlan(), "raw/price_plan", RawData.PRICE_PLAN);
     Dataset<Row> history =
         RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES).where("date <= '" + AS_OF + "'");
-    // the same sales and plan as datasets: the same rows once the windows are warm
-    Dataset<Row> given = DemandFeatures.compute(spark, history, plan, START, AS_OF.plusDays(7));
-    String warm = "date >= '" + START.plusDays(35) + "'";
-    assertThat(given.where(warm).collectAsList()).containsExactlyInAnyOrderElementsOf(built.collectAsList());
+    // the same sales and plan as datasets, from 35 days before the as-of date as RecursiveForecast computes them: the
+    // rows from the as-of date on are the build's, every column
+    Dataset<Row> given = DemandFeatures.compute(spark, history, plan, AS_OF.minusDays(35), AS_OF.plusDays(7));
+    String known = "date >= '" + AS_OF + "'";
+    List<Row> expected = built.where(known).collectAsList();
+    assertThat(expected).hasSize(8);
+    assertThat(given.columns()).containsExactly(built.columns());
+    assertThat(given.where(known).collectAsList()).containsExactlyInAnyOrderElementsOf(expected);
 
     // provisional sales of 1000 for the seven days after the as-of date reach the next week's lags and windows
     List<Row> provisional = new ArrayList<>();
