@@ -50,11 +50,15 @@ class ViewRegistryTest {
     assertThat(first.sourceVersion()).contains(0L);
     assertThat(first.tablePath()).isEqualTo(wh.featureView("machine_temps"));
 
-    // same definition again: the table is replaced in one commit, same rows
+    // same definition again: the table is replaced in one commit, same rows (collected before the second build)
+    List<Row> firstRows =
+        spark.read().format("delta").load(first.tablePath()).orderBy("machine", "day").collectAsList();
+    assertThat(firstRows).hasSize(20);
     ViewRegistry.Build again = ViewRegistry.build(spark, wh, view(3), "conf/features/machine_temps.yaml", Optional.of(asOf), false);
     assertThat(again.tableVersion()).isEqualTo(1L);
     assertThat(again.hash()).isEqualTo(first.hash());
-    assertThat(spark.read().format("delta").load(first.tablePath()).count()).isEqualTo(20L);
+    assertThat(spark.read().format("delta").load(first.tablePath()).orderBy("machine", "day").collectAsList())
+        .isEqualTo(firstRows);
 
     List<Row> history = ViewRegistry.history(spark, wh, "machine_temps").collectAsList();
     assertThat(history).hasSize(2);
@@ -77,6 +81,7 @@ class ViewRegistryTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("conf/features/machine_temps.yaml")
         .hasMessageContaining(first.hash())
+        .hasMessageContaining(ViewDefinitions.definitionHash(view(4)))
         .hasMessageContaining("--backfill");
     assertThat(DeltaTables.version(spark, first.tablePath())).isEqualTo(1L);
 
