@@ -50,7 +50,9 @@ class QualityGateTest {
         .isInstanceOf(QualityGateException.class)
         .hasMessageContaining("FAIL store,item,date")
         .hasMessageContaining("duplicate_rows")
-        .hasMessageContaining("actual 4");
+        .hasMessageContaining("actual 4")
+        // the expected value too, on the same line: "FAIL column metric expected 0 actual 4"
+        .hasMessageFindingMatch("FAIL store,item,date +duplicate_rows +expected 0 +actual 4");
   }
 
   @Test
