@@ -2,6 +2,8 @@ package io.nightshift.airflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class AirflowCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String DAG = "{\"dag_id\":\"nightly_demand_forecast\",\"is_paused\":%s,\"is_stale\":false}";
   private static final String RUN =
       "{\"dag_id\":\"nightly_demand_forecast\",\"dag_run_id\":\"nightshift__2024-12-31\",\"state\":\"%s\","
@@ -66,9 +69,28 @@ class AirflowCliTest {
         .contains("triggered nightly_demand_forecast run nightshift__2024-12-31 (state queued)")
         .contains("nightly_demand_forecast run nightshift__2024-12-31: success (logical date 2024-12-31T00:00:00Z)")
         .contains("build_features         success          try 1  3.0s");
-    server.takeRequest(1, TimeUnit.SECONDS);
+    RecordedRequest get = server.takeRequest(1, TimeUnit.SECONDS);
+    assertThat(get.getMethod()).isEqualTo("GET");
+    assertThat(get.getRequestUrl().encodedPath()).isEqualTo("/api/v2/dags/nightly_demand_forecast");
     RecordedRequest patch = server.takeRequest(1, TimeUnit.SECONDS);
     assertThat(patch.getMethod()).isEqualTo("PATCH");
+    assertThat(patch.getRequestUrl().encodedPath()).isEqualTo("/api/v2/dags/nightly_demand_forecast");
+    assertThat(JSON.readTree(patch.getBody().readUtf8()).path("is_paused").asText()).isEqualTo("false");
+    // the trigger: the run id and logical date of the night, so triggering the night again finds this run
+    RecordedRequest post = server.takeRequest(1, TimeUnit.SECONDS);
+    assertThat(post.getMethod()).isEqualTo("POST");
+    assertThat(post.getRequestUrl().encodedPath()).isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns");
+    JsonNode body = JSON.readTree(post.getBody().readUtf8());
+    assertThat(body.path("dag_run_id").asText()).isEqualTo("nightshift__2024-12-31");
+    assertThat(body.path("logical_date").asText()).isEqualTo("2024-12-31T00:00:00Z");
+    // the wait reads that run, then its task instances
+    RecordedRequest wait = server.takeRequest(1, TimeUnit.SECONDS);
+    assertThat(wait.getMethod()).isEqualTo("GET");
+    assertThat(wait.getRequestUrl().encodedPath())
+        .isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns/nightshift__2024-12-31");
+    assertThat(server.takeRequest(1, TimeUnit.SECONDS).getRequestUrl().encodedPath())
+        .isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns/nightshift__2024-12-31/taskInstances");
+    assertThat(server.getRequestCount()).isEqualTo(5);
   }
 
   @Test
