@@ -22,11 +22,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole nightly pipeline through the CLI, against a real MLflow server: generate, features build and check,
- * train (registered as @champion), score (twice: idempotent), act, monitor; and the CLI's answers to bad input.
+ * train (registered as @champion), score (the night before, then the night twice: idempotent), act, monitor; and
+ * the CLI's answers to bad input.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PipelineIntegrationTest {
   static final String NIGHT = "2023-12-31";
+  static final String DAY_BEFORE = "2023-12-30";
   static SparkSession spark;
   static Path warehouse;
   static String mlflow;
@@ -80,6 +82,12 @@ class PipelineIntegrationTest {
   @Test
   @Order(2)
   void scoreIsIdempotentPerDate() {
+    // the night before is scored first: re-scoring the night must leave its rows as they are
+    CliRun dayBefore = cli("score", "--date", DAY_BEFORE, "--use-case", "demand");
+    assertThat(dayBefore.code()).as(dayBefore.err()).isZero();
+    List<Row> nightBefore = delta("predictions/demand").where("score_date = '" + DAY_BEFORE + "'").collectAsList();
+    assertThat(nightBefore).hasSize(2 * 4 * 7);
+
     CliRun first = cli("score", "--date", NIGHT);
     assertThat(first.code()).as(first.err()).isZero();
     List<Row> before = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
@@ -91,13 +99,16 @@ class PipelineIntegrationTest {
     assertThat(second.code()).as(second.err()).isZero();
     List<Row> after = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
     assertThat(after).hasSameSizeAs(before).containsExactlyInAnyOrderElementsOf(before);
-    assertThat(delta("predictions/demand").count()).isEqualTo(before.size());
+    assertThat(delta("predictions/demand").count()).isEqualTo(before.size() + nightBefore.size());
 
     CliRun replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
     assertThat(replay.code()).as(replay.err()).isZero();
     assertThat(replay.out()).contains("demand: replayed 2023-12-31 with model version 1 on feature table version 0");
     assertThat(delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList())
         .containsExactlyInAnyOrderElementsOf(before);
+    assertThat(delta("predictions/demand").where("score_date = '" + DAY_BEFORE + "'").collectAsList())
+        .containsExactlyInAnyOrderElementsOf(nightBefore);
+    assertThat(delta("predictions/demand").count()).isEqualTo(before.size() + nightBefore.size());
   }
 
   @Test
@@ -123,8 +134,9 @@ class PipelineIntegrationTest {
       assertThat(demand.getBody().readUtf8()).contains("nightshift_predictions 56\n");
     }
     assertThat(delta("monitoring/prediction_stats").count()).isEqualTo(2);
+    // both scored nights, 56 predictions each
     assertThat(delta("predictions/demand").where("forecast_p10 <= forecast_p50 AND forecast_p50 <= forecast_p90").count())
-        .isEqualTo(56);
+        .isEqualTo(2 * 56);
   }
 
   @Test
