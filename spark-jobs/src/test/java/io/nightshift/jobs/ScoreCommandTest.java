@@ -26,7 +26,9 @@ class ScoreCommandTest {
         .contains("Fix: use a whole number of days from 1 to 56, e.g. --horizon-days 28");
 
     assertThat(score(warehouse, "--horizon-days", "57").err()).contains("--horizon-days: '57'");
-    assertThat(score(warehouse, "--horizon-days", "four").code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    CliRun four = score(warehouse, "--horizon-days", "four");
+    assertThat(four.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(four.err()).contains("Invalid value for option '--horizon-days': 'four' is not an int");
 
     CliRun reconcile = score(warehouse, "--reconcile", "region");
     assertThat(reconcile.code()).isEqualTo(NightshiftCli.BAD_INPUT);
