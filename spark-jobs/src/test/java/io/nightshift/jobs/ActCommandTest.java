@@ -28,7 +28,9 @@ class ActCommandTest {
     CliRun all = act(warehouse, "--use-case", "all", "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "-3");
     assertThat(all.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(all.err()).contains("Invalid value for --rul-horizon: '-3.0'");
-    assertThat(act(warehouse, "--rul-model", "m", "--rul-horizon", "thirty").code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    CliRun thirty = act(warehouse, "--rul-model", "m", "--rul-horizon", "thirty");
+    assertThat(thirty.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(thirty.err()).contains("Invalid value for option '--rul-horizon': 'thirty' is not a double");
 
     CliRun alone = act(warehouse, "--rul-horizon", "20");
     assertThat(alone.code()).isEqualTo(NightshiftCli.BAD_INPUT);
