@@ -35,6 +35,11 @@ class WorkOrderPlannerRulTest {
 
   /** predictions/engines-rul for D: key unit, event time cycle. */
   static void engines(SparkSession spark, Warehouse w) {
+    engines(spark, w, D);
+  }
+
+  /** predictions/engines-rul for {@code date}, the same engines as for D. */
+  static void engines(SparkSession spark, Warehouse w, LocalDate date) {
     StructType schema = new StructType().add("score_date", "date").add("unit", "int").add("cycle", "int")
         .add("prediction", "double").add("predicted_end_of_life", "double").add("model_name", "string")
         .add("model_version", "string").add("model_run_id", "string").add("feature_table_version", "long")
@@ -54,11 +59,11 @@ class WorkOrderPlannerRulTest {
     List<Row> rows = new ArrayList<>();
     for (Object[] e : engines) {
       double life = (Double) e[2];
-      rows.add(RowFactory.create(Date.valueOf(D), e[0], e[1], life, (Integer) e[1] + life, "engines-rul", "4", "run-4",
-          2L, e[3], 40.0, e[4]));
+      rows.add(RowFactory.create(Date.valueOf(date), e[0], e[1], life, (Integer) e[1] + life, "engines-rul", "4",
+          "run-4", 2L, e[3], 40.0, e[4]));
     }
     DeltaTables.replacePartition(spark.createDataFrame(rows, schema), w.path("predictions/engines-rul"), "score_date",
-        D.toString());
+        date.toString());
   }
 
   /** predictions/fleet-rul for D: keys site and engine, no contributions (scored before they were kept). */
@@ -74,8 +79,12 @@ class WorkOrderPlannerRulTest {
   }
 
   static Dataset<Row> orders(SparkSession spark, Warehouse w, String model) {
+    return orders(spark, w, model, D);
+  }
+
+  static Dataset<Row> orders(SparkSession spark, Warehouse w, String model, LocalDate date) {
     return spark.read().format("delta").load(w.rulWorkOrders())
-        .where("model_name = '" + model + "' AND decision_date = '" + D + "'").orderBy("rank");
+        .where("model_name = '" + model + "' AND decision_date = '" + date + "'").orderBy("rank");
   }
 
   @Test
@@ -125,6 +134,13 @@ class WorkOrderPlannerRulTest {
   void reRunsReplaceOnlyTheirDateAndModel() {
     SparkSession spark = SparkTestSession.get();
     Warehouse w = new Warehouse(SparkTestSession.tempDir("rul-orders-rerun").toString());
+    // the night before is planned first: re-running D must leave its orders as they are
+    LocalDate dayBefore = D.minusDays(1);
+    engines(spark, w, dayBefore);
+    assertThat(WorkOrderPlanner.planFromRul(spark, w, dayBefore, "engines-rul", 30, 2).workOrders()).isEqualTo(6);
+    String[] columnsBefore = orders(spark, w, "engines-rul", dayBefore).columns();
+    List<Row> ordersBefore = orders(spark, w, "engines-rul", dayBefore).collectAsList();
+    assertThat(ordersBefore).hasSize(6);
     engines(spark, w);
     fleet(spark, w);
 
@@ -142,7 +158,8 @@ class WorkOrderPlannerRulTest {
     WorkOrderPlanner.RulResult again = WorkOrderPlanner.planFromRul(spark, w, D, "engines-rul", 30, 2);
     assertThat(again.workOrders()).isEqualTo(6);
     assertThat(orders(spark, w, "engines-rul").collectAsList()).isEqualTo(first);
-    assertThat(spark.read().format("delta").load(w.rulWorkOrders()).count()).isEqualTo(7); // 6 + fleet's 1, no copies
+    // 6 + fleet's 1 for D, no copies, and the 6 of the night before
+    assertThat(spark.read().format("delta").load(w.rulWorkOrders()).count()).isEqualTo(13);
     assertThat(spark.read().option("header", "true").csv(again.export()).count()).isEqualTo(6);
 
     // a narrower horizon replaces the model's orders of the night (not added to them), the other model's stay
@@ -161,6 +178,11 @@ class WorkOrderPlannerRulTest {
     assertThat(none.workOrders()).isZero();
     assertThat(orders(spark, w, "fleet-rul").count()).isZero();
     assertThat(orders(spark, w, "engines-rul").count()).isEqualTo(2);
+    // the night before kept its orders through every re-run of D (the table has gained fleet-rul's key columns since)
+    assertThat(orders(spark, w, "engines-rul", dayBefore)
+            .select(columnsBefore[0], Arrays.copyOfRange(columnsBefore, 1, columnsBefore.length)).collectAsList())
+        .isEqualTo(ordersBefore);
+    assertThat(spark.read().format("delta").load(w.rulWorkOrders()).count()).isEqualTo(8);
   }
 
   @Test
