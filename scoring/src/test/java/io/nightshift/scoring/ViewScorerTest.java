@@ -66,11 +66,19 @@ class ViewScorerTest {
         .write().format("delta").save(w.featureView("engines"));
     LoadedModel m = model("RUL_REGRESSION", List.of("wear"), rulBooster(), "cycle");
     assertThat(ViewScorer.handles(m.metadata())).isTrue();
+    // the night before is scored first: the runs of NIGHT must leave its partition and manifest row as they are
+    ViewScorer.score(spark, w, m, NIGHT.minusDays(1), "abc122", null);
+    String nightBefore = "score_date = '" + NIGHT.minusDays(1) + "'";
+    List<Row> rowsBefore =
+        spark.read().format("delta").load(w.path("predictions/engines-rul")).where(nightBefore).orderBy("unit")
+            .collectAsList();
+    assertThat(rowsBefore).hasSize(3);
 
     ViewScorer.Result r = ViewScorer.score(spark, w, m, NIGHT, "abc123", null);
     assertThat(r.rows()).isEqualTo(3);
     assertThat(r.table()).isEqualTo(w.path("predictions/engines-rul"));
-    List<Row> rows = spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList();
+    String night = "score_date = '" + NIGHT + "'";
+    List<Row> rows = spark.read().format("delta").load(r.table()).where(night).orderBy("unit").collectAsList();
     assertThat(rows).extracting(x -> x.<Integer>getAs("cycle")).containsExactly(2, 7, 4); // the latest cycle each
     assertThat(rows.get(0).<Double>getAs("prediction")).isCloseTo(50.0, within(3.0));
     assertThat(rows.get(0).<Double>getAs("predicted_end_of_life")).isCloseTo(52.0, within(3.0));
@@ -79,13 +87,19 @@ class ViewScorerTest {
     assertThat(rows.get(0).<String>getAs("model_version")).isEqualTo("2");
 
     ViewScorer.score(spark, w, m, NIGHT, "abc123", null); // a re-run replaces the night
-    assertThat(spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList()).isEqualTo(rows);
+    assertThat(spark.read().format("delta").load(r.table()).where(night).orderBy("unit").collectAsList())
+        .isEqualTo(rows);
+    assertThat(spark.read().format("delta").load(r.table()).where(nightBefore).orderBy("unit").collectAsList())
+        .isEqualTo(rowsBefore);
+    assertThat(spark.read().format("delta").load(r.table()).count()).isEqualTo(6L);
+    // one manifest row per night
     List<Row> manifest = spark.read().format("delta").load(w.monitoring("scoring_manifest"))
-        .where("use_case = 'engines-rul'").collectAsList();
-    assertThat(manifest).hasSize(1);
-    assertThat(manifest.get(0).<Long>getAs("rows")).isEqualTo(3L);
-    assertThat(manifest.get(0).<String>getAs("code_version")).isEqualTo("abc123");
-    assertThat(manifest.get(0).<String>getAs("strategy")).isEqualTo("current_rows");
+        .where("use_case = 'engines-rul'").orderBy("score_date").collectAsList();
+    assertThat(manifest).extracting(x -> x.<java.sql.Date>getAs("score_date").toLocalDate())
+        .containsExactly(NIGHT.minusDays(1), NIGHT);
+    assertThat(manifest).extracting(x -> x.<String>getAs("code_version")).containsExactly("abc122", "abc123");
+    assertThat(manifest.get(1).<Long>getAs("rows")).isEqualTo(3L);
+    assertThat(manifest.get(1).<String>getAs("strategy")).isEqualTo("current_rows");
   }
 
   /** A booster that learned rul = 100 - 60 * wear - 40 * heat on a grid of wear and heat in [0, 1.2]. */
@@ -112,9 +126,14 @@ class ViewScorerTest {
     spark.sql("SELECT * FROM VALUES (1, 3, 0.1D, 0.2D), (2, 9, 1.1D, 1.0D), (3, 5, 0.2D, 1.1D) AS t(unit, cycle, wear, heat)")
         .write().format("delta").save(w.featureView("engines"));
     LoadedModel m = model("RUL_REGRESSION", List.of("wear", "heat"), twoFeatureRulBooster(), "cycle");
+    ViewScorer.score(spark, w, m, NIGHT.minusDays(1), "c", null);
+    String nightBefore = "score_date = '" + NIGHT.minusDays(1) + "'";
+    List<Row> rowsBefore = spark.read().format("delta").load(w.path("predictions/engines-rul")).where(nightBefore)
+        .orderBy("unit").collectAsList();
 
     ViewScorer.Result r = ViewScorer.score(spark, w, m, NIGHT, "c", null);
-    List<Row> rows = spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList();
+    String night = "score_date = '" + NIGHT + "'";
+    List<Row> rows = spark.read().format("delta").load(r.table()).where(night).orderBy("unit").collectAsList();
     assertThat(rows).hasSize(3);
     for (Row row : rows) {
       List<Row> contributions = row.getList(row.fieldIndex("contributions"));
@@ -140,7 +159,11 @@ class ViewScorerTest {
         .satisfies(c -> assertThat(c.getDouble(1)).isPositive());
 
     ViewScorer.score(spark, w, m, NIGHT, "c", null); // the same rows, contributions included
-    assertThat(spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList()).isEqualTo(rows);
+    assertThat(spark.read().format("delta").load(r.table()).where(night).orderBy("unit").collectAsList())
+        .isEqualTo(rows);
+    assertThat(rowsBefore).hasSize(3); // and the night before as it was
+    assertThat(spark.read().format("delta").load(r.table()).where(nightBefore).orderBy("unit").collectAsList())
+        .isEqualTo(rowsBefore);
   }
 
   @Test
