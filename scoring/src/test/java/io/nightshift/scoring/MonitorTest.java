@@ -23,6 +23,7 @@ import io.nightshift.training.tracking.ModelUri;
 import io.nightshift.testing.SparkTestSession;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -55,12 +56,22 @@ class MonitorTest {
     registry.setAlias(spec.modelName(), "champion", registry.createVersion(spec.modelName(), "mem://m", "r", "", Map.of()).version());
     LoadedModel model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
 
+    // the night before is monitored too: re-running D must leave its rows as they are
+    LocalDate dayBefore = D.minusDays(1);
+    BatchScorer.score(spark, warehouse, model, dayBefore, "test");
     BatchScorer.score(spark, warehouse, model, D, "test");
+    Monitor.Result previous = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, dayBefore);
+    assertThat(previous.drift()).isNotEmpty();
+    List<Row> driftBefore = rowsOf(spark, warehouse, "feature_drift", "monitor_date", dayBefore);
+    List<Row> signalsBefore = rowsOf(spark, warehouse, "retraining_signals", "signal_date", dayBefore);
+    assertThat(driftBefore).hasSize(previous.drift().size());
     Monitor.Result before = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
     assertThat(psi(before, "rmean_28")).isLessThan(0.25);
     assertThat(before.drift()).extracting(r -> r.<String>getAs("column"))
         .contains("rmean_28", "lag_7", "price", "prediction")
         .doesNotContain("day_of_year", "store_id");
+    assertThat(before.signals()).isEmpty();
+    assertThat(before.retrain()).isFalse();
 
     // plant a shift: tonight's 28-day means triple
     Dataset<Row> table = spark.read().format("delta").load(path);
@@ -71,19 +82,31 @@ class MonitorTest {
     Monitor.Result after = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
     assertThat(psi(after, "rmean_28")).isGreaterThanOrEqualTo(0.25);
     assertThat(psi(after, "price")).isEqualTo(psi(before, "price"));
-    assertThat(after.signals()).extracting(r -> r.<String>getAs("subject")).contains("rmean_28").doesNotContain("price");
+    assertThat(after.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("rmean_28");
     assertThat(after.retrain()).isTrue();
     // the plots of the night: drift per feature and forecast vs actual, real PNG files under reports/
     assertThat(after.plots()).hasSize(2);
     java.nio.file.Path dir = java.nio.file.Path.of(warehouse.reports("monitoring/demand/" + D));
     assertThat(dir.resolve("feature_drift.png")).exists();
     assertThat(javax.imageio.ImageIO.read(dir.resolve("forecast_vs_actual.png").toFile()).getWidth()).isPositive();
-    assertThat(spark.read().format("delta").load(warehouse.monitoring("retraining_signals"))
-        .where("kind = 'drift' and subject = 'rmean_28'").count()).isEqualTo(1);
-    // re-running the night replaces its rows
+    // re-running the night replaces its rows (not added to them), and the night before keeps its own
     Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(after.drift().size());
+    assertThat(spark.read().format("delta").load(warehouse.monitoring("retraining_signals"))
+        .where("signal_date = '" + D + "' AND kind = 'drift' AND subject = 'rmean_28'").count()).isEqualTo(1);
+    assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", D)).hasSize(1);
+    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", dayBefore)).isEqualTo(driftBefore);
+    assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", dayBefore)).isEqualTo(signalsBefore);
     assertThat(spark.read().format("delta").load(warehouse.monitoring("feature_drift")).count())
-        .isEqualTo(after.drift().size());
+        .isEqualTo(driftBefore.size() + after.drift().size());
+  }
+
+  /** The rows of {@code monitoring/<table>} dated {@code date} in {@code dateColumn}, in a fixed order. */
+  private static List<Row> rowsOf(SparkSession spark, Warehouse warehouse, String table, String dateColumn,
+      LocalDate date) {
+    Dataset<Row> t = spark.read().format("delta").load(warehouse.monitoring(table))
+        .where(dateColumn + " = '" + date + "'");
+    return t.orderBy(t.columns()[0], java.util.Arrays.copyOfRange(t.columns(), 1, t.columns().length)).collectAsList();
   }
 
   private static double psi(Monitor.Result r, String column) {
