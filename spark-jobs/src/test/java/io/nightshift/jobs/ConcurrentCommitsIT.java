@@ -1,15 +1,19 @@
 package io.nightshift.jobs;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -65,5 +69,42 @@ class ConcurrentCommitsIT {
     assertThat(perCommit).hasSize(WRITERS * COMMITS);
     assertThat(perCommit).allSatisfy(r -> assertThat(r.getLong(2)).isEqualTo(10));
     assertThat(DeltaTables.version(spark, table)).isEqualTo(WRITERS * COMMITS);
+
+    // committed through Nightshift's LocalFileLogStore: Delta's default store leaves Hadoop's ".N.json.crc" beside
+    // every commit file
+    Path log = dir.resolve("t/_delta_log");
+    try (var names = Files.list(log)) {
+      assertThat(names.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".json.crc"));
+    }
+    // and the writers committed at the same time: versions 1..36 alternate between them, rather than one writer's 12
+    // commits after another's (2 changes of writer)
+    Map<String, Integer> writerOfFile = new HashMap<>();
+    for (Row r : spark.read().format("delta").load(table).select(input_file_name(), col("writer")).distinct()
+        .collectAsList()) {
+      writerOfFile.put(fileName(r.getString(0)), r.getInt(1));
+    }
+    List<Integer> writerOfVersion = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (long v = 1; v <= WRITERS * COMMITS; v++) {
+      List<Integer> writers = new ArrayList<>();
+      for (String line : Files.readAllLines(log.resolve(String.format("%020d.json", v)))) {
+        JsonNode add = json.readTree(line).get("add");
+        if (add != null) {
+          writers.add(writerOfFile.get(fileName(add.get("path").asText())));
+        }
+      }
+      assertThat(writers).as("version %d", v).isNotEmpty().containsOnly(writers.get(0));
+      writerOfVersion.add(writers.get(0));
+    }
+    int changes = 0;
+    for (int i = 1; i < writerOfVersion.size(); i++) {
+      changes += writerOfVersion.get(i).equals(writerOfVersion.get(i - 1)) ? 0 : 1;
+    }
+    assertThat(changes).as("writer of versions 1..%d: %s", WRITERS * COMMITS, writerOfVersion)
+        .isGreaterThan(WRITERS - 1);
+  }
+
+  private static String fileName(String pathOrUri) {
+    return pathOrUri.substring(pathOrUri.lastIndexOf('/') + 1);
   }
 }
