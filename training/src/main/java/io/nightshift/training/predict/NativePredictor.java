@@ -17,6 +17,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.BasePredicate;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
@@ -25,13 +26,17 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Scores a partition with the native booster in batches: rows are copied into one dense float buffer and predicted
  * with a single {@code inplace_predict} call per batch, so there is no per-row native call and no DMatrix per row.
- * It works on Spark's internal (Catalyst) rows, so feature values go from the scan straight into the buffer without
- * external {@code Row} objects or boxing; each task's booster uses {@code spark.task.cpus} threads.
+ * Where the input is a file scan (under at most a filter and a projection, see {@link ColumnarInput}) it reads the
+ * scan's column vectors, copying each feature column into the buffer in turn; otherwise it works on Spark's internal
+ * (Catalyst) rows. Either way there are no external {@code Row} objects and no boxing of feature values. Each task's
+ * booster uses {@code spark.task.cpus} threads.
  *
  * <p>Input rows: {@code passThrough} columns first, then the {@code numFeatures} feature values (doubles, null or NaN
  * for missing). Output rows: the pass-through columns followed by the prediction. With contributions on, also the
@@ -42,6 +47,12 @@ public final class NativePredictor implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
   static final int BATCH_ROWS = 8192;
 
+  /**
+   * Spark setting: {@code false} makes the predictor read its input as rows even where it could read the scan's
+   * column vectors (see {@link ColumnarInput}); for comparisons, the two give the same predictions.
+   */
+  public static final String COLUMNAR_INPUT = "spark.nightshift.predict.columnarInput";
+
   /** One feature's SHAP contribution. */
   public static final StructType CONTRIBUTION =
       new StructType().add("feature", DataTypes.StringType).add("contribution", DataTypes.DoubleType);
@@ -49,6 +60,7 @@ public final class NativePredictor implements java.io.Serializable {
   private final Broadcast<byte[]> model;
   private final DataType[] passTypes;
   private final int[] passKinds;
+  private final int[] ordinals; // of the input columns in the rows the predictor reads
   private final int[] featureKinds;
   private final int passThrough;
   private final int numFeatures;
@@ -87,9 +99,21 @@ public final class NativePredictor implements java.io.Serializable {
       schema = schema.add(fields[i]);
       passTypes[i] = fields[i].dataType();
     }
+    SparkSession spark = input.sparkSession();
+    boolean[] isFeature = new boolean[fields.length];
+    Arrays.fill(isFeature, passThrough, passThrough + numFeatures, true);
+    ColumnarInput columnar =
+        spark.conf().get(COLUMNAR_INPUT, "true").equals("true")
+            ? ColumnarInput.of(input.queryExecution().executedPlan(), isFeature)
+            : null;
+    int[] ordinals = new int[passThrough + numFeatures];
     int[] featureKinds = new int[numFeatures];
+    for (int i = 0; i < ordinals.length; i++) {
+      ordinals[i] = columnar == null ? i : columnar.ordinals()[i];
+    }
     for (int j = 0; j < numFeatures; j++) {
-      featureKinds[j] = kind(fields[passThrough + j]);
+      StructField f = fields[passThrough + j];
+      featureKinds[j] = kind(f.name(), columnar == null ? f.dataType() : columnar.sourceTypes()[passThrough + j]);
     }
     schema = schema.add("prediction", DataTypes.DoubleType);
     if (names != null) {
@@ -99,12 +123,15 @@ public final class NativePredictor implements java.io.Serializable {
               .add("bias", DataTypes.DoubleType)
               .add("contributions", DataTypes.createArrayType(CONTRIBUTION));
     }
-    SparkSession spark = input.sparkSession();
     Broadcast<byte[]> model = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(booster);
     int threads = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
-    NativePredictor predictor = new NativePredictor(model, passTypes, featureKinds, names, topK, threads);
-    // Catalyst rows in and out: no conversion to and from external Rows, no boxing of feature values
-    RDD<InternalRow> predicted = input.queryExecution().toRdd().toJavaRDD().mapPartitions(predictor::call).rdd();
+    NativePredictor predictor = new NativePredictor(model, passTypes, ordinals, featureKinds, names, topK, threads);
+    RDD<InternalRow> predicted =
+        columnar != null
+            // straight from the scan's column vectors
+            ? columnar.batches().toJavaRDD().mapPartitions(batches -> predictor.callColumnar(batches, columnar)).rdd()
+            // Catalyst rows in and out: no conversion to and from external Rows, no boxing of feature values
+            : input.queryExecution().toRdd().toJavaRDD().mapPartitions(predictor::call).rdd();
     return spark.internalCreateDataFrame(predicted, schema, false);
   }
 
@@ -116,8 +143,7 @@ public final class NativePredictor implements java.io.Serializable {
   private static final int BYTE = 5;
   private static final int OTHER = -1; // pass-through values of other types: Spark's generic getter, then a copy
 
-  private static int kind(StructField f) {
-    DataType t = f.dataType();
+  private static int kind(String name, DataType t) {
     if (t.equals(DataTypes.DoubleType)) {
       return DOUBLE;
     } else if (t.equals(DataTypes.FloatType)) {
@@ -132,11 +158,13 @@ public final class NativePredictor implements java.io.Serializable {
       return BYTE;
     }
     throw new IllegalArgumentException(
-        "Feature column '" + f.name() + "' has type " + t.simpleString() + "; cast it to double before scoring");
+        "Feature column '" + name + "' has type " + t.simpleString() + "; cast it to double before scoring");
   }
 
   NativePredictor(
-      Broadcast<byte[]> model, DataType[] passTypes, int[] featureKinds, String[] featureNames, int topK, int threads) {
+      Broadcast<byte[]> model, DataType[] passTypes, int[] ordinals, int[] featureKinds, String[] featureNames, int topK,
+      int threads) {
+    this.ordinals = ordinals;
     this.model = model;
     this.passTypes = passTypes;
     this.featureKinds = featureKinds;
@@ -157,6 +185,136 @@ public final class NativePredictor implements java.io.Serializable {
   }
 
   Iterator<InternalRow> call(Iterator<InternalRow> input) throws XGBoostError, java.io.IOException {
+    int width = outputWidth();
+    return predict(
+        (buffer, pending) -> {
+          int n = 0;
+          while (n < BATCH_ROWS && input.hasNext()) {
+            InternalRow r = input.next(); // may be reused by the producer: copy what is kept
+            Object[] out = new Object[width];
+            for (int j = 0; j < passThrough; j++) {
+              out[j] = passThroughValue(r, j);
+            }
+            pending[n] = out;
+            int base = n * numFeatures;
+            for (int j = 0; j < numFeatures; j++) {
+              buffer[base + j] = feature(r, ordinals[passThrough + j], featureKinds[j]);
+            }
+            n++;
+          }
+          return n;
+        });
+  }
+
+  /** As {@link #call}, reading the scan's column vectors: each feature column is copied into the buffer in turn. */
+  Iterator<InternalRow> callColumnar(Iterator<ColumnarBatch> batches, ColumnarInput columnar)
+      throws XGBoostError, java.io.IOException {
+    return predict(new ColumnarSource(batches, columnar.predicate()));
+  }
+
+  private int outputWidth() {
+    return passThrough + (featureNames == null ? 1 : 4);
+  }
+
+  /** Copies up to {@link #BATCH_ROWS} input rows: features into the buffer, pass-through values into new rows. */
+  private interface Source {
+    int take(float[] buffer, Object[][] pending);
+  }
+
+  private final class ColumnarSource implements Source {
+    private final Iterator<ColumnarBatch> batches;
+    private final BasePredicate filter;
+    private final int width = outputWidth();
+    private ColumnarBatch batch;
+    private int[] selected = new int[0]; // the batch's rows that pass the filter
+    private int count;
+    private int position;
+
+    ColumnarSource(Iterator<ColumnarBatch> batches, BasePredicate filter) {
+      this.batches = batches;
+      this.filter = filter;
+    }
+
+    @Override
+    public int take(float[] buffer, Object[][] pending) {
+      int n = 0;
+      while (n < BATCH_ROWS) {
+        if (position >= count) {
+          if (!advance()) {
+            break;
+          }
+          continue;
+        }
+        int k = Math.min(BATCH_ROWS - n, count - position);
+        for (int i = 0; i < k; i++) {
+          pending[n + i] = new Object[width];
+        }
+        for (int j = 0; j < passThrough; j++) {
+          ColumnVector v = batch.column(ordinals[j]);
+          for (int i = 0; i < k; i++) {
+            pending[n + i][j] = passThroughValue(v, selected[position + i], j);
+          }
+        }
+        for (int j = 0; j < numFeatures; j++) {
+          copyFeature(batch.column(ordinals[passThrough + j]), featureKinds[j], buffer, n * numFeatures + j, k);
+        }
+        n += k;
+        position += k;
+      }
+      return n;
+    }
+
+    private void copyFeature(ColumnVector v, int kind, float[] buffer, int offset, int k) {
+      int[] rows = selected;
+      int from = position;
+      if (kind == DOUBLE && !v.hasNull()) { // the common case, in a loop of its own
+        for (int i = 0; i < k; i++) {
+          buffer[offset + i * numFeatures] = (float) v.getDouble(rows[from + i]);
+        }
+        return;
+      }
+      for (int i = 0; i < k; i++) {
+        buffer[offset + i * numFeatures] = feature(v, rows[from + i], kind);
+      }
+    }
+
+    private boolean advance() {
+      if (!batches.hasNext()) {
+        return false;
+      }
+      batch = batches.next();
+      int rows = batch.numRows();
+      if (selected.length < rows) {
+        selected = new int[rows];
+      }
+      count = 0;
+      position = 0;
+      for (int i = 0; i < rows; i++) {
+        if (filter == null || filter.eval(batch.getRow(i))) {
+          selected[count++] = i;
+        }
+      }
+      return true;
+    }
+
+    private Object passThroughValue(ColumnVector v, int row, int j) {
+      if (v.isNullAt(row)) {
+        return null;
+      }
+      switch (passKinds[j]) {
+        case INT:
+          return v.getInt(row);
+        case LONG:
+          return v.getLong(row);
+        case DOUBLE:
+          return v.getDouble(row);
+        default:
+          return NativePredictor.copy(batch.getRow(row).get(ordinals[j], passTypes[j]));
+      }
+    }
+  }
+
+  private Iterator<InternalRow> predict(Source source) throws XGBoostError, java.io.IOException {
     Booster booster = XGBoost.loadModel(model.value());
     booster.setParam("nthread", threads); // never more threads than the task's cores
     return new Iterator<>() {
@@ -195,21 +353,7 @@ public final class NativePredictor implements java.io.Serializable {
       private void fill() {
         next = 0;
         size = 0;
-        int n = 0;
-        int width = passThrough + (featureNames == null ? 1 : 4);
-        while (n < BATCH_ROWS && input.hasNext()) {
-          InternalRow r = input.next(); // may be reused by the producer: copy what is kept
-          Object[] out = new Object[width];
-          for (int j = 0; j < passThrough; j++) {
-            out[j] = passThroughValue(r, j);
-          }
-          pending[n] = out;
-          int base = n * numFeatures;
-          for (int j = 0; j < numFeatures; j++) {
-            buffer[base + j] = feature(r, passThrough + j, featureKinds[j]);
-          }
-          n++;
-        }
+        int n = source.take(buffer, pending);
         if (n == 0) {
           return;
         }
@@ -245,6 +389,26 @@ public final class NativePredictor implements java.io.Serializable {
     };
   }
 
+  private static float feature(ColumnVector v, int row, int kind) {
+    if (v.isNullAt(row)) {
+      return Float.NaN;
+    }
+    switch (kind) {
+      case DOUBLE:
+        return (float) v.getDouble(row);
+      case FLOAT:
+        return v.getFloat(row);
+      case INT:
+        return v.getInt(row);
+      case LONG: // through double, as a long feature cast to double by the caller is converted
+        return (float) (double) v.getLong(row);
+      case SHORT:
+        return v.getShort(row);
+      default:
+        return v.getByte(row);
+    }
+  }
+
   private static float feature(InternalRow r, int ordinal, int kind) {
     if (r.isNullAt(ordinal)) {
       return Float.NaN;
@@ -256,8 +420,8 @@ public final class NativePredictor implements java.io.Serializable {
         return r.getFloat(ordinal);
       case INT:
         return r.getInt(ordinal);
-      case LONG:
-        return r.getLong(ordinal);
+      case LONG: // through double, as a long feature cast to double by the caller is converted
+        return (float) (double) r.getLong(ordinal);
       case SHORT:
         return r.getShort(ordinal);
       default:
@@ -267,18 +431,19 @@ public final class NativePredictor implements java.io.Serializable {
 
   /** Pass-through column {@code j} of {@code r}: read by its type (no generic dispatch per value), copied. */
   private Object passThroughValue(InternalRow r, int j) {
-    if (r.isNullAt(j)) {
+    int o = ordinals[j];
+    if (r.isNullAt(o)) {
       return null;
     }
     switch (passKinds[j]) {
       case INT:
-        return r.getInt(j); // int and date (days)
+        return r.getInt(o); // int and date (days)
       case LONG:
-        return r.getLong(j); // long and timestamps (microseconds)
+        return r.getLong(o); // long and timestamps (microseconds)
       case DOUBLE:
-        return r.getDouble(j);
+        return r.getDouble(o);
       default:
-        return copy(r.get(j, passTypes[j]));
+        return copy(r.get(o, passTypes[j]));
     }
   }
 

@@ -10,13 +10,16 @@ import io.nightshift.training.TrainedModel;
 import io.nightshift.training.TrainingFixturesAccess;
 import io.nightshift.training.XGBoostTrainer;
 import io.nightshift.testing.SparkTestSession;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NativePredictorTest {
   @Test
@@ -57,24 +60,7 @@ class NativePredictorTest {
   void batchedPredictionsMatchNativePredictAndKeepPassThroughValuesAcrossBatches() throws Exception {
     SparkSession spark = SparkTestSession.get();
     int n = NativePredictor.BATCH_ROWS * 2 + 123; // two full batches and a partial one, in one partition
-    // a small native model on y = 2a - b (+ 5 where c is missing)
-    int rows = 2000;
-    float[] x = new float[rows * 3];
-    float[] y = new float[rows];
-    java.util.Random random = new java.util.Random(7);
-    for (int i = 0; i < rows; i++) {
-      float a = random.nextFloat() * 10;
-      float b = random.nextFloat() * 10;
-      boolean missing = i % 5 == 0;
-      x[i * 3] = a;
-      x[i * 3 + 1] = b;
-      x[i * 3 + 2] = missing ? Float.NaN : random.nextFloat();
-      y[i] = 2 * a - b + (missing ? 5 : 0);
-    }
-    ml.dmlc.xgboost4j.java.DMatrix train = new ml.dmlc.xgboost4j.java.DMatrix(x, rows, 3, Float.NaN);
-    train.setLabel(y);
-    ml.dmlc.xgboost4j.java.Booster booster = ml.dmlc.xgboost4j.java.XGBoost.train(
-        train, java.util.Map.of("max_depth", 4, "eta", 0.3, "nthread", 1, "seed", 1), 30, java.util.Map.of(), null, null);
+    ml.dmlc.xgboost4j.java.Booster booster = smallModel();
     byte[] model = booster.toByteArray("ubj");
 
     Dataset<Row> input =
@@ -108,6 +94,126 @@ class NativePredictorTest {
       }
       assertThat(r.getDouble(4)).isEqualTo((double) expected[i][0]);
     }
+  }
+
+  /** A small native model on y = 2a - b (+ 5 where c is missing), three features. */
+  private static ml.dmlc.xgboost4j.java.Booster smallModel() throws Exception {
+    int rows = 2000;
+    float[] x = new float[rows * 3];
+    float[] y = new float[rows];
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < rows; i++) {
+      float a = random.nextFloat() * 10;
+      float b = random.nextFloat() * 10;
+      boolean missing = i % 5 == 0;
+      x[i * 3] = a;
+      x[i * 3 + 1] = b;
+      x[i * 3 + 2] = missing ? Float.NaN : random.nextFloat();
+      y[i] = 2 * a - b + (missing ? 5 : 0);
+    }
+    ml.dmlc.xgboost4j.java.DMatrix train = new ml.dmlc.xgboost4j.java.DMatrix(x, rows, 3, Float.NaN);
+    train.setLabel(y);
+    return ml.dmlc.xgboost4j.java.XGBoost.train(
+        train, java.util.Map.of("max_depth", 4, "eta", 0.3, "nthread", 1, "seed", 1), 30, java.util.Map.of(), null, null);
+  }
+
+  /**
+   * Spark reads Parquet as column vectors only with whole-stage code generation on, as the jobs have it (the test
+   * session turns it off for speed).
+   */
+  private static SparkSession sessionReadingColumnVectors() {
+    SparkSession spark = SparkTestSession.get();
+    spark.conf().set("spark.sql.codegen.wholeStage", "true");
+    return spark;
+  }
+
+  @AfterEach
+  void restoreTheTestSession() {
+    SparkTestSession.get().conf().set("spark.sql.codegen.wholeStage", "false");
+  }
+
+  @Test
+  void aFilteredProjectedTableScanIsReadFromItsColumnVectorsWithTheSamePredictionsAsRows(@TempDir Path dir)
+      throws Exception {
+    SparkSession spark = sessionReadingColumnVectors();
+    ml.dmlc.xgboost4j.java.Booster booster = smallModel();
+    byte[] model = booster.toByteArray("ubj");
+    int n = NativePredictor.BATCH_ROWS * 2 + 123;
+    String table = dir.resolve("features").toString();
+    spark.range(n).repartition(2).selectExpr(
+            "CAST(id AS INT) AS seq",
+            "CASE WHEN id % 5 = 0 THEN NULL ELSE CAST(id % 3 AS DOUBLE) / 3 END AS c", // nulls: missing values
+            "concat('asset-', CAST(id AS STRING)) AS asset",
+            "CAST(id % 7 AS INT) AS b", // an int feature, cast to double by the caller
+            "DATE_ADD(DATE'2024-01-01', CAST(id % 400 AS INT)) AS day",
+            "CAST(id % 10 AS DOUBLE) AS a")
+        .write().format("delta").save(table);
+    // the caller's usual shape: a filter, then keys (one renamed) and features in the model's order, cast to double
+    Dataset<Row> input =
+        spark.read().format("delta").load(table)
+            .where("seq % 4 <> 1")
+            .selectExpr("asset", "day AS target_date", "seq", "a", "CAST(b AS DOUBLE) AS b", "c");
+
+    assertThat(ColumnarInput.of(input.queryExecution().executedPlan(), new boolean[] {false, false, false, true, true, true}))
+        .as("a Delta scan under a filter and a projection is read as column vectors")
+        .isNotNull();
+    List<Row> columnar = NativePredictor.predict(input, 3, 3, model).orderBy("seq").collectAsList();
+    List<Row> rows;
+    spark.conf().set(NativePredictor.COLUMNAR_INPUT, "false");
+    try {
+      rows = NativePredictor.predict(input, 3, 3, model).orderBy("seq").collectAsList();
+    } finally {
+      spark.conf().unset(NativePredictor.COLUMNAR_INPUT);
+    }
+
+    List<Integer> kept = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (i % 4 != 1) {
+        kept.add(i);
+      }
+    }
+    float[] dense = new float[kept.size() * 3];
+    for (int k = 0; k < kept.size(); k++) {
+      int i = kept.get(k);
+      dense[k * 3] = i % 10;
+      dense[k * 3 + 1] = i % 7;
+      dense[k * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
+    }
+    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, kept.size(), 3, Float.NaN));
+    assertThat(columnar).hasSize(kept.size());
+    assertThat(columnar).isEqualTo(rows);
+    for (int k = 0; k < kept.size(); k++) {
+      int i = kept.get(k);
+      Row r = columnar.get(k);
+      assertThat(r.getString(0)).isEqualTo("asset-" + i);
+      assertThat(r.getDate(1).toLocalDate()).isEqualTo(java.time.LocalDate.of(2024, 1, 1).plusDays(i % 400));
+      assertThat(r.getInt(2)).isEqualTo(i);
+      assertThat(r.getDouble(3)).isEqualTo((double) expected[k][0]);
+    }
+  }
+
+  @Test
+  void aComputedFeatureOrACachedTableIsReadAsRows(@TempDir Path dir) {
+    SparkSession spark = sessionReadingColumnVectors();
+    String table = dir.resolve("t").toString();
+    spark.range(10).selectExpr("id", "CAST(id AS DOUBLE) AS a").write().format("delta").save(table);
+    Dataset<Row> scan = spark.read().format("delta").load(table);
+    boolean[] oneFeature = {false, true};
+
+    assertThat(ColumnarInput.of(scan.selectExpr("id", "a + 1 AS a").queryExecution().executedPlan(), oneFeature))
+        .isNull();
+    assertThat(ColumnarInput.of(scan.selectExpr("id", "CAST(CAST(id AS STRING) AS DOUBLE) AS a")
+            .queryExecution().executedPlan(), oneFeature))
+        .as("a cast from a string is Spark's to do")
+        .isNull();
+    Dataset<Row> cached = spark.read().format("delta").load(table).cache();
+    try {
+      assertThat(ColumnarInput.of(cached.queryExecution().executedPlan(), oneFeature)).isNull();
+    } finally {
+      cached.unpersist();
+    }
+    assertThat(ColumnarInput.of(spark.read().format("delta").load(table).queryExecution().executedPlan(), oneFeature))
+        .isNotNull();
   }
 
   @Test
