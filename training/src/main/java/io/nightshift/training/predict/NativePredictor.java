@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.stream.IntStream;
 import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
@@ -106,14 +107,12 @@ public final class NativePredictor implements java.io.Serializable {
         spark.conf().get(COLUMNAR_INPUT, "true").equals("true")
             ? ColumnarInput.of(input.queryExecution().executedPlan(), isFeature)
             : null;
-    int[] ordinals = new int[passThrough + numFeatures];
+    int[] ordinals = columnar == null ? IntStream.range(0, passThrough + numFeatures).toArray() : columnar.ordinals();
+    DataType[] sourceTypes = columnar == null ? null : columnar.sourceTypes();
     int[] featureKinds = new int[numFeatures];
-    for (int i = 0; i < ordinals.length; i++) {
-      ordinals[i] = columnar == null ? i : columnar.ordinals()[i];
-    }
     for (int j = 0; j < numFeatures; j++) {
       StructField f = fields[passThrough + j];
-      featureKinds[j] = kind(f.name(), columnar == null ? f.dataType() : columnar.sourceTypes()[passThrough + j]);
+      featureKinds[j] = kind(f.name(), sourceTypes == null ? f.dataType() : sourceTypes[passThrough + j]);
     }
     schema = schema.add("prediction", DataTypes.DoubleType);
     if (names != null) {
@@ -247,16 +246,15 @@ public final class NativePredictor implements java.io.Serializable {
         }
         int k = Math.min(BATCH_ROWS - n, count - position);
         for (int i = 0; i < k; i++) {
-          pending[n + i] = new Object[width];
-        }
-        for (int j = 0; j < passThrough; j++) {
-          ColumnVector v = batch.column(ordinals[j]);
-          for (int i = 0; i < k; i++) {
-            pending[n + i][j] = passThroughValue(v, selected[position + i], j);
+          InternalRow r = batch.getRow(selected[position + i]); // the batch's row, reused: values are copied
+          Object[] out = new Object[width];
+          for (int j = 0; j < passThrough; j++) {
+            out[j] = passThroughValue(r, j);
           }
+          pending[n + i] = out;
         }
         for (int j = 0; j < numFeatures; j++) {
-          copyFeature(batch.column(ordinals[passThrough + j]), featureKinds[j], buffer, n * numFeatures + j, k);
+          copyFeature(ordinals[passThrough + j], featureKinds[j], buffer, n * numFeatures + j, k);
         }
         n += k;
         position += k;
@@ -264,9 +262,10 @@ public final class NativePredictor implements java.io.Serializable {
       return n;
     }
 
-    private void copyFeature(ColumnVector v, int kind, float[] buffer, int offset, int k) {
+    private void copyFeature(int ordinal, int kind, float[] buffer, int offset, int k) {
       int[] rows = selected;
       int from = position;
+      ColumnVector v = batch.column(ordinal);
       if (kind == DOUBLE && !v.hasNull()) { // the common case, in a loop of its own
         for (int i = 0; i < k; i++) {
           buffer[offset + i * numFeatures] = (float) v.getDouble(rows[from + i]);
@@ -274,7 +273,7 @@ public final class NativePredictor implements java.io.Serializable {
         return;
       }
       for (int i = 0; i < k; i++) {
-        buffer[offset + i * numFeatures] = feature(v, rows[from + i], kind);
+        buffer[offset + i * numFeatures] = feature(batch.getRow(rows[from + i]), ordinal, kind);
       }
     }
 
@@ -295,22 +294,6 @@ public final class NativePredictor implements java.io.Serializable {
         }
       }
       return true;
-    }
-
-    private Object passThroughValue(ColumnVector v, int row, int j) {
-      if (v.isNullAt(row)) {
-        return null;
-      }
-      switch (passKinds[j]) {
-        case INT:
-          return v.getInt(row);
-        case LONG:
-          return v.getLong(row);
-        case DOUBLE:
-          return v.getDouble(row);
-        default:
-          return NativePredictor.copy(batch.getRow(row).get(ordinals[j], passTypes[j]));
-      }
     }
   }
 
@@ -387,26 +370,6 @@ public final class NativePredictor implements java.io.Serializable {
         size = n;
       }
     };
-  }
-
-  private static float feature(ColumnVector v, int row, int kind) {
-    if (v.isNullAt(row)) {
-      return Float.NaN;
-    }
-    switch (kind) {
-      case DOUBLE:
-        return (float) v.getDouble(row);
-      case FLOAT:
-        return v.getFloat(row);
-      case INT:
-        return v.getInt(row);
-      case LONG: // through double, as a long feature cast to double by the caller is converted
-        return (float) (double) v.getLong(row);
-      case SHORT:
-        return v.getShort(row);
-      default:
-        return v.getByte(row);
-    }
   }
 
   private static float feature(InternalRow r, int ordinal, int kind) {
