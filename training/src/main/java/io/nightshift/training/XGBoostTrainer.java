@@ -81,8 +81,10 @@ public final class XGBoostTrainer {
       trainWindow = "before " + trainEndExclusive;
       validWindow = validationStart + ".." + asOf;
     }
-    train.cache();
-    valid.cache();
+    int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+    int workers = workers(spark.sparkContext().defaultParallelism(), taskCpus);
+    train = canonical(train, view, workers).cache();
+    valid = canonical(valid, view, workers).cache();
     try {
       Row trainInfo = train.agg(count(lit(1)), min(view.dateColumn()), max(view.dateColumn())).head();
       Row validInfo = valid.agg(count(lit(1)), min(view.dateColumn()), max(view.dateColumn())).head();
@@ -97,8 +99,6 @@ public final class XGBoostTrainer {
                     ? "build the view with more entities or change validation.fraction"
                     : "pick a date with labeled history both before and inside the validation window"));
       }
-      int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
-      int workers = workers(spark.sparkContext().defaultParallelism(), taskCpus);
       String[] features = view.features().toArray(new String[0]);
       LOG.info(
           "Training {} ({}) on {} rows {}..{}, validating on {} rows {}..{} ({}), {} workers",
@@ -109,7 +109,10 @@ public final class XGBoostTrainer {
       Map<String, Object> params = new LinkedHashMap<>(spec.boosterParams());
       if (spec.task().numeric() && !params.containsKey("base_score")) {
         // start boosting from the mean label; log-link objectives (tweedie, poisson) converge slowly otherwise
-        params.put("base_score", train.agg(avg(col(view.labelColumn()))).head().getDouble(0));
+        // averaged as a decimal: a sum of doubles depends on the order of its terms (as doubles only if that overflows)
+        Column label = col(view.labelColumn());
+        Row mean = train.agg(avg(label.cast("decimal(38,12)")).cast("double"), avg(label)).head();
+        params.put("base_score", mean.isNullAt(0) ? mean.getDouble(1) : mean.getDouble(0));
       }
       OpenMpPools.releaseWhenIdle(spark); // local mode: no idle OpenMP pool may throttle this fit's threads
       XGBoostModel<?> model;
@@ -214,6 +217,32 @@ public final class XGBoostTrainer {
     }
     cols.add(functions.array_to_vector(array(values.toArray(new Column[0]))).as(FEATURES));
     return df.select(cols.toArray(new Column[0]));
+  }
+
+  /**
+   * The prepared rows in {@code workers} partitions chosen by a hash of each row's keys and date, each sorted by keys,
+   * date, label and features: the layout XGBoost4J-Spark trains on (one partition per worker, as it comes) then depends
+   * on the rows alone, not on the files they were read from. Workers sketch their own rows' quantiles and sum their own
+   * gradients, so a model trained on the same rows in another layout would differ.
+   */
+  static Dataset<Row> canonical(Dataset<Row> prepared, FeatureView view, int workers) {
+    List<Column> key = new ArrayList<>();
+    for (String k : view.keys()) {
+      key.add(col(k));
+    }
+    if (!view.keys().contains(view.dateColumn())) {
+      key.add(col(view.dateColumn()));
+    }
+    List<Column> order = new ArrayList<>(key);
+    order.add(col(view.labelColumn()));
+    for (String f : view.features()) {
+      if (!view.keys().contains(f)) {
+        order.add(col(f));
+      }
+    }
+    return prepared
+        .repartition(workers, key.toArray(new Column[0]))
+        .sortWithinPartitions(order.toArray(new Column[0]));
   }
 
   /**

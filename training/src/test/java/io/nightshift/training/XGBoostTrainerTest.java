@@ -1,5 +1,7 @@
 package io.nightshift.training;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.xxhash64;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,6 +9,8 @@ import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.testing.SparkTestSession;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -61,6 +65,28 @@ class XGBoostTrainerTest {
     Map<String, Double> a = XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, TrainingFixtures.AS_OF).metrics();
     Map<String, Double> b = XGBoostTrainer.train(spark, table(UseCase.DEMAND), spec, TrainingFixtures.AS_OF).metrics();
     assertThat(b).isEqualTo(a);
+  }
+
+  /**
+   * The same rows read from other files, in another order: XGBoost's workers would otherwise get other shares of them
+   * (each sketches its own quantiles), so the model would depend on the table's file layout, not only on its rows.
+   */
+  @Test
+  void theSameRowsInOtherFilesAndOrderGiveTheSameModel() {
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.demand(), 15);
+    Dataset<Row> table = table(UseCase.DEMAND);
+    String rewritten = SparkTestSession.tempDir("rewritten").resolve("demand").toString();
+    table.orderBy(xxhash64(col("store"), col("item"), col("date"))).repartition(5).write().format("delta").save(rewritten);
+    Dataset<Row> other = spark.read().format("delta").load(rewritten);
+    List<Row> rows = table.collectAsList();
+    assertThat(other.inputFiles()).hasSize(5).doesNotContainAnyElementsOf(Arrays.asList(table.inputFiles()));
+    assertThat(other.collectAsList()).containsExactlyInAnyOrderElementsOf(rows).doesNotContainSequence(rows.subList(0, 3));
+
+    TrainedModel a = XGBoostTrainer.train(spark, table, spec, TrainingFixtures.AS_OF);
+    TrainedModel b = XGBoostTrainer.train(spark, other, spec, TrainingFixtures.AS_OF);
+    assertThat(Arrays.equals(b.booster(), a.booster())).as("the two boosters are byte for byte the same").isTrue();
+    assertThat(b.metrics()).isEqualTo(a.metrics());
+    assertThat(b.validationCurve()).containsExactly(a.validationCurve());
   }
 
   @Test
