@@ -17,6 +17,7 @@ import static org.apache.spark.sql.functions.when;
 import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.SparkColumns;
 import io.nightshift.training.model.FeatureProfile;
 import io.nightshift.training.model.ForecastQuantiles;
 import java.sql.Date;
@@ -226,23 +227,14 @@ public final class XGBoostTrainer {
    * gradients, so a model trained on the same rows in another layout would differ.
    */
   static Dataset<Row> canonical(Dataset<Row> prepared, FeatureView view, int workers) {
-    List<Column> key = new ArrayList<>();
-    for (String k : view.keys()) {
-      key.add(col(k));
+    List<String> key = new ArrayList<>(view.keys());
+    if (!key.contains(view.dateColumn())) {
+      key.add(view.dateColumn());
     }
-    if (!view.keys().contains(view.dateColumn())) {
-      key.add(col(view.dateColumn()));
-    }
-    List<Column> order = new ArrayList<>(key);
-    order.add(col(view.labelColumn()));
-    for (String f : view.features()) {
-      if (!view.keys().contains(f)) {
-        order.add(col(f));
-      }
-    }
-    return prepared
-        .repartition(workers, key.toArray(new Column[0]))
-        .sortWithinPartitions(order.toArray(new Column[0]));
+    List<String> order = new ArrayList<>(key);
+    order.add(view.labelColumn());
+    view.features().stream().filter(f -> !key.contains(f)).forEach(order::add);
+    return prepared.repartition(workers, SparkColumns.cols(key)).sortWithinPartitions(SparkColumns.cols(order));
   }
 
   /**
