@@ -193,6 +193,73 @@ class NativePredictorTest {
   }
 
   @Test
+  void numericDateAndTimestampKeysWithNullsPassThroughColumnarAndRowReadingAndADeltaWriteUnchanged(@TempDir Path dir)
+      throws Exception {
+    SparkSession spark = sessionReadingColumnVectors();
+    ml.dmlc.xgboost4j.java.Booster booster = smallModel();
+    byte[] model = booster.toByteArray("ubj");
+    int n = NativePredictor.BATCH_ROWS * 2 + 123; // per partition: more than one batch
+    String features = dir.resolve("features").toString();
+    spark.range(n).repartition(2).selectExpr(
+            "CAST(id AS INT) AS seq",
+            "DATE_ADD(DATE'2024-01-01', CAST(id % 400 AS INT)) AS day",
+            "TIMESTAMP_SECONDS(1700000000 + id * 61) AS at",
+            "CASE WHEN id % 11 = 0 THEN NULL ELSE id * 1000000007 END AS big", // nulls pass through as nulls
+            "CASE WHEN id % 13 = 0 THEN NULL ELSE id / 8.0D END AS weight",
+            "CAST(id % 10 AS DOUBLE) AS a",
+            "CAST(id % 7 AS DOUBLE) AS b",
+            "CASE WHEN id % 5 = 0 THEN NULL ELSE CAST(id % 3 AS DOUBLE) / 3 END AS c")
+        .write().format("delta").save(features);
+    Dataset<Row> scan =
+        spark.read().format("delta").load(features).select("seq", "day", "at", "big", "weight", "a", "b", "c");
+    Dataset<Row> withText = scan.selectExpr("CAST(seq AS STRING) AS text", "*"); // a copied object among the keys
+
+    // read as column vectors and as rows, each written to Delta as the score job writes; and with a string key
+    String columnarTable = dir.resolve("columnar").toString();
+    NativePredictor.predict(scan, 5, 3, model).write().format("delta").save(columnarTable);
+    String rowsTable = dir.resolve("rows").toString();
+    spark.conf().set(NativePredictor.COLUMNAR_INPUT, "false");
+    try {
+      NativePredictor.predict(scan, 5, 3, model).write().format("delta").save(rowsTable);
+    } finally {
+      spark.conf().unset(NativePredictor.COLUMNAR_INPUT);
+    }
+    List<Row> withStringKey = NativePredictor.predict(withText, 6, 3, model).drop("text").orderBy("seq").collectAsList();
+    List<Row> sorted = NativePredictor.predict(scan, 5, 3, model).orderBy("seq").collectAsList();
+    List<Row> columnar = spark.read().format("delta").load(columnarTable).orderBy("seq").collectAsList();
+    List<Row> rows = spark.read().format("delta").load(rowsTable).orderBy("seq").collectAsList();
+
+    float[] dense = new float[n * 3];
+    for (int i = 0; i < n; i++) {
+      dense[i * 3] = i % 10;
+      dense[i * 3 + 1] = i % 7;
+      dense[i * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
+    }
+    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, n, 3, Float.NaN));
+    assertThat(sorted).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      Row r = sorted.get(i);
+      assertThat(r.getInt(0)).isEqualTo(i);
+      assertThat(r.getDate(1).toLocalDate()).isEqualTo(java.time.LocalDate.of(2024, 1, 1).plusDays(i % 400));
+      assertThat(r.getTimestamp(2).toInstant()).isEqualTo(java.time.Instant.ofEpochSecond(1700000000L + i * 61L));
+      if (i % 11 == 0) {
+        assertThat(r.isNullAt(3)).isTrue();
+      } else {
+        assertThat(r.getLong(3)).isEqualTo(i * 1000000007L);
+      }
+      if (i % 13 == 0) {
+        assertThat(r.isNullAt(4)).isTrue();
+      } else {
+        assertThat(r.getDouble(4)).isEqualTo(i / 8.0);
+      }
+      assertThat(r.getDouble(5)).isEqualTo((double) expected[i][0]);
+    }
+    assertThat(columnar).isEqualTo(sorted);
+    assertThat(rows).isEqualTo(sorted);
+    assertThat(withStringKey).isEqualTo(sorted);
+  }
+
+  @Test
   void aComputedFeatureOrACachedTableIsReadAsRows(@TempDir Path dir) {
     SparkSession spark = sessionReadingColumnVectors();
     String table = dir.resolve("t").toString();
