@@ -13,6 +13,7 @@ import io.nightshift.testing.SparkTestSession;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -75,13 +76,7 @@ class NativePredictorTest {
     List<Row> out = NativePredictor.predict(input, 4, 3, model).orderBy("seq").collectAsList();
 
     assertThat(out).hasSize(n);
-    float[] dense = new float[n * 3];
-    for (int i = 0; i < n; i++) {
-      dense[i * 3] = i % 10;
-      dense[i * 3 + 1] = i % 7;
-      dense[i * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
-    }
-    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, n, 3, Float.NaN));
+    float[][] expected = expectedPredictions(booster, IntStream.range(0, n).toArray());
     for (int i = 0; i < n; i++) {
       Row r = out.get(i);
       assertThat(r.getString(0)).isEqualTo("asset-" + i);
@@ -94,6 +89,21 @@ class NativePredictorTest {
       }
       assertThat(r.getDouble(4)).isEqualTo((double) expected[i][0]);
     }
+  }
+
+  /**
+   * {@code booster}'s predictions, by native predict on a DMatrix, for the test rows with these ids: features
+   * a = id % 10, b = id % 7 and c = (id % 3) / 3, missing where id % 5 == 0.
+   */
+  private static float[][] expectedPredictions(ml.dmlc.xgboost4j.java.Booster booster, int[] ids) throws Exception {
+    float[] dense = new float[ids.length * 3];
+    for (int k = 0; k < ids.length; k++) {
+      int i = ids[k];
+      dense[k * 3] = i % 10;
+      dense[k * 3 + 1] = i % 7;
+      dense[k * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
+    }
+    return booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, ids.length, 3, Float.NaN));
   }
 
   /** A small native model on y = 2a - b (+ 5 where c is missing), three features. */
@@ -172,14 +182,7 @@ class NativePredictorTest {
         kept.add(i);
       }
     }
-    float[] dense = new float[kept.size() * 3];
-    for (int k = 0; k < kept.size(); k++) {
-      int i = kept.get(k);
-      dense[k * 3] = i % 10;
-      dense[k * 3 + 1] = i % 7;
-      dense[k * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
-    }
-    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, kept.size(), 3, Float.NaN));
+    float[][] expected = expectedPredictions(booster, kept.stream().mapToInt(Integer::intValue).toArray());
     assertThat(columnar).hasSize(kept.size());
     assertThat(columnar).isEqualTo(rows);
     for (int k = 0; k < kept.size(); k++) {
@@ -229,13 +232,7 @@ class NativePredictorTest {
     List<Row> columnar = spark.read().format("delta").load(columnarTable).orderBy("seq").collectAsList();
     List<Row> rows = spark.read().format("delta").load(rowsTable).orderBy("seq").collectAsList();
 
-    float[] dense = new float[n * 3];
-    for (int i = 0; i < n; i++) {
-      dense[i * 3] = i % 10;
-      dense[i * 3 + 1] = i % 7;
-      dense[i * 3 + 2] = i % 5 == 0 ? Float.NaN : (float) ((i % 3) / 3.0);
-    }
-    float[][] expected = booster.predict(new ml.dmlc.xgboost4j.java.DMatrix(dense, n, 3, Float.NaN));
+    float[][] expected = expectedPredictions(booster, IntStream.range(0, n).toArray());
     assertThat(sorted).hasSize(n);
     for (int i = 0; i < n; i++) {
       Row r = sorted.get(i);
