@@ -1,7 +1,10 @@
 package io.nightshift.scoring;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.date_add;
+import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.make_dt_interval;
 import static org.apache.spark.sql.functions.max;
 
 import io.nightshift.core.Errors;
@@ -23,7 +26,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +58,24 @@ public final class ViewScorer {
 
   /** What one scoring run wrote. */
   public record Result(String model, String modelVersion, LocalDate date, String table, long rows, long featureTableVersion) {}
+
+  /**
+   * When the asset reaches the end of its predicted remaining life {@code rul}, in its view's time unit: the event
+   * time plus the remaining life. For a view dated by day that is a date ({@code time} plus the whole days of life
+   * left); for a timestamp, a timestamp ({@code rul} in days); for a numeric time such as a cycle count, a double.
+   */
+  static Column endOfLife(Column time, DataType type, Column rul) {
+    if (type.equals(DataTypes.DateType)) {
+      return date_add(time, floor(rul).cast("int"));
+    }
+    if (type.equals(DataTypes.TimestampType) || type.equals(DataTypes.TimestampNTZType)) {
+      return time.plus(make_dt_interval(lit(0), lit(0), lit(0), rul.multiply(86400).cast("decimal(18,6)")));
+    }
+    if (type instanceof NumericType) {
+      return time.cast("double").plus(rul);
+    }
+    throw new IllegalArgumentException("Event time column of type " + type.simpleString() + " has no end of life");
+  }
 
   /** Scores with the feature table at {@code featureVersion}, or its latest version when null. */
   public static Result score(
@@ -106,7 +129,7 @@ public final class ViewScorer {
     out.add(col(time));
     out.add(prediction.as("prediction"));
     if (rul) {
-      out.add(col(time).cast("double").plus(prediction).as("predicted_end_of_life"));
+      out.add(endOfLife(col(time), table.schema().apply(time).dataType(), prediction).as("predicted_end_of_life"));
     }
     out.add(lit(model.version().name()).as("model_name"));
     out.add(lit(model.version().version()).as("model_version"));

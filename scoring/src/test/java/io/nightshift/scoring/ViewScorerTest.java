@@ -190,4 +190,28 @@ class ViewScorerTest {
         .hasMessageContaining("does not match feature table features/engines")
         .hasMessageContaining("[heat]");
   }
+
+  @Test
+  void remainingLifeOnADatedViewEndsOnADate() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("view-scorer-dated-rul").toString());
+    // rul = 100 - 100 * wear days: about 50 days left for unit 1, about 10 for unit 2, none for unit 3
+    spark.sql("SELECT unit, CAST(d AS DATE) AS day, wear FROM VALUES (1, '2024-02-29', 0.3D), (1, '2024-03-01', 0.5D),"
+            + " (2, '2024-03-01', 0.9D), (3, '2024-03-01', 1.15D) AS t(unit, d, wear)")
+        .write().format("delta").save(w.featureView("engines"));
+    LoadedModel m = model("RUL_REGRESSION", List.of("wear"), rulBooster(), "day");
+
+    ViewScorer.Result r = ViewScorer.score(spark, w, m, NIGHT, "c", null);
+    List<Row> rows = spark.read().format("delta").load(r.table()).orderBy("unit").collectAsList();
+    assertThat(rows).hasSize(3);
+    for (Row row : rows) {
+      double rul = row.<Double>getAs("prediction");
+      java.sql.Date end = row.getAs("predicted_end_of_life");
+      assertThat(end).as("unit %s", row.<Integer>getAs("unit")).isNotNull();
+      // the scored day plus the whole days of life left
+      assertThat(end.toLocalDate()).isEqualTo(NIGHT.plusDays((long) Math.floor(rul)));
+    }
+    assertThat(rows.get(0).<Double>getAs("prediction")).isCloseTo(50.0, within(3.0));
+    assertThat(rows.get(2).<java.sql.Date>getAs("predicted_end_of_life").toLocalDate()).isEqualTo(NIGHT);
+  }
 }
