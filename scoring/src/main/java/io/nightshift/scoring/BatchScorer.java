@@ -237,11 +237,23 @@ public final class BatchScorer {
       rowsToScore = rowsToScore.and(col(meta.dateColumn()).leq(lit(Date.valueOf(date.plusDays(options.horizonDays())))));
     }
     Dataset<Row> input = table.where(rowsToScore).select(cols.toArray(new Column[0]));
-    if (input.isEmpty()) {
-      throw Errors.emptyPartition(
-          view.name(),
-          demand ? "forecast dates after " + date : "date " + date,
-          "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)");
+    String build = "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)";
+    Row last = input.agg(org.apache.spark.sql.functions.max(col("target_date"))).head();
+    if (last.isNullAt(0)) {
+      throw Errors.emptyPartition(view.name(), demand ? "forecast dates after " + date : "date " + date, build);
+    }
+    if (demand) {
+      // a table built as of an earlier night holds only the first forecast days of this one: scoring it would write
+      // a night with horizons missing (and a manifest claiming them all)
+      LocalDate through = date.plusDays(Math.min(options.horizonDays(), DemandFeatures.HORIZON_DAYS));
+      LocalDate have = last.getDate(0).toLocalDate();
+      if (have.isBefore(through)) {
+        throw Errors.emptyPartition(
+            view.name(),
+            "forecast dates " + have.plusDays(1) + " to " + through + " (it has rows for " + date.plusDays(1) + " to "
+                + have + " only, so it was built as of an earlier date than " + date + ")",
+            build);
+      }
     }
 
     boolean explain = useCase == UseCase.MAINTENANCE; // work orders carry their reasons

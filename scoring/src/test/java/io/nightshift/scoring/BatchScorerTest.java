@@ -195,6 +195,21 @@ class BatchScorerTest {
   }
 
   @Test
+  void featuresBuiltForAnEarlierNightAreAnInputErrorNotAShortHorizon() {
+    // built as of AS_OF, the table forecasts AS_OF+1..AS_OF+7: scoring AS_OF+3 would cover only 4 of the 7 days
+    LocalDate later = AS_OF.plusDays(3);
+    BatchScorer.score(spark, warehouse, model, AS_OF, "test");
+    assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, model, later, "test"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("No rows in features/demand_daily for forecast dates 2023-10-08 to 2023-10-10")
+        .hasMessageContaining("rows for 2023-10-04 to 2023-10-07 only")
+        .hasMessageContaining("nightshift features build --as-of 2023-10-03");
+    // nothing written for that night
+    assertThat(spark.read().format("delta").load(warehouse.predictions(UseCase.DEMAND))
+        .where("score_date = '" + later + "'").count()).isZero();
+  }
+
+  @Test
   void modelWhoseFeaturesAreMissingFromTheTableIsAnInputError() {
     List<String> features = new ArrayList<>(model.metadata().features());
     features.add("not_in_table");
