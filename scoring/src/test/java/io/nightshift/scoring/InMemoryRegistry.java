@@ -42,7 +42,11 @@ final class InMemoryRegistry implements ModelRegistry {
 
   @Override
   public ModelVersion version(String name, String version) {
-    return versions.get(name).get(Integer.parseInt(version) - 1);
+    List<ModelVersion> list = versions.get(name);
+    if (list == null) { // as the MLflow registry answers a name it does not know
+      throw Errors.unknownModel(name);
+    }
+    return list.get(Integer.parseInt(version) - 1);
   }
 
   @Override

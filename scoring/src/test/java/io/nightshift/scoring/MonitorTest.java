@@ -99,6 +99,30 @@ class MonitorTest {
     assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", dayBefore)).isEqualTo(signalsBefore);
     assertThat(spark.read().format("delta").load(warehouse.monitoring("feature_drift")).count())
         .isEqualTo(driftBefore.size() + after.drift().size());
+
+    // a night that cannot be monitored (the model version that scored it is gone from the registry) writes nothing
+    LocalDate unmonitored = D.minusDays(2);
+    BatchScorer.score(spark, warehouse, model, unmonitored, "test");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Monitor.run(spark, warehouse, new InMemoryRegistry(), UseCase.DEMAND, unmonitored))
+        .hasMessageContaining("Unknown model: no registered model named nightshift-demand");
+    for (String t : List.of("prediction_stats", "accuracy", "feature_drift")) {
+      assertThat(rowsOf(spark, warehouse, t, "monitor_date", unmonitored)).as(t).isEmpty();
+    }
+
+    // the feature table rebuilt without the night's rows: its features' drift is not measured (an empty sample is not
+    // the largest drift there is), the prediction's still is, and no feature raises a signal
+    DeltaTables.overwrite(
+        spark.read().format("delta").load(path).where(col("date").leq(lit(Date.valueOf(D)))).localCheckpoint(), path);
+    Monitor.Result gone = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(gone.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
+        .allSatisfy(r -> {
+          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
+          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
+        });
+    assertThat(psi(gone, "prediction")).isEqualTo(psi(after, "prediction"));
+    assertThat(gone.signals()).isEmpty();
+    assertThat(gone.plots()).hasSize(2);
   }
 
   /** The rows of {@code monitoring/<table>} dated {@code date} in {@code dateColumn}, in a fixed order. */

@@ -172,20 +172,25 @@ public final class Monitor {
                 prevMean.as("previous_mean"));
     Dataset<Row> accuracy =
         useCase == UseCase.DEMAND ? demandAccuracy(spark, warehouse, predictions, date) : maintenanceAccuracy(spark, warehouse, predictions, date);
-    String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
-    DeltaTables.replaceWhere(stats, warehouse.monitoring("prediction_stats"), where, "use_case");
-    DeltaTables.replaceWhere(accuracy, warehouse.monitoring("accuracy"), where, "use_case");
-    Row s = spark.read().format("delta").load(warehouse.monitoring("prediction_stats")).where(where).head();
-    List<Row> acc =
-        spark.read().format("delta").load(warehouse.monitoring("accuracy")).where(where).orderBy("horizon_days").collectAsList();
-
+    // everything is computed, and every input checked, before the first table is written: a night that fails
+    // (a model version gone from the registry, a missing feature table) leaves the monitoring tables as they were
+    Row s = stats.head();
+    StructType statsSchema = stats.schema();
+    List<Row> acc = accuracy.orderBy("horizon_days").collectAsList();
+    StructType accuracySchema = accuracy.schema();
     Row used = predictions.where(tonight).select("model_name", "model_version").head();
     LoadedModel model =
         LoadedModel.load(registry, new ModelUri(used.getString(0), null, used.getString(1)));
     List<Row> drift = drift(spark, warehouse, useCase, date, model, predictions.where(tonight));
+    List<Row> signals = signals(useCase, date, model, drift, acc);
+
+    String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(List.of(s), statsSchema), warehouse.monitoring("prediction_stats"), where, "use_case");
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(acc, accuracySchema), warehouse.monitoring("accuracy"), where, "use_case");
     DeltaTables.replaceWhere(
         spark.createDataFrame(drift, DRIFT), warehouse.monitoring("feature_drift"), where, "use_case");
-    List<Row> signals = signals(useCase, date, model, drift, acc);
     DeltaTables.replaceWhere(
         spark.createDataFrame(signals, SIGNALS),
         warehouse.monitoring("retraining_signals"),
@@ -215,9 +220,25 @@ public final class Monitor {
         edges.put(f, baseline.get(f).edges());
       }
     }
+    String features = "features/" + useCase.id();
     Dataset<Row> rows =
-        spark.read().format("delta").load(warehouse.features(useCase)).where(QualityGate.scoringRows(view, date));
-    Map<String, FeatureProfile> tonight = new LinkedHashMap<>(FeatureProfile.profile(rows, edges));
+        DeltaTables.read(spark, warehouse.features(useCase), features,
+                "run 'nightshift features build --as-of " + date + "' to rebuild it")
+            .where(QualityGate.scoringRows(view, date));
+    Map<String, FeatureProfile> tonight = new LinkedHashMap<>();
+    List<Row> out = new java.util.ArrayList<>();
+    if (rows.isEmpty()) {
+      // the night's feature rows are gone (the table was rebuilt without them): an empty sample would read as the
+      // largest possible drift of every feature, so these features are reported as not measured instead
+      LOG.warn("Monitoring {} {}: {} no longer holds the rows scored that night; feature drift not measured"
+          + " (rebuild it with 'nightshift features build --as-of {}' to measure it)", useCase.id(), date, features, date);
+      for (String f : edges.keySet()) {
+        out.add(new GenericRowWithSchema(
+            new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), f, null, null, "no_data"}, DRIFT));
+      }
+    } else {
+      tonight.putAll(FeatureProfile.profile(rows, edges));
+    }
     if (baseline.containsKey("prediction")) {
       // demand: the direct horizons, like the validation predictions of the baseline
       Dataset<Row> comparable =
@@ -226,7 +247,6 @@ public final class Monitor {
               : tonightsPredictions;
       tonight.putAll(FeatureProfile.profile(comparable, Map.of("prediction", baseline.get("prediction").edges())));
     }
-    List<Row> out = new java.util.ArrayList<>();
     for (Map.Entry<String, FeatureProfile> e : tonight.entrySet()) {
       FeatureProfile base = baseline.get(e.getKey());
       double psi = base.psi(e.getValue());
@@ -250,8 +270,12 @@ public final class Monitor {
     Double validationWape = model.metadata().metrics().get("valid_wape");
     // validation measures the direct forecast of one feature build (horizons 1..7); recursive horizons are
     // naturally less accurate and would raise the signal without anything having degraded
+    // a horizon whose actual sales were all zero has no WAPE (null): it carries no evidence either way
     List<Row> direct =
-        accuracy.stream().filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS).toList();
+        accuracy.stream()
+            .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
+            .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
+            .toList();
     if (useCase == UseCase.DEMAND && validationWape != null && !direct.isEmpty()) {
       long n = direct.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
       double wape =

@@ -55,7 +55,9 @@ public final class MonitoringReport {
     try {
       Map<String, Double> psi = new LinkedHashMap<>();
       for (Row d : drift) {
-        psi.put(d.getAs("column"), d.getAs("psi"));
+        if (!d.isNullAt(d.fieldIndex("psi"))) { // features whose drift could not be measured are left out
+          psi.put(d.getAs("column"), d.getAs("psi"));
+        }
       }
       Charts.bars(
           tmp.resolve("feature_drift.png"),

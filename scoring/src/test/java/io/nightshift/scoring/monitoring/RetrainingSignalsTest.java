@@ -1,0 +1,63 @@
+package io.nightshift.scoring.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.nightshift.core.UseCase;
+import io.nightshift.training.model.LoadedModel;
+import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.ModelVersion;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** The accuracy signal from realized WAPE by horizon, worked out by hand. */
+class RetrainingSignalsTest {
+  static final LocalDate D = LocalDate.of(2024, 12, 26);
+  static final StructType ACCURACY =
+      new StructType().add("horizon_days", "int").add("n", "long").add("wape", "double");
+
+  private static LoadedModel model(double validWape) {
+    ModelMetadata meta = new ModelMetadata("nightshift-demand", "demand", "REGRESSION", "sales", List.of("store", "item"),
+        "date", "sales", List.of("price"), "2024-12-01", "", 0, null, null, null, null, 5.0,
+        Map.of("valid_wape", validWape), Map.of(), "split");
+    return new LoadedModel(new ModelVersion("nightshift-demand", "3", "run-3", "runs:/run-3/model", Map.of(), List.of()),
+        meta, new byte[0]);
+  }
+
+  private static Row horizon(int h, long n, Double wape) {
+    return new GenericRowWithSchema(new Object[] {h, n, wape}, ACCURACY);
+  }
+
+  @Test
+  void aHorizonWhoseActualsWereAllZeroHasNoWapeAndCarriesNoEvidence() {
+    // stores closed on the 25th: horizon 1's outcomes are all zero sales, so its WAPE is null (0 / 0)
+    List<Row> closed = List.of(horizon(1, 500, null));
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), closed)).isEmpty();
+
+    // beside a horizon with outcomes: only that one counts (0.5 > 1.25 x 0.3 over 200 forecasts)
+    List<Row> signals =
+        Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), List.of(horizon(1, 500, null), horizon(2, 200, 0.5)));
+    assertThat(signals).singleElement().satisfies(s -> {
+      assertThat(s.<String>getAs("kind")).isEqualTo("accuracy");
+      assertThat(s.<Date>getAs("signal_date").toLocalDate()).isEqualTo(D);
+      assertThat(s.<Double>getAs("value")).isCloseTo(0.5, within(1e-12));
+    });
+  }
+
+  @Test
+  void realizedWapeWithinTheDegradationAllowanceRaisesNothing() {
+    // 150 forecasts at 0.35 and 150 at 0.40: 0.375, at most 1.25 x 0.3
+    List<Row> acc = List.of(horizon(1, 150, 0.35), horizon(2, 150, 0.40));
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), acc)).isEmpty();
+    // the same above the allowance: 0.45 and 0.40 weigh in at 0.425 > 0.375
+    List<Row> worse = List.of(horizon(1, 150, 0.45), horizon(2, 150, 0.40));
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), worse)).singleElement()
+        .satisfies(s -> assertThat(s.<Double>getAs("value")).isCloseTo(0.425, within(1e-12)));
+  }
+}
