@@ -11,6 +11,7 @@ import ml.dmlc.xgboost4j.java.Booster;
 import ml.dmlc.xgboost4j.java.DMatrix;
 import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
@@ -30,6 +31,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Scores a partition with the native booster in batches: rows are copied into one dense float buffer and predicted
@@ -299,6 +301,12 @@ public final class NativePredictor implements java.io.Serializable {
 
   private Iterator<InternalRow> predict(Source source) throws XGBoostError, java.io.IOException {
     Booster booster = XGBoost.loadModel(model.value());
+    // the native booster is freed when the rows run out, and in any case when the task ends: a task that fails or is
+    // killed part way, or whose consumer stops early (a limit), must not leave it on the executor
+    TaskContext task = TaskContext.get();
+    if (task != null) {
+      task.addTaskCompletionListener((TaskCompletionListener) context -> booster.dispose());
+    }
     booster.setParam("nthread", threads); // never more threads than the task's cores
     return new Iterator<>() {
       private final float[] buffer = new float[BATCH_ROWS * numFeatures];
