@@ -1,6 +1,8 @@
 package io.nightshift.training;
 
 import io.nightshift.core.Errors;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -44,10 +46,28 @@ public enum Device {
     }
     Map<String, String> conf = new LinkedHashMap<>();
     conf.put("spark.executor.resource.gpu.amount", "1");
-    conf.put("spark.task.resource.gpu.amount", String.format(Locale.ROOT, "%.4f", 1.0 / tasksPerGpu));
+    conf.put("spark.task.resource.gpu.amount", taskGpuAmount(tasksPerGpu));
     conf.put("spark.executor.resource.gpu.discoveryScript", discoveryScript);
     conf.put("spark.task.cpus", "1");
     return conf;
+  }
+
+  /**
+   * The per-task GPU amount that gives exactly {@code tasksPerGpu} slots per GPU. Spark 3.5 gives a task amount
+   * {@code a <= 0.5} {@code floor(1 / a)} slots and accepts {@code a > 0.5} only as a whole number
+   * ({@code ResourceUtils.calculateAmountAndPartsForFraction}), so {@code 1 / n} is rounded DOWN to 4 decimals: rounded
+   * up (1/6 as 0.1667) it would give floor(5.998) = 5 slots. Truncating moves the amount by less than 1e-4, less than
+   * the gap 1/n - 1/(n+1) for every n up to 99, so floor(1 / amount) stays n.
+   */
+  static String taskGpuAmount(int tasksPerGpu) {
+    String amount = BigDecimal.ONE.divide(BigDecimal.valueOf(tasksPerGpu), 4, RoundingMode.DOWN).toPlainString();
+    if ((int) Math.floor(1.0 / Double.parseDouble(amount)) != tasksPerGpu) {
+      throw Errors.invalidOption(
+          "tasksPerGpu", Integer.toString(tasksPerGpu),
+          "a task amount of " + amount + " GPU would not give exactly " + tasksPerGpu + " tasks per GPU; use at most"
+              + " 99 tasks per GPU");
+    }
+    return amount;
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nightshift.core.InvalidInputException;
 import io.nightshift.testing.SparkTestSession;
+import org.apache.spark.resource.ResourceUtils;
 import org.junit.jupiter.api.Test;
 
 /** The GPU configuration, checked on a CPU-only machine. */
@@ -16,6 +17,24 @@ class DeviceTest {
         .containsEntry("spark.task.resource.gpu.amount", "0.2500")
         .containsEntry("spark.executor.resource.gpu.discoveryScript", "/opt/spark/scripts/getGpusResources.sh")
         .containsEntry("spark.task.cpus", "1");
+  }
+
+  @Test
+  void taskGpuAmountGivesExactlyTasksPerGpuSlotsUnderSparksRule() {
+    assertThat(Device.gpuSparkConf(6, "gpus.sh")).containsEntry("spark.task.resource.gpu.amount", "0.1666");
+    assertThat(Device.gpuSparkConf(1, "gpus.sh")).containsEntry("spark.task.resource.gpu.amount", "1.0000");
+    for (int n = 1; n <= 32; n++) {
+      double amount = Double.parseDouble(Device.gpuSparkConf(n, "gpus.sh").get("spark.task.resource.gpu.amount"));
+      assertThat((int) Math.floor(1 / amount)).as("floor(1 / amount) for %d tasks per GPU", n).isEqualTo(n);
+      // Spark 3.5's own slot rule: amounts <= 0.5 give floor(1 / amount) slots, larger ones must be whole (1 slot)
+      assertThat((int) ResourceUtils.calculateAmountAndPartsForFraction(amount)._2())
+          .as("Spark's slots per GPU for %d tasks per GPU", n)
+          .isEqualTo(n);
+    }
+    assertThatThrownBy(() -> Device.gpuSparkConf(110, "gpus.sh")) // 0.0090 would give 111 slots
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tasksPerGpu")
+        .hasMessageContaining("use at most 99 tasks per GPU");
   }
 
   @Test
