@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * How a model is evaluated and tuned, beside its single validation window ({@code validation:} in the spec):
@@ -51,10 +53,51 @@ public record Evaluation(
       ranges = Map.copyOf(ranges);
     }
 
-    /** Metrics where larger is better; every other metric is minimized. */
+    /**
+     * Metrics where larger is better; every other metric is minimized, except those {@link #loss} compares with a
+     * target (signed bias, coverage with a nominal level in its name).
+     */
     public boolean maximize() {
       return metric.endsWith("auc") || metric.contains("recall") || metric.contains("precision")
-          || metric.contains("coverage");
+          || (metric.contains("coverage") && nominalCoverage(metric) == null);
+    }
+
+    /**
+     * The score as a loss (smaller wins) for picking the best trial: a signed {@code bias} by its absolute value
+     * (closest to 0 wins), a coverage whose nominal level the name gives ({@code valid_coverage_p10_p90}: 0.8) by
+     * its distance to that level, a metric where larger is better ({@link #maximize}) negated, any other as it is.
+     * NaN stays NaN.
+     */
+    public double loss(double score) {
+      Double nominal = nominalCoverage(metric);
+      if (nominal != null) {
+        return Math.abs(score - nominal);
+      }
+      if (metric.endsWith("bias")) {
+        return Math.abs(score);
+      }
+      return maximize() ? -score : score;
+    }
+
+    /** Whether {@code score} beats {@code best} (null: nothing yet); a NaN score never does, ties keep {@code best}. */
+    public boolean better(double score, Double best) {
+      if (Double.isNaN(score)) {
+        return false;
+      }
+      return best == null || Double.isNaN(best) || loss(score) < loss(best);
+    }
+
+    private static final Pattern COVERAGE = Pattern.compile(".*coverage_p(\\d{1,2})_p(\\d{1,2})");
+
+    /** The nominal level of an interval coverage metric named {@code ..coverage_pLO_pHI} ((HI - LO) / 100), or null. */
+    static Double nominalCoverage(String metric) {
+      Matcher m = COVERAGE.matcher(metric);
+      if (!m.matches()) {
+        return null;
+      }
+      int lo = Integer.parseInt(m.group(1));
+      int hi = Integer.parseInt(m.group(2));
+      return lo < hi ? (hi - lo) / 100.0 : null;
     }
 
     /** The parameters of trial {@code t} (0-based): the same for the same seed and trial. */

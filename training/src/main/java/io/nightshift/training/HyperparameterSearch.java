@@ -52,7 +52,6 @@ public final class HyperparameterSearch {
       throw new IllegalArgumentException(spec.modelName() + " has no search section");
     }
     List<Trial> trials = new ArrayList<>();
-    Trial best = null;
     for (int t = 0; t < search.trials(); t++) {
       Map<String, Object> sampled = search.sample(t);
       Map<String, Object> params = new HashMap<>(spec.boosterParams());
@@ -63,6 +62,7 @@ public final class HyperparameterSearch {
       tags.put("nightshift.trial", Integer.toString(t));
       TrackedRun run = tracker.startRun(experiment, parentName + "-trial-" + t, tags);
       boolean ok = false;
+      Throwable failure = null;
       try {
         tracker.logParams(run.runId(), trialSpec.asParams());
         TrainedModel model = XGBoostTrainer.train(spark, table, trialSpec, asOf);
@@ -74,18 +74,37 @@ public final class HyperparameterSearch {
               "search.metric '" + search.metric() + "' is not among the validation metrics of " + spec.modelName()
                   + " " + model.metrics().keySet() + ". Fix: pick one of those in the model spec.");
         }
-        Trial trial = new Trial(t, sampled, model, score, run.runId());
-        trials.add(trial);
-        if (best == null || (search.maximize() ? score > best.score() : score < best.score())) {
-          best = trial;
-        }
+        trials.add(new Trial(t, sampled, model, score, run.runId()));
         LOG.info("Search trial {}/{} of {}: {} = {} with {}", t + 1, search.trials(), spec.modelName(),
             search.metric(), score, sampled);
         ok = true;
+      } catch (Throwable e) {
+        failure = e;
+        throw e;
       } finally {
-        tracker.endRun(run.runId(), ok);
+        TrainingPipeline.endRun(tracker, run.runId(), ok, failure);
       }
     }
-    return new Result(trials, best, search.metric());
+    return new Result(trials, best(trials, search, spec.modelName()), search.metric());
+  }
+
+  /**
+   * The winning trial by {@link Evaluation.Search#better}: a NaN score never wins (comparisons with NaN are false, so
+   * it would otherwise stay best), ties go to the earlier trial. Fails when every trial scored NaN.
+   */
+  static Trial best(List<Trial> trials, Evaluation.Search search, String modelName) {
+    Trial best = null;
+    for (Trial t : trials) {
+      if (search.better(t.score(), best == null ? null : best.score())) {
+        best = t;
+      }
+    }
+    if (best == null) {
+      throw new NightshiftException(
+          "search.metric '" + search.metric() + "' is NaN in all " + trials.size() + " search trials of " + modelName
+              + ", so no trial can win. Fix: pick a search.metric the validation window defines (e.g. one that does"
+              + " not need positives or a nonzero label sum), or widen the validation window.");
+    }
+    return best;
   }
 }

@@ -1,6 +1,7 @@
 package io.nightshift.training;
 
 import io.nightshift.core.InvalidInputException;
+import io.nightshift.core.NightshiftException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
@@ -90,15 +91,17 @@ public final class TrainingPipeline {
     UseCase useCase = view.useCase();
     boolean declared = !view.table().equals(view.name()); // a view from conf/features, not a built-in one
     String path = warehouse.path(view.table());
-    Dataset<Row> table =
-        DeltaTables.read(spark, path, view.name(), declared
-            ? "run 'nightshift features build --view conf/features/" + view.name() + ".yaml --as-of " + asOf + "' first"
-            : "run 'nightshift features build --as-of " + asOf + "' first");
+    // pin one version of the feature table: the rows trained, backtested and gated on are the ones the run logs
+    DeltaTables.read(spark, path, view.name(), declared
+        ? "run 'nightshift features build --view conf/features/" + view.name() + ".yaml --as-of " + asOf + "' first"
+        : "run 'nightshift features build --as-of " + asOf + "' first");
     long tableVersion = DeltaTables.version(spark, path);
+    Dataset<Row> table = DeltaTables.readVersion(spark, path, view.name(), tableVersion);
     DeltaTables.requireColumns(table, view.name(), view.features());
     QualityGate.Report gate = declared
         ? QualityGate.enforceView(spark, warehouse, view, asOf)
         : QualityGate.enforce(spark, warehouse, useCase, asOf);
+    requireVersion(spark, path, view.name(), tableVersion);
 
     Map<String, String> runTags = new LinkedHashMap<>(tags);
     runTags.put("nightshift.use_case", useCase.id());
@@ -112,6 +115,7 @@ public final class TrainingPipeline {
     TrackedRun run = tracker.startRun("nightshift-" + useCase.id(), runName, runTags);
     LOG.info("MLflow run {} started: {}", run.runId(), tracker.runUrl(run));
     boolean ok = false;
+    Throwable failure = null;
     Path tmp = null;
     try {
       TrainedModel model;
@@ -206,6 +210,17 @@ public final class TrainingPipeline {
       outcomeTags.put("nightshift.blessing.reason", decision.reason());
       tracker.setTags(run.runId(), outcomeTags);
       if (decision.promote()) {
+        String compared = decision.championVersion() == null ? "" : decision.championVersion();
+        String current = currentChampion(spec.modelName());
+        if (!current.equals(compared)) {
+          throw new NightshiftException(
+              "Not moving @" + CHAMPION + " of " + spec.modelName() + " to version " + version.version()
+                  + ": " + (current.isEmpty() ? "@" + CHAMPION + " was removed" : "another run promoted version "
+                  + current) + " meanwhile, and the promotion gate compared against "
+                  + (compared.isEmpty() ? "no champion" : "version " + compared) + ". Version " + version.version()
+                  + " stays @" + CHALLENGER + ". Fix: re-run the training so that the promotion gate compares against"
+                  + " the current champion.");
+        }
         registry.setAlias(spec.modelName(), CHAMPION, version.version());
       }
       ok = true;
@@ -215,10 +230,61 @@ public final class TrainingPipeline {
           decision.reason(), model.metrics());
       return new Outcome(useCase, run, version, model, decision, tracker.runUrl(run), metrics);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      UncheckedIOException unchecked = new UncheckedIOException(e);
+      failure = unchecked;
+      throw unchecked;
+    } catch (Throwable e) {
+      failure = e;
+      throw e;
     } finally {
-      tracker.endRun(run.runId(), ok);
-      deleteQuietly(tmp);
+      try {
+        endRun(tracker, run.runId(), ok, failure);
+      } finally {
+        deleteQuietly(tmp);
+      }
+    }
+  }
+
+  /**
+   * Ends a run without masking the failure that ended it: when the training already failed ({@code failure} not
+   * null), a failing {@code endRun} is added to that failure as suppressed and the training's own exception is the one
+   * thrown; after a success it is thrown.
+   */
+  static void endRun(ExperimentTracker tracker, String runId, boolean ok, Throwable failure) {
+    try {
+      tracker.endRun(runId, ok);
+    } catch (RuntimeException | Error e) {
+      if (failure == null) {
+        throw e;
+      }
+      failure.addSuppressed(e);
+      LOG.warn("Could not mark MLflow run {} as failed: {}", runId, e.toString());
+    }
+  }
+
+  /**
+   * Fails unless the feature table is still at {@code version}. The quality gate reads the table's latest version
+   * itself, so this check after it proves that the gate judged the pinned version the run trains on.
+   */
+  static void requireVersion(SparkSession spark, String path, String name, long version) {
+    long now = DeltaTables.version(spark, path);
+    if (now != version) {
+      throw new NightshiftException(
+          "Feature table " + name + " (" + path + ") changed from version " + version + " to " + now + " while the"
+              + " quality gate ran, so the gate did not judge the rows this run would train on. Fix: re-run the"
+              + " training once the feature build writing " + name + " has finished.");
+    }
+  }
+
+  /**
+   * The champion version now ("" when there is none), to check that no other run moved {@code @champion} since the
+   * promotion gate compared against it.
+   */
+  private String currentChampion(String model) {
+    try {
+      return registry.versionByAlias(model, CHAMPION).version();
+    } catch (InvalidInputException noChampion) {
+      return "";
     }
   }
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /** An in-memory {@link ExperimentTracker} that records what a training logged, for tests without MLflow. */
-final class RecordingTracker implements ExperimentTracker {
+class RecordingTracker implements ExperimentTracker {
   static final class Run {
     final String id;
     final String name;

@@ -1,0 +1,92 @@
+package io.nightshift.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nightshift.core.NightshiftException;
+import io.nightshift.training.tracking.ExperimentTracker;
+import io.nightshift.training.tracking.TrackedRun;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How the hyperparameter search picks its winner, and how it ends its trial runs; no Spark needed. */
+class SearchSelectionTest {
+  private static Evaluation.Search search(String metric) {
+    return new Evaluation.Search(3, metric, Map.of("max_depth", List.of(2, 4)), Map.of(), 1);
+  }
+
+  private static List<HyperparameterSearch.Trial> trials(double... scores) {
+    List<HyperparameterSearch.Trial> out = new ArrayList<>();
+    for (int i = 0; i < scores.length; i++) {
+      out.add(new HyperparameterSearch.Trial(i, Map.of("max_depth", 2 + i), null, scores[i], "run-" + i));
+    }
+    return out;
+  }
+
+  private static int winner(String metric, double... scores) {
+    return HyperparameterSearch.best(trials(scores), search(metric), "nightshift-test").index();
+  }
+
+  @Test
+  void aNanScoreNeverWins() {
+    assertThat(winner("valid_wape", Double.NaN, 0.3, 0.2)).isEqualTo(2);
+    assertThat(winner("valid_wape", 0.3, Double.NaN, 0.4)).isEqualTo(0);
+    assertThat(winner("valid_pr_auc", Double.NaN, 0.6, 0.7)).isEqualTo(2);
+    assertThat(winner("valid_wape", 0.3, 0.3)).isEqualTo(0); // ties keep the earlier trial
+  }
+
+  @Test
+  void allNanScoresFailNamingTheMetric() {
+    assertThatThrownBy(() -> winner("valid_pr_auc", Double.NaN, Double.NaN))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("search.metric 'valid_pr_auc' is NaN in all 2 search trials of nightshift-test")
+        .hasMessageContaining("Fix:");
+  }
+
+  @Test
+  void signedBiasWinsClosestToZero() {
+    assertThat(winner("valid_bias", -0.5, 0.1, -0.2)).isEqualTo(1);
+    assertThat(winner("valid_bias", 0.4, -0.05, 0.1)).isEqualTo(1);
+  }
+
+  @Test
+  void coverageWinsClosestToTheNominalLevelItsNameGives() {
+    assertThat(Evaluation.Search.nominalCoverage("valid_coverage_p10_p90")).isEqualTo(0.8);
+    assertThat(Evaluation.Search.nominalCoverage("valid_coverage_p05_p95")).isEqualTo(0.9);
+    assertThat(Evaluation.Search.nominalCoverage("valid_coverage")).isNull();
+    // 0.79 is closest to 0.8: neither the widest (0.97) nor the narrowest interval wins
+    assertThat(winner("valid_coverage_p10_p90", 0.97, 0.79, 0.6)).isEqualTo(1);
+    assertThat(search("valid_coverage_p10_p90").maximize()).isFalse();
+    // without a derivable level, coverage is maximized as before
+    assertThat(winner("valid_coverage", 0.7, 0.9, 0.8)).isEqualTo(1);
+    assertThat(search("valid_coverage").maximize()).isTrue();
+  }
+
+  @Test
+  void aFailingEndRunDoesNotMaskTheTrialsFailure() {
+    RuntimeException original = new IllegalStateException("logParams failed");
+    RuntimeException endRun = new IllegalStateException("endRun failed");
+    ExperimentTracker tracker =
+        new RecordingTracker() {
+          @Override
+          public void logParams(String runId, Map<String, String> params) {
+            throw original;
+          }
+
+          @Override
+          public void endRun(String runId, boolean succeeded) {
+            throw endRun;
+          }
+        };
+    ModelSpec spec =
+        ModelSpecs.demand().withEvaluation(new Evaluation(1, 28, null, 0.5, 1, 1, search("valid_wape")));
+    TrackedRun parent = new TrackedRun("parent", "e", "mem://parent");
+
+    // the trial fails before it reads any data, so no Spark session or table is needed
+    assertThatThrownBy(() -> HyperparameterSearch.run(null, null, spec, null, tracker, "e", parent, "parent"))
+        .isSameAs(original)
+        .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(endRun));
+  }
+}

@@ -1,0 +1,222 @@
+package io.nightshift.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.delta.tables.DeltaTable;
+import io.nightshift.core.Errors;
+import io.nightshift.core.NightshiftException;
+import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.testing.SparkTestSession;
+import io.nightshift.training.tracking.ModelRegistry;
+import io.nightshift.training.tracking.ModelVersion;
+import io.nightshift.training.tracking.TrackedRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The pipeline's races and failure paths, with an in-memory tracker and registry. */
+class TrainingPipelineTest {
+  static SparkSession spark;
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.get();
+    TrainingFixtures.warehouse();
+  }
+
+  /** A registry fake: versions and aliases in memory. */
+  static class FakeRegistry implements ModelRegistry {
+    final List<ModelVersion> versions = new ArrayList<>();
+    final Map<String, String> aliases = new HashMap<>();
+    final List<String> aliasMoves = new ArrayList<>();
+
+    @Override
+    public ModelVersion createVersion(
+        String name, String source, String runId, String description, Map<String, String> tags) {
+      ModelVersion v =
+          new ModelVersion(name, Integer.toString(versions.size() + 1), runId, source, tags, List.of());
+      versions.add(v);
+      return v;
+    }
+
+    @Override
+    public void setAlias(String name, String alias, String version) {
+      aliases.put(alias, version);
+      aliasMoves.add(alias + "=" + version);
+    }
+
+    @Override
+    public ModelVersion versionByAlias(String name, String alias) {
+      if (!aliases.containsKey(alias)) {
+        throw Errors.unknownModelAlias(name, alias, aliases.keySet());
+      }
+      return version(name, aliases.get(alias));
+    }
+
+    @Override
+    public ModelVersion version(String name, String version) {
+      return versions.stream().filter(v -> v.version().equals(version)).findFirst().orElseThrow();
+    }
+
+    @Override
+    public byte[] readModelFile(ModelVersion version, String relativePath) {
+      throw new UnsupportedOperationException("no model files in this fake");
+    }
+  }
+
+  /** A warehouse of its own holding a copy of the fixtures' maintenance feature table, free to be changed. */
+  private static Warehouse copyOfFeatures(ModelSpec spec) {
+    Warehouse source = TrainingFixtures.warehouse();
+    Warehouse copy = new Warehouse(SparkTestSession.tempDir("pipeline").toString());
+    Path from = Path.of(source.path(spec.view().table()));
+    Path to = Path.of(copy.path(spec.view().table()));
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Path target = to.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return copy;
+  }
+
+  private static ModelSpec spec() {
+    return TrainingFixtures.quick(ModelSpecs.maintenance(), 5);
+  }
+
+  @Test
+  void trainsOnTheFeatureTableVersionItLogsWhileAnotherWriterChangesIt() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    String path = warehouse.path(spec.view().table());
+    long pinned = DeltaTables.version(spark, path);
+    RecordingTracker tracker =
+        new RecordingTracker() {
+          @Override
+          public TrackedRun startRun(String experiment, String runName, Map<String, String> tags) {
+            // a concurrent writer empties the table after the run has read its version, before it trains
+            DeltaTable.forPath(spark, path).delete();
+            return super.startRun(experiment, runName, tags);
+          }
+        };
+
+    TrainingPipeline.Outcome outcome =
+        new TrainingPipeline(spark, warehouse, tracker, new FakeRegistry())
+            .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
+
+    assertThat(DeltaTables.version(spark, path)).isEqualTo(pinned + 1);
+    assertThat(spark.read().format("delta").load(path).count()).isZero();
+    assertThat(tracker.run(outcome.run().runId()).tags)
+        .containsEntry("nightshift.feature_table_version", Long.toString(pinned));
+    assertThat(outcome.model().trainRows()).isPositive(); // the rows of the logged version, not the emptied table
+    assertThat(outcome.model().validationRows()).isPositive();
+  }
+
+  @Test
+  void aFeatureTableChangedWhileTheQualityGateRanFailsTheTraining() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    String path = warehouse.path(spec.view().table());
+    long pinned = DeltaTables.version(spark, path);
+    TrainingPipeline.requireVersion(spark, path, "features/maintenance", pinned);
+    DeltaTable.forPath(spark, path).delete(); // another writer commits while the gate runs
+
+    assertThatThrownBy(() -> TrainingPipeline.requireVersion(spark, path, "features/maintenance", pinned))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("changed from version " + pinned + " to " + (pinned + 1))
+        .hasMessageContaining("Fix: re-run the training");
+  }
+
+  @Test
+  void aChampionPromotedByAnotherRunAfterTheGateIsNotOverwritten() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    FakeRegistry registry =
+        new FakeRegistry() {
+          boolean gateLookedUp;
+
+          @Override
+          public ModelVersion versionByAlias(String name, String alias) {
+            if (alias.equals(TrainingPipeline.CHAMPION) && !gateLookedUp) {
+              gateLookedUp = true;
+              try {
+                return super.versionByAlias(name, alias); // no champion yet: the gate sees a first model
+              } finally {
+                // meanwhile another run registers version 7 and promotes it
+                versions.add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
+                aliases.put(TrainingPipeline.CHAMPION, "7");
+              }
+            }
+            return super.versionByAlias(name, alias);
+          }
+        };
+    RecordingTracker tracker = new RecordingTracker();
+
+    assertThatThrownBy(
+            () ->
+                new TrainingPipeline(spark, warehouse, tracker, registry)
+                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("Not moving @champion of " + spec.modelName() + " to version 1")
+        .hasMessageContaining("another run promoted version 7 meanwhile")
+        .hasMessageContaining("compared against no champion")
+        .hasMessageContaining("Fix: re-run the training");
+    assertThat(registry.aliases).containsEntry(TrainingPipeline.CHAMPION, "7");
+    assertThat(registry.aliasMoves).containsExactly("challenger=1");
+    assertThat(tracker.runs.get(0).succeeded).isFalse();
+  }
+
+  @Test
+  void aFailingEndRunDoesNotMaskTheFailureNorKeepTheTempDir() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    RuntimeException registryDown = new IllegalStateException("registry down");
+    RuntimeException endRunFailed = new IllegalStateException("endRun failed");
+    List<Path> uploaded = new ArrayList<>();
+    RecordingTracker tracker =
+        new RecordingTracker() {
+          @Override
+          public void logArtifacts(String runId, Path localDir, String artifactPath) {
+            uploaded.add(localDir);
+          }
+
+          @Override
+          public void endRun(String runId, boolean succeeded) {
+            throw endRunFailed;
+          }
+        };
+    FakeRegistry registry =
+        new FakeRegistry() {
+          @Override
+          public ModelVersion createVersion(
+              String name, String source, String runId, String description, Map<String, String> tags) {
+            throw registryDown;
+          }
+        };
+
+    assertThatThrownBy(
+            () ->
+                new TrainingPipeline(spark, warehouse, tracker, registry)
+                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+        .isSameAs(registryDown)
+        .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(endRunFailed));
+    assertThat(uploaded).isNotEmpty();
+    assertThat(uploaded.get(0).getParent()).doesNotExist(); // the model's temp dir
+  }
+}
