@@ -88,6 +88,11 @@ public final class Errors {
         String.format("Malformed row in %s (%s): %s. Fix: %s.", source, path, row, fix), cause);
   }
 
+  /** Rows of an input table that cannot be used as they are: names the table, its path, the problem and the fix. */
+  public static InvalidInputException unusableRows(String table, String path, String problem, String fix) {
+    return new InvalidInputException(String.format("Unusable rows in %s (%s): %s. Fix: %s.", table, path, problem, fix));
+  }
+
   /** A declarative definition (a YAML file) that cannot be used: names the file, the key and the fix. */
   public static InvalidInputException invalidDefinition(String file, String key, String problem, String fix) {
     return new InvalidInputException(String.format("Invalid definition %s, %s: %s. Fix: %s.", file, key, problem, fix));

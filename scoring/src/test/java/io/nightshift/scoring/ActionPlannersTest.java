@@ -120,6 +120,35 @@ class ActionPlannersTest {
   }
 
   @Test
+  void itemsMissingFromTheItemMasterOrWithoutAPackSizeAreAnInputErrorAndWriteNothing() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-items").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      for (int item = 1; item <= 4; item++) {
+        forecasts.add(RowFactory.create(Date.valueOf(D), 1, item, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, "3"));
+      }
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    // item 1 is fine; item 2 has packs of 0; item 3 has no row; item 4 has two rows
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(1, "grocery", 6, 3, 2.0), RowFactory.create(2, "grocery", 0, 3, 2.0),
+        RowFactory.create(4, "grocery", 6, 3, 2.0), RowFactory.create(4, "grocery", 12, 3, 2.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 0, 0)), RawData.INVENTORY), w.rawInventory());
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, w, D, 0.95))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Unusable rows in raw/items (" + w.rawItems() + ")")
+        .hasMessageContaining("no row for item(s) 3")
+        .hasMessageContaining("more than one row for item(s) 4")
+        .hasMessageContaining("pack_size missing or below 1 for item(s) 2")
+        .hasMessageNotContaining("lead_time_days missing")
+        .hasMessageContaining("exactly one row in raw/items with pack_size >= 1");
+    assertThat(DeltaTables.exists(spark, w.replenishmentOrders())).isFalse();
+  }
+
+  @Test
   void rerunReplacesTheDecisionDate() {
     // item 1 (lead time 3, packs of 6), 5 on hand and 6 on order both days; the day before D forecasts 5 a day
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-rerun").toString());

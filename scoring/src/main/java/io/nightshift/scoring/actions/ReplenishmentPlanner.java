@@ -3,10 +3,12 @@ package io.nightshift.scoring.actions;
 import static org.apache.spark.sql.functions.ceil;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.pow;
 import static org.apache.spark.sql.functions.sqrt;
 import static org.apache.spark.sql.functions.sum;
@@ -20,6 +22,7 @@ import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.SparkColumns;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -58,6 +61,44 @@ public final class ReplenishmentPlanner {
   /** Proposals and how many of them order something. */
   public record Result(long proposals, long orders, double units, String table, String export) {}
 
+  /**
+   * Every forecast item needs exactly one {@code raw/items} row with a lead time and a pack size of at least 1: an
+   * item without one would drop out of the plan, a pack size of 0 would give no order quantity, and a duplicate row
+   * would count its forecast twice. Names up to five offending items per problem and the fix.
+   */
+  static void requireItemMaster(Dataset<Row> forecasts, Dataset<Row> items, String itemsPath) {
+    Dataset<Row> master =
+        items.groupBy("item").agg(
+            count(lit(1)).as("rows"),
+            min(col("pack_size")).as("min_pack"),
+            sum(when(col("pack_size").isNull(), 1).otherwise(0)).as("null_pack"),
+            min(col("lead_time_days")).as("min_lead"),
+            sum(when(col("lead_time_days").isNull(), 1).otherwise(0)).as("null_lead"));
+    List<Row> checked =
+        forecasts.select("item").distinct().join(master, SparkColumns.seq("item"), "left").orderBy("item").collectAsList();
+    List<String> problems = new ArrayList<>();
+    problem(problems, checked, r -> r.isNullAt(1), "no row for item(s) %s");
+    problem(problems, checked, r -> !r.isNullAt(1) && r.getLong(1) > 1, "more than one row for item(s) %s");
+    problem(problems, checked,
+        r -> !r.isNullAt(1) && (r.getLong(3) > 0 || r.isNullAt(2) || r.getInt(2) < 1), "pack_size missing or below 1 for item(s) %s");
+    problem(problems, checked,
+        r -> !r.isNullAt(1) && (r.getLong(5) > 0 || r.isNullAt(4) || r.getInt(4) < 1),
+        "lead_time_days missing or below 1 for item(s) %s");
+    if (!problems.isEmpty()) {
+      throw Errors.unusableRows("raw/items", itemsPath, String.join("; ", problems),
+          "give every forecast item exactly one row in raw/items with pack_size >= 1 and lead_time_days >= 1");
+    }
+  }
+
+  private static void problem(
+      List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format) {
+    List<String> ids = checked.stream().filter(bad).map(r -> String.valueOf(r.getInt(0))).toList();
+    if (!ids.isEmpty()) {
+      problems.add(String.format(format,
+          String.join(", ", ids.subList(0, Math.min(5, ids.size()))) + (ids.size() > 5 ? ", ..." : "")));
+    }
+  }
+
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
     if (!(serviceLevel > 0.5 && serviceLevel < 1.0)) {
       throw Errors.invalidOption("--service-level", Double.toString(serviceLevel), "use a value in (0.5, 1), e.g. 0.95");
@@ -87,6 +128,7 @@ public final class ReplenishmentPlanner {
         quantiles
             ? coalesce(col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90), col("prediction_std"), lit(0.0))
             : coalesce(col("prediction_std"), lit(0.0));
+    requireItemMaster(forecasts, items, warehouse.rawItems());
     // the forecast must cover every item's lead time: a shorter one would silently under-order
     Row reach = forecasts.agg(max("horizon_days")).head();
     int horizon = ((Number) reach.get(0)).intValue();
