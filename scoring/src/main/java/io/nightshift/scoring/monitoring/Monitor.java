@@ -220,25 +220,11 @@ public final class Monitor {
         edges.put(f, baseline.get(f).edges());
       }
     }
-    String features = "features/" + useCase.id();
     Dataset<Row> rows =
-        DeltaTables.read(spark, warehouse.features(useCase), features,
+        DeltaTables.read(spark, warehouse.features(useCase), view.name(),
                 "run 'nightshift features build --as-of " + date + "' to rebuild it")
             .where(QualityGate.scoringRows(view, date));
-    Map<String, FeatureProfile> tonight = new LinkedHashMap<>();
-    List<Row> out = new java.util.ArrayList<>();
-    if (rows.isEmpty()) {
-      // the night's feature rows are gone (the table was rebuilt without them): an empty sample would read as the
-      // largest possible drift of every feature, so these features are reported as not measured instead
-      LOG.warn("Monitoring {} {}: {} no longer holds the rows scored that night; feature drift not measured"
-          + " (rebuild it with 'nightshift features build --as-of {}' to measure it)", useCase.id(), date, features, date);
-      for (String f : edges.keySet()) {
-        out.add(new GenericRowWithSchema(
-            new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), f, null, null, "no_data"}, DRIFT));
-      }
-    } else {
-      tonight.putAll(FeatureProfile.profile(rows, edges));
-    }
+    Map<String, FeatureProfile> tonight = new LinkedHashMap<>(FeatureProfile.profile(rows, edges));
     if (baseline.containsKey("prediction")) {
       // demand: the direct horizons, like the validation predictions of the baseline
       Dataset<Row> comparable =
@@ -247,7 +233,23 @@ public final class Monitor {
               : tonightsPredictions;
       tonight.putAll(FeatureProfile.profile(comparable, Map.of("prediction", baseline.get("prediction").edges())));
     }
+    List<Row> out = new java.util.ArrayList<>();
+    boolean warned = false;
     for (Map.Entry<String, FeatureProfile> e : tonight.entrySet()) {
+      if (e.getValue().noRows()) {
+        // the night's rows are gone (the feature table was rebuilt without them): an empty sample would read as the
+        // largest possible drift, so the feature is reported as not measured instead
+        if (!warned) {
+          LOG.warn("Monitoring {} {}: {} no longer holds the rows scored that night; feature drift not measured"
+              + " (rebuild it with 'nightshift features build --as-of {}' to measure it)", useCase.id(), date,
+              view.name(), date);
+          warned = true;
+        }
+        out.add(new GenericRowWithSchema(
+            new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), e.getKey(), null, null, "no_data"},
+            DRIFT));
+        continue;
+      }
       FeatureProfile base = baseline.get(e.getKey());
       double psi = base.psi(e.getValue());
       double ks = base.ks(e.getValue());

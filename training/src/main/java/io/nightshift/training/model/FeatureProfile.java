@@ -81,6 +81,14 @@ public record FeatureProfile(List<Double> edges, List<Double> fractions) {
     return out;
   }
 
+  /**
+   * Whether this profiles no rows at all: every row falls in one bin or the missing share, so all are then 0. (Not
+   * named as a bean property: profiles are stored as JSON with the model.)
+   */
+  public boolean noRows() {
+    return fractions.stream().allMatch(f -> f == 0.0);
+  }
+
   /** Population stability index of {@code actual} against this baseline (same edges). */
   public double psi(FeatureProfile actual) {
     double psi = 0;
