@@ -92,11 +92,16 @@ public final class ReplenishmentPlanner {
 
   private static void problem(
       List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format) {
-    List<String> ids = checked.stream().filter(bad).map(r -> String.valueOf(r.getInt(0))).toList();
-    if (!ids.isEmpty()) {
-      problems.add(String.format(format,
-          String.join(", ", ids.subList(0, Math.min(5, ids.size()))) + (ids.size() > 5 ? ", ..." : "")));
+    List<Row> bads = checked.stream().filter(bad).toList();
+    if (!bads.isEmpty()) {
+      problems.add(String.format(format, firstItems(bads)));
     }
+  }
+
+  /** The items (column 0) of {@code rows}, the first five of them, as an error message names them. */
+  private static String firstItems(List<Row> rows) {
+    return rows.stream().limit(5).map(r -> String.valueOf(r.getInt(0))).collect(Collectors.joining(", "))
+        + (rows.size() > 5 ? ", ..." : "");
   }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
@@ -140,8 +145,7 @@ public final class ReplenishmentPlanner {
       throw Errors.emptyPartition(
           "predictions/demand",
           "horizons " + (horizon + 1) + ".." + longest + " of score date " + date + " (item(s) "
-              + uncovered.stream().limit(5).map(r -> String.valueOf(r.getInt(0))).collect(Collectors.joining(", "))
-              + (uncovered.size() > 5 ? ", ..." : "") + " have lead times up to " + longest + " days; the night was"
+              + firstItems(uncovered) + " have lead times up to " + longest + " days; the night was"
               + " forecast " + horizon + " days ahead)",
           "score the night with 'nightshift score --date " + date + " --use-case demand --horizon-days " + longest
               + "' first");
