@@ -238,7 +238,7 @@ public final class BatchScorer {
     }
     Dataset<Row> input = table.where(rowsToScore).select(cols.toArray(new Column[0]));
     String build = "run 'nightshift features build --as-of " + date + "' (the date must be inside the raw data)";
-    Row last = input.agg(org.apache.spark.sql.functions.max(col("target_date"))).head();
+    Row last = input.agg(max(col("target_date"))).head();
     if (last.isNullAt(0)) {
       throw Errors.emptyPartition(view.name(), demand ? "forecast dates after " + date : "date " + date, build);
     }

@@ -93,7 +93,8 @@ public final class ViewScorer {
       throw Errors.modelSchemaMismatch(model.version().name() + "/" + model.version().version(), "features/" + view, missing);
     }
     String time = meta.dateColumn();
-    boolean dated = table.schema().apply(time).dataType().equals(DataTypes.DateType);
+    DataType timeType = table.schema().apply(time).dataType();
+    boolean dated = timeType.equals(DataTypes.DateType);
     Dataset<Row> current;
     String what;
     if (dated) {
@@ -129,7 +130,7 @@ public final class ViewScorer {
     out.add(col(time));
     out.add(prediction.as("prediction"));
     if (rul) {
-      out.add(endOfLife(col(time), table.schema().apply(time).dataType(), prediction).as("predicted_end_of_life"));
+      out.add(endOfLife(col(time), timeType, prediction).as("predicted_end_of_life"));
     }
     out.add(lit(model.version().name()).as("model_name"));
     out.add(lit(model.version().version()).as("model_version"));
