@@ -12,15 +12,15 @@ import io.nightshift.testing.SparkTestSession;
 import io.nightshift.training.tracking.ModelRegistry;
 import io.nightshift.training.tracking.ModelVersion;
 import io.nightshift.training.tracking.TrackedRun;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,17 +79,8 @@ class TrainingPipelineTest {
   private static Warehouse copyOfFeatures(ModelSpec spec) {
     Warehouse source = TrainingFixtures.warehouse();
     Warehouse copy = new Warehouse(SparkTestSession.tempDir("pipeline").toString());
-    Path from = Path.of(source.path(spec.view().table()));
-    Path to = Path.of(copy.path(spec.view().table()));
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(f, target);
-        }
-      }
+    try {
+      FileUtils.copyDirectory(new File(source.path(spec.view().table())), new File(copy.path(spec.view().table())));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
