@@ -35,7 +35,7 @@ class MonitorTest {
   static final LocalDate D = LocalDate.of(2023, 9, 30);
 
   @Test
-  void plantedShiftInOneFeatureRaisesADriftSignalForThatFeatureOnly() throws java.io.IOException {
+  void plantedShiftInOneFeatureRaisesDriftSignalsForThatFeatureAndThePredictionsOnly() throws java.io.IOException {
     SparkSession spark = SparkTestSession.get();
     Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor").toString());
     SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 5, 10, 2, 14));
@@ -79,10 +79,18 @@ class MonitorTest {
         table.withColumn("rmean_28",
             when(col("date").gt(lit(Date.valueOf(D))), col("rmean_28").multiply(3)).otherwise(col("rmean_28")));
     DeltaTables.overwrite(shifted.localCheckpoint(), path);
+    // the night was scored before the shift: its drift is measured on the version it was scored from, not the latest
+    Monitor.Result unchanged = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(unchanged.drift()).containsExactlyElementsOf(before.drift());
+    assertThat(unchanged.signals()).isEmpty();
+    // scored again from the shifted table, the night drifts
+    BatchScorer.score(spark, warehouse, model, D, "test");
     Monitor.Result after = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
     assertThat(psi(after, "rmean_28")).isGreaterThanOrEqualTo(0.25);
     assertThat(psi(after, "price")).isEqualTo(psi(before, "price"));
-    assertThat(after.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("rmean_28");
+    // no other feature signals; the predictions, made from the shifted feature, drift too
+    assertThat(after.signals()).extracting(r -> r.<String>getAs("subject"))
+        .containsExactlyInAnyOrder("rmean_28", "prediction");
     assertThat(after.retrain()).isTrue();
     // the plots of the night: drift per feature and forecast vs actual, real PNG files under reports/
     assertThat(after.plots()).hasSize(2);
@@ -94,7 +102,7 @@ class MonitorTest {
     assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(after.drift().size());
     assertThat(spark.read().format("delta").load(warehouse.monitoring("retraining_signals"))
         .where("signal_date = '" + D + "' AND kind = 'drift' AND subject = 'rmean_28'").count()).isEqualTo(1);
-    assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", D)).hasSize(1);
+    assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", D)).hasSize(2);
     assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", dayBefore)).isEqualTo(driftBefore);
     assertThat(rowsOf(spark, warehouse, "retraining_signals", "signal_date", dayBefore)).isEqualTo(signalsBefore);
     assertThat(spark.read().format("delta").load(warehouse.monitoring("feature_drift")).count())
@@ -110,10 +118,21 @@ class MonitorTest {
       assertThat(rowsOf(spark, warehouse, t, "monitor_date", unmonitored)).as(t).isEmpty();
     }
 
-    // the feature table rebuilt without the night's rows: its features' drift is not measured (an empty sample is not
-    // the largest drift there is), the prediction's still is, and no feature raises a signal
+    // the feature table rebuilt without the night's rows: the version the night was scored from still holds them
     DeltaTables.overwrite(
         spark.read().format("delta").load(path).where(col("date").leq(lit(Date.valueOf(D)))).localCheckpoint(), path);
+    assertThat(Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D).drift())
+        .containsExactlyElementsOf(after.drift());
+
+    // the feature table recreated, so the version the night was scored from is gone: its features' drift is not
+    // measured (an empty sample is not the largest drift there is), the prediction's still is, and no feature raises
+    // a signal
+    long scoredFrom = spark.read().format("delta").load(warehouse.predictions(UseCase.DEMAND))
+        .where(col("score_date").equalTo(lit(Date.valueOf(D)))).select("feature_table_version").head().getLong(0);
+    assertThat(scoredFrom).isPositive();
+    Dataset<Row> kept = spark.read().format("delta").load(path).localCheckpoint();
+    org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(path));
+    DeltaTables.overwrite(kept, path);
     Monitor.Result gone = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
     assertThat(gone.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
         .allSatisfy(r -> {
@@ -121,7 +140,7 @@ class MonitorTest {
           assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
         });
     assertThat(psi(gone, "prediction")).isEqualTo(psi(after, "prediction"));
-    assertThat(gone.signals()).isEmpty();
+    assertThat(gone.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("prediction");
     assertThat(gone.plots()).hasSize(2);
   }
 

@@ -13,6 +13,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.nightshift.core.Errors;
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
@@ -178,10 +179,10 @@ public final class Monitor {
     StructType statsSchema = stats.schema();
     List<Row> acc = accuracy.orderBy("horizon_days").collectAsList();
     StructType accuracySchema = accuracy.schema();
-    Row used = predictions.where(tonight).select("model_name", "model_version").head();
+    Row used = predictions.where(tonight).select("model_name", "model_version", "feature_table_version").head();
     LoadedModel model =
         LoadedModel.load(registry, new ModelUri(used.getString(0), null, used.getString(1)));
-    List<Row> drift = drift(spark, warehouse, useCase, date, model, predictions.where(tonight));
+    List<Row> drift = drift(spark, warehouse, useCase, date, model, used.getLong(2), predictions.where(tonight));
     List<Row> signals = signals(useCase, date, model, drift, acc);
 
     String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
@@ -204,11 +205,14 @@ public final class Monitor {
 
   /**
    * PSI and KS of each drift-monitored feature of the night's scored rows, and of the predictions, against the
-   * baseline profiles stored with the model version that scored them.
+   * baseline profiles stored with the model version that scored them. The features are read from the version of the
+   * feature table that the night was scored from ({@code featureTableVersion}, recorded with every prediction), so a
+   * night's drift describes what its model saw, however the table has changed since; a version that can no longer be
+   * read (the table recreated, or its log cleaned up) leaves the features' drift not measured ({@code no_data}).
    */
   static List<Row> drift(
       SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, LoadedModel model,
-      Dataset<Row> tonightsPredictions) {
+      long featureTableVersion, Dataset<Row> tonightsPredictions) {
     Map<String, FeatureProfile> baseline = model.metadata().baseline();
     if (baseline == null || baseline.isEmpty()) {
       return List.of();
@@ -220,11 +224,13 @@ public final class Monitor {
         edges.put(f, baseline.get(f).edges());
       }
     }
-    Dataset<Row> rows =
-        DeltaTables.read(spark, warehouse.features(useCase), view.name(),
-                "run 'nightshift features build --as-of " + date + "' to rebuild it")
-            .where(QualityGate.scoringRows(view, date));
-    Map<String, FeatureProfile> tonight = new LinkedHashMap<>(FeatureProfile.profile(rows, edges));
+    Map<String, FeatureProfile> tonight = new LinkedHashMap<>();
+    Dataset<Row> scored = scoredFeatures(spark, warehouse, useCase, view, date, featureTableVersion);
+    if (scored != null) {
+      tonight.putAll(FeatureProfile.profile(scored.where(QualityGate.scoringRows(view, date)), edges));
+    } else {
+      edges.keySet().forEach(f -> tonight.put(f, null));
+    }
     if (baseline.containsKey("prediction")) {
       // demand: the direct horizons, like the validation predictions of the baseline
       Dataset<Row> comparable =
@@ -236,13 +242,12 @@ public final class Monitor {
     List<Row> out = new java.util.ArrayList<>();
     boolean warned = false;
     for (Map.Entry<String, FeatureProfile> e : tonight.entrySet()) {
-      if (e.getValue().noRows()) {
-        // the night's rows are gone (the feature table was rebuilt without them): an empty sample would read as the
+      if (e.getValue() == null || e.getValue().noRows()) {
+        // the scored version cannot be read, or holds none of the night's rows: an empty sample would read as the
         // largest possible drift, so the feature is reported as not measured instead
-        if (!warned) {
-          LOG.warn("Monitoring {} {}: {} no longer holds the rows scored that night; feature drift not measured"
-              + " (rebuild it with 'nightshift features build --as-of {}' to measure it)", useCase.id(), date,
-              view.name(), date);
+        if (!warned && e.getValue() != null) {
+          LOG.warn("Monitoring {} {}: version {} of {}, which the night was scored from, holds none of its rows;"
+              + " feature drift not measured", useCase.id(), date, featureTableVersion, view.name());
           warned = true;
         }
         out.add(new GenericRowWithSchema(
@@ -258,6 +263,23 @@ public final class Monitor {
           new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), e.getKey(), psi, ks, status}, DRIFT));
     }
     return out;
+  }
+
+  /**
+   * The feature table as of the version a night was scored from, or null (with a warning naming the version and the
+   * cause) when that version can no longer be read. A missing table is an input error, as it is for scoring.
+   */
+  private static Dataset<Row> scoredFeatures(
+      SparkSession spark, Warehouse warehouse, UseCase useCase, FeatureView view, LocalDate date, long version) {
+    String path = warehouse.features(useCase);
+    DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + date + "' to rebuild it");
+    try {
+      return DeltaTables.readVersion(spark, path, view.name(), version);
+    } catch (InvalidInputException e) {
+      LOG.warn("Monitoring {} {}: the night was scored from version {} of {}, which cannot be read any more ({});"
+          + " feature drift not measured", useCase.id(), date, version, view.name(), e.getMessage());
+      return null;
+    }
   }
 
   /** Retraining signals: drift alerts, and realized demand accuracy well below validation. */
