@@ -149,6 +149,43 @@ class ActionPlannersTest {
   }
 
   @Test
+  void storeItemsMissingFromTheStockSnapshotOrWithNegativeStockAreAnInputErrorAndWriteNothing() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-stock").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      for (int item = 1; item <= 4; item++) {
+        forecasts.add(RowFactory.create(Date.valueOf(D), 1, item, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, "3"));
+      }
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    List<Row> items = new ArrayList<>();
+    for (int item = 1; item <= 4; item++) {
+      items.add(RowFactory.create(item, "grocery", 6, 3, 2.0));
+    }
+    RawData.write(spark.createDataFrame(items, RawData.ITEMS), w.rawItems());
+    // store 1: item 1 is fine; item 2 has no row that night (only the night before); item 3 has two rows; item 4 has
+    // negative stock on hand and no on-order quantity; store 2 is not forecast and does not matter
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(Date.valueOf(D), 1, 1, 5, 6), RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 2, 5, 6),
+        RowFactory.create(Date.valueOf(D), 1, 3, 5, 0), RowFactory.create(Date.valueOf(D), 1, 3, 7, 0),
+        RowFactory.create(Date.valueOf(D), 1, 4, -3, null), RowFactory.create(Date.valueOf(D), 2, 2, -1, null)),
+        RawData.INVENTORY), w.rawInventory());
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, w, D, 0.95))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Unusable rows in raw/inventory (" + w.rawInventory() + "): snapshot of 2024-03-01")
+        .hasMessageContaining("no row for store 1 item 2;")
+        .hasMessageContaining("more than one row for store 1 item 3;")
+        .hasMessageContaining("on_hand missing or negative for store 1 item 4;")
+        .hasMessageContaining("on_order missing or negative for store 1 item 4.")
+        .hasMessageNotContaining("store 2")
+        .hasMessageContaining("exactly one row per forecast store-item for 2024-03-01 in raw/inventory");
+    assertThat(DeltaTables.exists(spark, w.replenishmentOrders())).isFalse();
+  }
+
+  @Test
   void rerunReplacesTheDecisionDate() {
     // item 1 (lead time 3, packs of 6), 5 on hand and 6 on order both days; the day before D forecasts 5 a day
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-rerun").toString());

@@ -90,18 +90,62 @@ public final class ReplenishmentPlanner {
     }
   }
 
+  /**
+   * Every forecast store-item needs exactly one row in the night's stock snapshot, with {@code on_hand} and
+   * {@code on_order} present and not negative: a missing row read as no stock would order the lead time's whole
+   * demand again, and a duplicate would propose the store-item twice. Names up to five offending store-items per
+   * problem and the fix.
+   */
+  static void requireStockSnapshot(Dataset<Row> forecasts, Dataset<Row> stock, String inventoryPath, LocalDate date) {
+    Dataset<Row> snapshot =
+        stock.groupBy("store", "item").agg(
+            count(lit(1)).as("rows"),
+            sum(when(col("on_hand").isNull().or(col("on_hand").lt(0)), 1).otherwise(0)).as("bad_on_hand"),
+            sum(when(col("on_order").isNull().or(col("on_order").lt(0)), 1).otherwise(0)).as("bad_on_order"));
+    List<Row> checked =
+        forecasts.select("store", "item").distinct().join(snapshot, SparkColumns.seq("store", "item"), "left")
+            .orderBy("store", "item").collectAsList();
+    List<String> problems = new ArrayList<>();
+    java.util.function.Function<Row, String> storeItem = r -> "store " + r.getInt(0) + " item " + r.getInt(1);
+    problem(problems, checked, r -> r.isNullAt(2), "no row for %s", storeItem);
+    problem(problems, checked, r -> !r.isNullAt(2) && r.getLong(2) > 1, "more than one row for %s", storeItem);
+    problem(problems, checked, r -> !r.isNullAt(2) && r.getLong(3) > 0, "on_hand missing or negative for %s",
+        storeItem);
+    problem(problems, checked, r -> !r.isNullAt(2) && r.getLong(4) > 0, "on_order missing or negative for %s",
+        storeItem);
+    if (!problems.isEmpty()) {
+      throw Errors.unusableRows("raw/inventory", inventoryPath, "snapshot of " + date + ": " + String.join("; ", problems),
+          "land exactly one row per forecast store-item for " + date + " in raw/inventory, with on_hand >= 0 and"
+              + " on_order >= 0 (0 when nothing is on order)");
+    }
+  }
+
   private static void problem(
       List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format) {
+    problem(problems, checked, bad, format, ReplenishmentPlanner::item);
+  }
+
+  private static void problem(
+      List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format,
+      java.util.function.Function<Row, String> name) {
     List<Row> bads = checked.stream().filter(bad).toList();
     if (!bads.isEmpty()) {
-      problems.add(String.format(format, firstItems(bads)));
+      problems.add(String.format(format, firstFive(bads, name)));
     }
   }
 
   /** The items (column 0) of {@code rows}, the first five of them, as an error message names them. */
   private static String firstItems(List<Row> rows) {
-    return rows.stream().limit(5).map(r -> String.valueOf(r.getInt(0))).collect(Collectors.joining(", "))
-        + (rows.size() > 5 ? ", ..." : "");
+    return firstFive(rows, ReplenishmentPlanner::item);
+  }
+
+  private static String item(Row r) {
+    return String.valueOf(r.getInt(0));
+  }
+
+  /** The first five of {@code rows}, each named by {@code name}, as an error message names them. */
+  private static String firstFive(List<Row> rows, java.util.function.Function<Row, String> name) {
+    return rows.stream().limit(5).map(name).collect(Collectors.joining(", ")) + (rows.size() > 5 ? ", ..." : "");
   }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
@@ -134,6 +178,7 @@ public final class ReplenishmentPlanner {
             ? coalesce(col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90), col("prediction_std"), lit(0.0))
             : coalesce(col("prediction_std"), lit(0.0));
     requireItemMaster(forecasts, items, warehouse.rawItems());
+    requireStockSnapshot(forecasts, stock, warehouse.rawInventory(), date);
     // the forecast must cover every item's lead time: a shorter one would silently under-order
     Row reach = forecasts.agg(max("horizon_days")).head();
     int horizon = ((Number) reach.get(0)).intValue();
@@ -164,10 +209,8 @@ public final class ReplenishmentPlanner {
     Column safety = lit(z).multiply(col("lead_time_std"));
     Dataset<Row> proposals =
         perItem
-            .join(stock.select("store", "item", "on_hand", "on_order"), SparkColumns.seq("store", "item"), "left")
+            .join(stock.select("store", "item", "on_hand", "on_order"), SparkColumns.seq("store", "item"))
             .withColumn("safety_stock", safety)
-            .withColumn("on_hand", coalesce(col("on_hand"), lit(0)))
-            .withColumn("on_order", coalesce(col("on_order"), lit(0)))
             .withColumn("order_up_to", col("forecast_lead_time").plus(col("safety_stock")))
             .withColumn(
                 "shortfall",
