@@ -1,14 +1,22 @@
 package io.nightshift.training;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+
+import io.nightshift.core.Errors;
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.training.tracking.ExperimentTracker;
 import io.nightshift.training.tracking.TrackedRun;
+import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -17,9 +25,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A budgeted random search ({@code search:} in the spec): each trial trains the spec with sampled booster
- * parameters on the same training and validation windows, as an MLflow child run of the training run (tag
- * {@code mlflow.parentRunId}, so the UI nests them), and the best trial by the search metric wins. Trials are
- * seeded: the same spec, data and seed give the same trials and the same winner.
+ * parameters, as an MLflow child run of the training run (tag {@code mlflow.parentRunId}, so the UI nests them), and
+ * the best trial by the search metric wins. Trials are seeded: the same spec, data and seed give the same trials and
+ * the same winner.
+ *
+ * <p>Trials are scored on rows that the final model's validation never uses (see {@link Selection}), because the
+ * promotion gate judges the final model on that validation: a winner picked on the gate's own rows would look better
+ * there than it is, by the luck of being the best of several. The caller refits the winning parameters as of the
+ * run's date.
  */
 public final class HyperparameterSearch {
   private static final Logger LOG = LoggerFactory.getLogger(HyperparameterSearch.class);
@@ -28,7 +41,26 @@ public final class HyperparameterSearch {
 
   public record Trial(int index, Map<String, Object> params, TrainedModel model, double score, String runId) {}
 
-  public record Result(List<Trial> trials, Trial best, String metric) {
+  /**
+   * Where the trials train and validate: with a time split, as of {@code validation.days + purge_days} before the
+   * run's date, so their validation window (and the days its labels look ahead) ends before the final validation
+   * window starts; with an entity split, only the entities the final validation does not hold out, split again with
+   * the next seed.
+   */
+  record Selection(Column rows, ModelSpec spec, LocalDate asOf, String description) {
+    static Selection of(ModelSpec spec, LocalDate asOf) {
+      if (spec.entitySplit() != null) {
+        ModelSpec inner = spec.withSeed(spec.seed() + 1);
+        return new Selection(not(XGBoostTrainer.heldOut(spec)), inner, asOf,
+            inner.validationScheme() + ", among the entities the final validation does not hold out");
+      }
+      LocalDate selectionAsOf = asOf.minusDays((long) spec.validationDays() + spec.purgeDays());
+      return new Selection(col(spec.view().dateColumn()).leq(lit(Date.valueOf(selectionAsOf))), spec, selectionAsOf,
+          "the " + spec.validationDays() + " days up to " + selectionAsOf + ", before the final validation window");
+    }
+  }
+
+  public record Result(List<Trial> trials, Trial best, String metric, String selection) {
     /** One row per trial: index, score, the sampled parameters. */
     public String csv() {
       List<String> keys = new ArrayList<>(trials.get(0).params().keySet());
@@ -51,12 +83,14 @@ public final class HyperparameterSearch {
     if (search == null) {
       throw new IllegalArgumentException(spec.modelName() + " has no search section");
     }
+    Selection selection = Selection.of(spec, asOf);
+    LOG.info("Search of {}: {} trials validated on {}", spec.modelName(), search.trials(), selection.description());
     List<Trial> trials = new ArrayList<>();
     for (int t = 0; t < search.trials(); t++) {
       Map<String, Object> sampled = search.sample(t);
       Map<String, Object> params = new HashMap<>(spec.boosterParams());
       params.putAll(sampled);
-      ModelSpec trialSpec = spec.withBoosterParams(params);
+      ModelSpec trialSpec = selection.spec().withBoosterParams(params);
       Map<String, String> tags = new LinkedHashMap<>();
       tags.put("mlflow.parentRunId", parent.runId());
       tags.put("nightshift.trial", Integer.toString(t));
@@ -65,7 +99,7 @@ public final class HyperparameterSearch {
       Throwable failure = null;
       try {
         tracker.logParams(run.runId(), trialSpec.asParams());
-        TrainedModel model = XGBoostTrainer.train(spark, table, trialSpec, asOf);
+        TrainedModel model = train(spark, table, selection, trialSpec);
         tracker.logMetrics(run.runId(), model.metrics());
         tracker.logMetricHistory(run.runId(), "valid-" + model.evalMetric(), model.validationCurve());
         Double score = model.metrics().get(search.metric());
@@ -85,7 +119,19 @@ public final class HyperparameterSearch {
         TrainingPipeline.endRun(tracker, run.runId(), ok, failure);
       }
     }
-    return new Result(trials, best(trials, search, spec.modelName()), search.metric());
+    return new Result(trials, best(trials, search, spec.modelName()), search.metric(), selection.description());
+  }
+
+  private static TrainedModel train(
+      SparkSession spark, Dataset<Row> table, Selection selection, ModelSpec trialSpec) {
+    try {
+      return XGBoostTrainer.train(spark, table.where(selection.rows()), trialSpec, selection.asOf());
+    } catch (InvalidInputException e) {
+      throw Errors.invalidOption("--tune", trialSpec.modelName(),
+          "the search validates its trials on " + selection.description() + ", so that the promotion gate judges"
+              + " the winner on rows it was not picked on, and those rows do not suffice (" + e.getMessage()
+              + "); train without --tune, or with more history");
+    }
   }
 
   /**

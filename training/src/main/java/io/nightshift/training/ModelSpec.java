@@ -96,6 +96,12 @@ public record ModelSpec(
         entitySplit);
   }
 
+  /** The same spec with another seed (XGBoost's, and the salt of an entity split). */
+  public ModelSpec withSeed(long newSeed) {
+    return new ModelSpec(modelName, task, view, boosterParams, numRound, validationDays, purgeDays, newSeed, evaluation,
+        entitySplit);
+  }
+
   /** The same spec without its hyperparameter search (train with the spec's own parameters). */
   public ModelSpec withoutSearch() {
     Evaluation e = evaluation;

@@ -126,11 +126,12 @@ public final class TrainingPipeline {
         Map<String, Object> best = new java.util.HashMap<>(spec.boosterParams());
         best.putAll(search.best().params());
         spec = spec.withBoosterParams(best);
-        model = search.best().model(); // the winner is the model: same spec, data and seed as a retrain
-        tracker.setTags(run.runId(), Map.of("nightshift.search.best_run_id", search.best().runId()));
-      } else {
-        model = XGBoostTrainer.train(spark, table, spec, asOf);
+        tracker.setTags(run.runId(), Map.of(
+            "nightshift.search.best_run_id", search.best().runId(), "nightshift.search.selection", search.selection()));
       }
+      // with a search, the winning parameters are refit as of the run's date: the trials validated on earlier rows
+      // (or other entities), and the final validation, which the promotion gate uses, played no part in the choice
+      model = XGBoostTrainer.train(spark, table, spec, asOf);
       tracker.logParams(run.runId(), spec.asParams());
       Backtest.Result backtest = spec.evaluation().backtestFolds() > 1
           ? Backtest.run(spark, table, spec, asOf, model)

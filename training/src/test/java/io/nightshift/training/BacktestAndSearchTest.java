@@ -110,6 +110,49 @@ class BacktestAndSearchTest {
     double min = r.trials().stream().mapToDouble(HyperparameterSearch.Trial::score).min().orElseThrow();
     assertThat(r.best().score()).isEqualTo(min);
     assertThat(r.csv().lines()).hasSize(4);
+
+    // trials validate on the 28 days before the final validation window, which the promotion gate judges on
+    LocalDate selectionEnd = AS_OF.minusDays(28);
+    assertThat(r.selection()).isEqualTo("the 28 days up to " + selectionEnd + ", before the final validation window");
+    for (HyperparameterSearch.Trial t : r.trials()) {
+      assertThat(t.model().validationEnd()).isEqualTo(selectionEnd);
+      assertThat(t.model().validationStart()).isEqualTo(selectionEnd.minusDays(27));
+    }
+    // so wrecking every label and feature of the final validation window changes no trial and not the winner
+    Dataset<Row> wrecked =
+        demand()
+            .withColumn("sales", when(col("date").gt(lit(Date.valueOf(selectionEnd))), lit(1_000_000)).otherwise(col("sales")))
+            .withColumn("lag_7", when(col("date").gt(lit(Date.valueOf(selectionEnd))), lit(-5.0)).otherwise(col("lag_7")));
+    HyperparameterSearch.Result again =
+        HyperparameterSearch.run(spark, wrecked, spec, AS_OF, new RecordingTracker(), "e", parent, "parent");
+    assertThat(again.trials()).extracting(HyperparameterSearch.Trial::score)
+        .containsExactlyElementsOf(r.trials().stream().map(HyperparameterSearch.Trial::score).toList());
+    assertThat(again.best().index()).isEqualTo(r.best().index());
+  }
+
+  @Test
+  void withAnEntitySplitSearchTrialsValidateOnEntitiesTheFinalValidationDoesNotHoldOut() {
+    Evaluation.Search search = new Evaluation.Search(2, "valid_wape", Map.of("max_depth", List.of(2, 4)), Map.of(), 7);
+    ModelSpec base = TrainingFixtures.quick(ModelSpecs.demand(), 10);
+    ModelSpec spec =
+        new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), base.numRound(),
+            base.validationDays(), base.purgeDays(), base.seed(), new Evaluation(1, 28, "item", 0.5, 1, 1, search),
+            new ModelSpec.EntitySplit("item", 0.5));
+    RecordingTracker tracker = new RecordingTracker();
+    TrackedRun parent = tracker.startRun("e", "parent", Map.of());
+
+    HyperparameterSearch.Result r = HyperparameterSearch.run(spark, demand(), spec, AS_OF, tracker, "e", parent, "parent");
+
+    List<String> finalItems =
+        XGBoostTrainer.train(spark, demand(), spec.withoutSearch(), AS_OF).segmentMetrics().stream()
+            .map(SegmentMetrics::segment).toList();
+    assertThat(finalItems).isNotEmpty();
+    assertThat(r.selection()).contains("seed " + (spec.seed() + 1))
+        .endsWith("among the entities the final validation does not hold out");
+    for (HyperparameterSearch.Trial t : r.trials()) {
+      List<String> trialItems = t.model().segmentMetrics().stream().map(SegmentMetrics::segment).toList();
+      assertThat(trialItems).isNotEmpty().doesNotContainAnyElementsOf(finalItems);
+    }
   }
 
   @Test

@@ -85,7 +85,8 @@ class SearchSelectionTest {
     TrackedRun parent = new TrackedRun("parent", "e", "mem://parent");
 
     // the trial fails before it reads any data, so no Spark session or table is needed
-    assertThatThrownBy(() -> HyperparameterSearch.run(null, null, spec, null, tracker, "e", parent, "parent"))
+    assertThatThrownBy(() -> HyperparameterSearch.run(null, null, spec, java.time.LocalDate.of(2024, 1, 1), tracker, "e", parent,
+            "parent"))
         .isSameAs(original)
         .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(endRun));
   }

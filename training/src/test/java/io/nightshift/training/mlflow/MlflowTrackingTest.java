@@ -76,6 +76,9 @@ class MlflowTrackingTest {
         .contains("search_trials", "search_best_valid_pr_auc", "backtest_valid_pr_auc_mean", "backtest_folds",
             "valid_expected_cost", "valid_recall_at_alert");
     assertThat(values(run.path("data").path("tags"), "key")).contains("nightshift.search.best_run_id");
+    // the trials were picked on the 90 days before the final validation window and its 7-day purge gap
+    assertThat(tag(run, "nightshift.search.selection"))
+        .isEqualTo("the 90 days up to 2023-09-25, before the final validation window");
     JsonNode folds =
         tracker.rest().get("metrics/get-history", Map.of("run_id", parent, "metric_key", "backtest_valid_pr_auc"));
     assertThat(folds.path("metrics")).hasSize(2);
@@ -192,6 +195,15 @@ class MlflowTrackingTest {
         .hasMessageContaining("nightshift-maintenance@gold")
         .hasMessageContaining("champion")
         .hasMessageContaining("challenger");
+  }
+
+  private static String tag(JsonNode run, String key) {
+    for (JsonNode t : run.path("data").path("tags")) {
+      if (key.equals(t.path("key").asText())) {
+        return t.path("value").asText();
+      }
+    }
+    return null;
   }
 
   private static List<String> values(JsonNode array, String field) {
