@@ -18,6 +18,7 @@ import io.nightshift.training.XGBoostTrainer;
 import io.nightshift.training.model.MlModelWriter;
 import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.InMemoryRegistry;
 import io.nightshift.training.tracking.ModelUri;
 import io.nightshift.testing.SparkTestSession;
 import java.time.LocalDate;

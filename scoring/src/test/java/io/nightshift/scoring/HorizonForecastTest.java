@@ -16,6 +16,7 @@ import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.model.MlModelWriter;
 import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.InMemoryRegistry;
 import io.nightshift.training.tracking.ModelUri;
 import java.sql.Date;
 import java.time.LocalDate;

@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.delta.tables.DeltaTable;
-import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.testing.SparkTestSession;
-import io.nightshift.training.tracking.ModelRegistry;
+import io.nightshift.training.tracking.InMemoryRegistry;
 import io.nightshift.training.tracking.ModelVersion;
 import io.nightshift.training.tracking.TrackedRun;
 import java.io.File;
@@ -17,7 +16,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.io.FileUtils;
@@ -33,46 +31,6 @@ class TrainingPipelineTest {
   static void setUp() {
     spark = SparkTestSession.get();
     TrainingFixtures.warehouse();
-  }
-
-  /** A registry fake: versions and aliases in memory. */
-  static class FakeRegistry implements ModelRegistry {
-    final List<ModelVersion> versions = new ArrayList<>();
-    final Map<String, String> aliases = new HashMap<>();
-    final List<String> aliasMoves = new ArrayList<>();
-
-    @Override
-    public ModelVersion createVersion(
-        String name, String source, String runId, String description, Map<String, String> tags) {
-      ModelVersion v =
-          new ModelVersion(name, Integer.toString(versions.size() + 1), runId, source, tags, List.of());
-      versions.add(v);
-      return v;
-    }
-
-    @Override
-    public void setAlias(String name, String alias, String version) {
-      aliases.put(alias, version);
-      aliasMoves.add(alias + "=" + version);
-    }
-
-    @Override
-    public ModelVersion versionByAlias(String name, String alias) {
-      if (!aliases.containsKey(alias)) {
-        throw Errors.unknownModelAlias(name, alias, aliases.keySet());
-      }
-      return version(name, aliases.get(alias));
-    }
-
-    @Override
-    public ModelVersion version(String name, String version) {
-      return versions.stream().filter(v -> v.version().equals(version)).findFirst().orElseThrow();
-    }
-
-    @Override
-    public byte[] readModelFile(ModelVersion version, String relativePath) {
-      throw new UnsupportedOperationException("no model files in this fake");
-    }
   }
 
   /** A warehouse of its own holding a copy of the fixtures' maintenance feature table, free to be changed. */
@@ -108,7 +66,7 @@ class TrainingPipelineTest {
         };
 
     TrainingPipeline.Outcome outcome =
-        new TrainingPipeline(spark, warehouse, tracker, new FakeRegistry())
+        new TrainingPipeline(spark, warehouse, tracker, new InMemoryRegistry())
             .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
 
     assertThat(DeltaTables.version(spark, path)).isEqualTo(pinned + 1);
@@ -138,8 +96,8 @@ class TrainingPipelineTest {
   void aChampionPromotedByAnotherRunAfterTheGateIsNotOverwritten() {
     ModelSpec spec = spec();
     Warehouse warehouse = copyOfFeatures(spec);
-    FakeRegistry registry =
-        new FakeRegistry() {
+    InMemoryRegistry registry =
+        new InMemoryRegistry() {
           boolean gateLookedUp;
 
           @Override
@@ -150,8 +108,8 @@ class TrainingPipelineTest {
                 return super.versionByAlias(name, alias); // no champion yet: the gate sees a first model
               } finally {
                 // meanwhile another run registers version 7 and promotes it
-                versions.add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
-                aliases.put(TrainingPipeline.CHAMPION, "7");
+                add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
+                aliases(name).put(TrainingPipeline.CHAMPION, "7");
               }
             }
             return super.versionByAlias(name, alias);
@@ -168,8 +126,8 @@ class TrainingPipelineTest {
         .hasMessageContaining("another run promoted version 7 meanwhile")
         .hasMessageContaining("compared against no champion")
         .hasMessageContaining("Fix: re-run the training");
-    assertThat(registry.aliases).containsEntry(TrainingPipeline.CHAMPION, "7");
-    assertThat(registry.aliasMoves).containsExactly("challenger=1");
+    assertThat(registry.aliases(spec.modelName())).containsEntry(TrainingPipeline.CHAMPION, "7");
+    assertThat(registry.aliasMoves()).containsExactly("challenger=1");
     assertThat(tracker.runs.get(0).succeeded).isFalse();
   }
 
@@ -192,8 +150,8 @@ class TrainingPipelineTest {
             throw endRunFailed;
           }
         };
-    FakeRegistry registry =
-        new FakeRegistry() {
+    InMemoryRegistry registry =
+        new InMemoryRegistry() {
           @Override
           public ModelVersion createVersion(
               String name, String source, String runId, String description, Map<String, String> tags) {
