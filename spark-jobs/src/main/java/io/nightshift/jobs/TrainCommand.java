@@ -100,7 +100,11 @@ final class TrainCommand implements Callable<Integer> {
             key == null ? "" : String.format(java.util.Locale.ROOT, ", %s %.4f", key, o.runMetrics().get(key)));
       }
       if (o.runMetrics().containsKey("search_trials")) {
-        System.out.printf("  search: best of %.0f trials kept (child runs in MLflow)%n", o.runMetrics().get("search_trials"));
+        String best = o.runMetrics().keySet().stream().filter(k -> k.startsWith("search_best_")).findFirst().orElseThrow();
+        System.out.printf(java.util.Locale.ROOT,
+            "  search: best of %.0f trials by %s (%.4f on rows kept apart from validation), refit as of %s (child"
+                + " runs in MLflow)%n", o.runMetrics().get("search_trials"), best.substring("search_best_".length()),
+            o.runMetrics().get(best), date);
       }
     }
     return NightshiftCli.OK;
