@@ -122,16 +122,7 @@ class ActionPlannersTest {
   @Test
   void itemsMissingFromTheItemMasterOrWithoutAPackSizeAreAnInputErrorAndWriteNothing() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-items").toString());
-    StructType demand =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
-    List<Row> forecasts = new ArrayList<>();
-    for (int h = 1; h <= 7; h++) {
-      for (int item = 1; item <= 4; item++) {
-        forecasts.add(RowFactory.create(Date.valueOf(D), 1, item, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, "3"));
-      }
-    }
-    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    forecastItems(w, D, 4, 10.0);
     // item 1 is fine; item 2 has packs of 0; item 3 has no row; item 4 has two rows
     RawData.write(spark.createDataFrame(List.of(
         RowFactory.create(1, "grocery", 6, 3, 2.0), RowFactory.create(2, "grocery", 0, 3, 2.0),
@@ -151,16 +142,7 @@ class ActionPlannersTest {
   @Test
   void storeItemsMissingFromTheStockSnapshotOrWithNegativeStockAreAnInputErrorAndWriteNothing() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-stock").toString());
-    StructType demand =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
-    List<Row> forecasts = new ArrayList<>();
-    for (int h = 1; h <= 7; h++) {
-      for (int item = 1; item <= 4; item++) {
-        forecasts.add(RowFactory.create(Date.valueOf(D), 1, item, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, "3"));
-      }
-    }
-    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    forecastItems(w, D, 4, 10.0);
     List<Row> items = new ArrayList<>();
     for (int item = 1; item <= 4; item++) {
       items.add(RowFactory.create(item, "grocery", 6, 3, 2.0));
@@ -216,13 +198,20 @@ class ActionPlannersTest {
 
   /** Replaces score date {@code d}'s forecasts: store 1 / item 1 sells {@code perDay} on each of the next 7 days. */
   private static void forecastItem1(Warehouse w, LocalDate d, double perDay) {
+    forecastItems(w, d, 1, perDay);
+  }
+
+  /** Forecasts of {@code perDay} units (std 2) for items 1..{@code items} of store 1, 7 days ahead of {@code d}. */
+  private static void forecastItems(Warehouse w, LocalDate d, int items, double perDay) {
     StructType demand =
         new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
             .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
             .add("model_version", "string");
     List<Row> forecasts = new ArrayList<>();
     for (int h = 1; h <= 7; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(d), 1, 1, Date.valueOf(d.plusDays(h)), h, perDay, 2.0, "3"));
+      for (int item = 1; item <= items; item++) {
+        forecasts.add(RowFactory.create(Date.valueOf(d), 1, item, Date.valueOf(d.plusDays(h)), h, perDay, 2.0, "3"));
+      }
     }
     DeltaTables.replacePartition(
         spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", d.toString());
