@@ -58,10 +58,18 @@ public final class DeltaTables {
    * @param fix how to create it (e.g. "run 'nightshift features build --as-of DATE' first")
    */
   public static Dataset<Row> read(SparkSession spark, String path, String name, String fix) {
+    requireTable(spark, path, name, fix);
+    return spark.read().format("delta").load(path);
+  }
+
+  /**
+   * Fails with an input error naming the table and the command that creates it unless {@code path} holds a Delta
+   * table; for callers that then read a version of it ({@link #readVersion}).
+   */
+  public static void requireTable(SparkSession spark, String path, String name, String fix) {
     if (!exists(spark, path)) {
       throw Errors.missingTable(name, path, fix);
     }
-    return spark.read().format("delta").load(path);
   }
 
   /** A Delta table as of {@code version}; a version that does not exist (or was vacuumed) is an input error. */

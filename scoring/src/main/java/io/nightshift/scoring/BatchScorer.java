@@ -215,7 +215,8 @@ public final class BatchScorer {
     }
     FeatureView view = QualityGate.view(useCase);
     String featurePath = warehouse.features(useCase);
-    DeltaTables.read(spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
+    DeltaTables.requireTable(
+        spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
     long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
     Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, view.name(), tableVersion);
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));

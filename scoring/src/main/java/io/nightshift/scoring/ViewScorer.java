@@ -84,7 +84,7 @@ public final class ViewScorer {
     String view = meta.featureView();
     String featurePath = warehouse.featureView(view);
     String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
-    DeltaTables.read(spark, featurePath, "features/" + view, build);
+    DeltaTables.requireTable(spark, featurePath, "features/" + view, build);
     long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
     Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion);
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));

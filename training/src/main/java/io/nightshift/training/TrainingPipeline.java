@@ -92,7 +92,7 @@ public final class TrainingPipeline {
     boolean declared = !view.table().equals(view.name()); // a view from conf/features, not a built-in one
     String path = warehouse.path(view.table());
     // pin one version of the feature table: the rows trained, backtested and gated on are the ones the run logs
-    DeltaTables.read(spark, path, view.name(), declared
+    DeltaTables.requireTable(spark, path, view.name(), declared
         ? "run 'nightshift features build --view conf/features/" + view.name() + ".yaml --as-of " + asOf + "' first"
         : "run 'nightshift features build --as-of " + asOf + "' first");
     long tableVersion = DeltaTables.version(spark, path);

@@ -272,7 +272,8 @@ public final class Monitor {
   private static Dataset<Row> scoredFeatures(
       SparkSession spark, Warehouse warehouse, UseCase useCase, FeatureView view, LocalDate date, long version) {
     String path = warehouse.features(useCase);
-    DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + date + "' to rebuild it");
+    DeltaTables.requireTable(
+        spark, path, view.name(), "run 'nightshift features build --as-of " + date + "' to rebuild it");
     try {
       return DeltaTables.readVersion(spark, path, view.name(), version);
     } catch (InvalidInputException e) {
