@@ -77,13 +77,15 @@ public final class ReplenishmentPlanner {
     List<Row> checked =
         forecasts.select("item").distinct().join(master, SparkColumns.seq("item"), "left").orderBy("item").collectAsList();
     List<String> problems = new ArrayList<>();
-    problem(problems, checked, r -> r.isNullAt(1), "no row for item(s) %s");
-    problem(problems, checked, r -> !r.isNullAt(1) && r.getLong(1) > 1, "more than one row for item(s) %s");
+    java.util.function.Function<Row, String> item = ReplenishmentPlanner::item;
+    problem(problems, checked, r -> r.isNullAt(1), "no row for item(s) %s", item);
+    problem(problems, checked, r -> !r.isNullAt(1) && r.getLong(1) > 1, "more than one row for item(s) %s", item);
     problem(problems, checked,
-        r -> !r.isNullAt(1) && (r.getLong(3) > 0 || r.isNullAt(2) || r.getInt(2) < 1), "pack_size missing or below 1 for item(s) %s");
+        r -> !r.isNullAt(1) && (r.getLong(3) > 0 || r.isNullAt(2) || r.getInt(2) < 1),
+        "pack_size missing or below 1 for item(s) %s", item);
     problem(problems, checked,
         r -> !r.isNullAt(1) && (r.getLong(5) > 0 || r.isNullAt(4) || r.getInt(4) < 1),
-        "lead_time_days missing or below 1 for item(s) %s");
+        "lead_time_days missing or below 1 for item(s) %s", item);
     if (!problems.isEmpty()) {
       throw Errors.unusableRows("raw/items", itemsPath, String.join("; ", problems),
           "give every forecast item exactly one row in raw/items with pack_size >= 1 and lead_time_days >= 1");
@@ -121,11 +123,6 @@ public final class ReplenishmentPlanner {
   }
 
   private static void problem(
-      List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format) {
-    problem(problems, checked, bad, format, ReplenishmentPlanner::item);
-  }
-
-  private static void problem(
       List<String> problems, List<Row> checked, java.util.function.Predicate<Row> bad, String format,
       java.util.function.Function<Row, String> name) {
     List<Row> bads = checked.stream().filter(bad).toList();
@@ -134,11 +131,7 @@ public final class ReplenishmentPlanner {
     }
   }
 
-  /** The items (column 0) of {@code rows}, the first five of them, as an error message names them. */
-  private static String firstItems(List<Row> rows) {
-    return firstFive(rows, ReplenishmentPlanner::item);
-  }
-
+  /** The item of a row whose column 0 is the item, as error messages name it. */
   private static String item(Row r) {
     return String.valueOf(r.getInt(0));
   }
@@ -190,8 +183,8 @@ public final class ReplenishmentPlanner {
       throw Errors.emptyPartition(
           "predictions/demand",
           "horizons " + (horizon + 1) + ".." + longest + " of score date " + date + " (item(s) "
-              + firstItems(uncovered) + " have lead times up to " + longest + " days; the night was"
-              + " forecast " + horizon + " days ahead)",
+              + firstFive(uncovered, ReplenishmentPlanner::item) + " have lead times up to " + longest
+              + " days; the night was forecast " + horizon + " days ahead)",
           "score the night with 'nightshift score --date " + date + " --use-case demand --horizon-days " + longest
               + "' first");
     }
