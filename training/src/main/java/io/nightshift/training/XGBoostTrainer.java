@@ -415,14 +415,17 @@ public final class XGBoostTrainer {
     long tp = r.getLong(0);
     long flagged = r.getLong(1);
     long positives = r.getLong(2);
+    long negatives = r.getLong(3) - positives;
     Map<String, Double> m = new LinkedHashMap<>();
     BinaryClassificationEvaluator eval =
         new BinaryClassificationEvaluator().setLabelCol(label).setRawPredictionCol(SCORE);
-    m.put("valid_auc", eval.setMetricName("areaUnderROC").evaluate(scored));
-    m.put("valid_pr_auc", eval.setMetricName("areaUnderPR").evaluate(scored));
+    // undefined (NaN, which MLflow logging skips and a search never picks) where a class is absent: Spark would
+    // report 0 for both curves of a window without failures, the worst possible score rather than none
+    m.put("valid_auc", positives == 0 || negatives == 0 ? Double.NaN : eval.setMetricName("areaUnderROC").evaluate(scored));
+    m.put("valid_pr_auc", positives == 0 ? Double.NaN : eval.setMetricName("areaUnderPR").evaluate(scored));
     m.put("valid_logloss", r.getDouble(4));
-    m.put("valid_precision_at_0_5", flagged == 0 ? 0.0 : (double) tp / flagged);
-    m.put("valid_recall_at_0_5", positives == 0 ? 0.0 : (double) tp / positives);
+    m.put("valid_precision_at_0_5", flagged == 0 ? Double.NaN : (double) tp / flagged);
+    m.put("valid_recall_at_0_5", positives == 0 ? Double.NaN : (double) tp / positives);
     m.put("valid_positive_rate", (double) positives / r.getLong(3));
     m.put("valid_rows", (double) r.getLong(3));
     Column alert = p.geq(evaluation.alertThreshold());
@@ -434,8 +437,8 @@ public final class XGBoostTrainer {
             .head();
     long alertTp = a.getLong(0);
     long alerts = a.getLong(1);
-    m.put("valid_precision_at_alert", alerts == 0 ? 0.0 : (double) alertTp / alerts);
-    m.put("valid_recall_at_alert", positives == 0 ? 0.0 : (double) alertTp / positives);
+    m.put("valid_precision_at_alert", alerts == 0 ? Double.NaN : (double) alertTp / alerts);
+    m.put("valid_recall_at_alert", positives == 0 ? Double.NaN : (double) alertTp / positives);
     m.put(
         "valid_expected_cost",
         (evaluation.costFalseNegative() * (positives - alertTp) + evaluation.costFalsePositive() * (alerts - alertTp))

@@ -172,4 +172,29 @@ class BacktestAndSearchTest {
     assertThat(at015.get("valid_recall_at_alert")).isEqualTo(1.0);
     assertThat(at015.get("valid_expected_cost")).isCloseTo((10 * 2) / 6.0, within(1e-12));
   }
+
+  @Test
+  void metricsThatNeedBothClassesAreUndefinedWithoutThem() {
+    // a quiet window with no failure: recall and the curves are undefined, not the worst possible score (a search
+    // would otherwise pick among trials that all scored 0, and a run would report AUC 0)
+    StructType schema = new StructType().add("y", "int").add(XGBoostTrainer.SCORE, "double");
+    Dataset<Row> quiet =
+        spark.createDataFrame(List.of(RowFactory.create(0, 0.7), RowFactory.create(0, 0.3), RowFactory.create(0, 0.1)), schema);
+    Map<String, Double> m = XGBoostTrainer.classificationMetrics(quiet, "y", new Evaluation(1, 28, null, 0.5, 100, 10, null));
+    assertThat(m.get("valid_auc")).isNaN();
+    assertThat(m.get("valid_pr_auc")).isNaN();
+    assertThat(m.get("valid_recall_at_0_5")).isNaN();
+    assertThat(m.get("valid_recall_at_alert")).isNaN();
+    assertThat(m.get("valid_precision_at_0_5")).isEqualTo(0.0); // one alert, needless
+    assertThat(m.get("valid_expected_cost")).isCloseTo(10 / 3.0, within(1e-12));
+    assertThat(m.get("valid_positive_rate")).isEqualTo(0.0);
+    // nothing flagged: precision is undefined too
+    Dataset<Row> calm =
+        spark.createDataFrame(List.of(RowFactory.create(1, 0.2), RowFactory.create(0, 0.1)), schema);
+    Map<String, Double> c = XGBoostTrainer.classificationMetrics(calm, "y", new Evaluation(1, 28, null, 0.5, 100, 10, null));
+    assertThat(c.get("valid_precision_at_0_5")).isNaN();
+    assertThat(c.get("valid_precision_at_alert")).isNaN();
+    assertThat(c.get("valid_recall_at_0_5")).isEqualTo(0.0);
+    assertThat(c.get("valid_auc")).isEqualTo(1.0);
+  }
 }
