@@ -91,7 +91,7 @@ public final class ModelSpecs {
         ? FeatureViews.resolve(text(root, "feature_view", source), specDir, source, useCase)
         : QualityGate.view(useCase);
     List<String> features = features(root.path("features"), view, source);
-    Map<String, Object> booster = booster(root.get("booster"), source);
+    Map<String, Object> booster = booster(root.get("booster"), task, source);
     String objective = String.valueOf(booster.get("objective"));
     boolean classifier = objective.startsWith("binary:");
     if (classifier != (task == Task.BINARY_CLASSIFICATION)) {
@@ -189,12 +189,12 @@ public final class ModelSpecs {
         throw bad(source, "alert", "only applies to binary_classification", "remove the alert section");
       }
       onlyKeys(alert, "alert", source, Set.of("threshold", "cost_false_negative", "cost_false_positive"));
-      threshold = number(alert, "threshold", threshold, source);
+      threshold = number(alert, "alert", "threshold", threshold, source);
       if (!(threshold > 0 && threshold < 1)) {
         throw bad(source, "alert.threshold", "must be between 0 and 1 (found " + threshold + ")", "e.g. 0.5");
       }
-      costFn = number(alert, "cost_false_negative", costFn, source);
-      costFp = number(alert, "cost_false_positive", costFp, source);
+      costFn = number(alert, "alert", "cost_false_negative", costFn, source);
+      costFp = number(alert, "alert", "cost_false_positive", costFp, source);
       if (costFn < 0 || costFp < 0) {
         throw bad(source, "alert", "costs must be 0 or more", "give the cost of a missed failure and of a needless visit");
       }
@@ -221,6 +221,7 @@ public final class ModelSpecs {
       for (Iterator<Map.Entry<String, JsonNode>> it = space.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String key = "search.space." + e.getKey();
+        requireXgboostParam(e.getKey(), key, task, source);
         JsonNode v = e.getValue();
         if (v.isArray() && !v.isEmpty()) {
           List<Object> values = new ArrayList<>();
@@ -239,13 +240,13 @@ public final class ModelSpecs {
     return new Evaluation(folds, step, segment, threshold, costFn, costFp, search);
   }
 
-  private static double number(JsonNode node, String key, double dflt, String source) {
+  private static double number(JsonNode node, String section, String key, double dflt, String source) {
     JsonNode v = node.get(key);
     if (v == null) {
       return dflt;
     }
     if (!v.isNumber()) {
-      throw bad(source, key, "must be a number (found " + v + ")", "give a number");
+      throw bad(source, section + "." + key, "must be a number (found " + v + ")", "give a number");
     }
     return v.asDouble();
   }
@@ -254,11 +255,19 @@ public final class ModelSpecs {
     if (node.isMissingNode() || node.isNull()) {
       return view.features();
     }
+    onlyKeys(node, "features", source, Set.of("include", "exclude"));
     if (node.has("include") && node.has("exclude")) {
       throw bad(source, "features", "has both include and exclude", "use one of them");
     }
+    if (node.isEmpty()) {
+      throw bad(source, "features", "is empty", "give features.include or features.exclude a list, or remove features");
+    }
+    String which = node.has("include") ? "include" : "exclude";
+    JsonNode list = node.get(which);
+    if (!list.isArray()) {
+      throw bad(source, "features." + which, "is not a list (found " + list + ")", "write it as a list, e.g. [lag_7, lag_14]");
+    }
     List<String> listed = new ArrayList<>();
-    JsonNode list = node.has("include") ? node.get("include") : node.path("exclude");
     list.forEach(n -> listed.add(n.asText()));
     for (String f : listed) {
       if (!view.features().contains(f)) {
@@ -274,13 +283,14 @@ public final class ModelSpecs {
     return out;
   }
 
-  private static Map<String, Object> booster(JsonNode node, String source) {
+  private static Map<String, Object> booster(JsonNode node, Task task, String source) {
     if (node == null || !node.isObject() || !node.has("objective")) {
       throw bad(source, "booster", "needs an objective", "add booster.objective (e.g. reg:tweedie)");
     }
     Map<String, Object> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      requireXgboostParam(e.getKey(), "booster." + e.getKey(), task, source);
       JsonNode v = e.getValue();
       if (!v.isValueNode()) {
         throw bad(source, "booster." + e.getKey(), "is not a single value", "give a number or a string");
@@ -288,6 +298,18 @@ public final class ModelSpecs {
       out.put(e.getKey(), v.isInt() ? (Object) v.asInt() : v.isNumber() ? (Object) v.asDouble() : v.isBoolean() ? (Object) v.asBoolean() : v.asText());
     }
     return out;
+  }
+
+  /**
+   * A misspelled parameter (max_dept) would otherwise surface only when training configures the booster, after the
+   * quality gate ran and the MLflow run started; XGBoost4J-Spark knows each native name, or its camelCase form.
+   */
+  private static void requireXgboostParam(String name, String key, Task task, String source) {
+    if (!XGBoostTrainer.knowsParam(name, task)) {
+      throw bad(source, key, "is not an XGBoost parameter",
+          "check the spelling against XGBoost's parameters (e.g. max_depth, eta, subsample, min_child_weight,"
+              + " tweedie_variance_power)");
+    }
   }
 
   private static String text(JsonNode root, String key, String source) {

@@ -307,6 +307,15 @@ public final class XGBoostTrainer {
   }
 
   /** Older XGBoost4J-Spark versions name params in camelCase (max_depth becomes maxDepth); 3.x uses native names. */
+  /**
+   * Whether the estimator that trains {@code task} takes parameter {@code name}: XGBoost's native name, or the
+   * camelCase form of one of XGBoost4J-Spark's own settings (as {@link #configure} sets them).
+   */
+  static boolean knowsParam(String name, Task task) {
+    Params est = task.numeric() ? new XGBoostRegressor() : new XGBoostClassifier();
+    return est.hasParam(name) || est.hasParam(toSparkParam(name));
+  }
+
   static String toSparkParam(String nativeName) {
     StringBuilder sb = new StringBuilder();
     boolean upper = false;

@@ -119,6 +119,37 @@ class ModelSpecsTest {
   }
 
   @Test
+  void misspelledFeatureKeysAndBoosterParametersAreCaughtWhenTheSpecIsRead() throws IOException {
+    // before any Spark work: a typo must not train on every feature, nor fail only once the MLflow run has started
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "features:\n  includes: [lag_7]\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key features.includes")
+        .hasMessageContaining("use only [exclude, include]");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "features:\n  exclude: lag_7\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key features.exclude")
+        .hasMessageContaining("is not a list");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  max_dept: 7\n"))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key booster.max_dept")
+        .hasMessageContaining("is not an XGBoost parameter");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    etta: [0.1, 0.2]\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key search.space.etta")
+        .hasMessageContaining("is not an XGBoost parameter");
+    // real parameters pass
+    ModelSpec tuned = ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  max_depth: 5\n  min_child_weight: 2\n")
+        + "search:\n  trials: 2\n  space:\n    eta: [0.1, 0.2]\n    subsample: {min: 0.5, max: 1.0}\n"));
+    assertThat(tuned.boosterParams()).containsEntry("max_depth", 5).containsEntry("min_child_weight", 2);
+    String classifier = "name: m\nuse_case: maintenance\ntask: binary_classification\nbooster:\n  objective: binary:logistic\n"
+        + "num_round: 10\nvalidation:\n  days: 14\n";
+    assertThatThrownBy(() -> ModelSpecs.load(write(classifier + "alert:\n  threshold: high\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key alert.threshold")
+        .hasMessageContaining("must be a number");
+  }
+
+  @Test
   void specsTrainOnDeclaredFeatureViews() throws IOException {
     Path conf = LocalMlflowServer.projectRoot().resolve("conf/models");
     ModelSpec rul = ModelSpecs.load(conf.resolve("cmapss_rul.yaml"));
