@@ -54,6 +54,12 @@ public final class PromotionGate {
       double ciLow,
       double ciHigh,
       double margin) {
+    /** The same evidence, rejected for {@code why}: what the record says when the gate's promotion is not carried out. */
+    public Decision rejected(String why) {
+      return new Decision(false, why, metric, championVersion, windowStart, windowEnd, rows, blocks, challengerMetric,
+          championMetric, improvement, ciLow, ciHigh, margin);
+    }
+
     public Map<String, Object> asRecord() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("decision", promote ? "PROMOTED" : "REJECTED");
@@ -156,6 +162,9 @@ public final class PromotionGate {
                 sum(loss(spec.task(), y, col("champion"))).as("cp"),
                 sum(spec.task() == Task.REGRESSION ? abs(y) : lit(1.0)).as("norm"), // WAPE; MAE and log loss per row
                 count(lit(1)).as("n"))
+            // in key order: the bootstrap picks blocks by position, and the order in which a shuffle returns groups
+            // depends on the input's layout, so the same models and rows would otherwise give another interval
+            .orderBy(SparkColumns.cols(view.keys()))
             .collectAsList();
     double[][] b = new double[blocks.size()][];
     long rows = 0;

@@ -197,6 +197,23 @@ public final class TrainingPipeline {
               Map.of("nightshift.use_case", useCase.id(), "nightshift.as_of", asOf.toString()));
       registry.setAlias(spec.modelName(), CHALLENGER, version.version());
       PromotionGate.Decision decision = gate(spec, table, model, promotion);
+      String superseded = null;
+      if (decision.promote()) {
+        // another run may have moved @champion since the gate read it: the record must not claim a promotion that
+        // this run then refuses to carry out
+        String compared = decision.championVersion() == null ? "" : decision.championVersion();
+        String current = currentChampion(spec.modelName());
+        if (!current.equals(compared)) {
+          superseded =
+              "Not moving @" + CHAMPION + " of " + spec.modelName() + " to version " + version.version()
+                  + ": " + (current.isEmpty() ? "@" + CHAMPION + " was removed" : "another run promoted version "
+                  + current) + " meanwhile, and the promotion gate compared against "
+                  + (compared.isEmpty() ? "no champion" : "version " + compared) + ". Version " + version.version()
+                  + " stays @" + CHALLENGER + ". Fix: re-run the training so that the promotion gate compares against"
+                  + " the current champion.";
+          decision = decision.rejected(superseded + " (the gate had promoted it: " + decision.reason() + ")");
+        }
+      }
       Path blessing = tmp.resolve("blessing");
       Files.createDirectories(blessing);
       Files.write(
@@ -210,18 +227,10 @@ public final class TrainingPipeline {
       outcomeTags.put("nightshift.blessing", decision.promote() ? "PROMOTED" : "REJECTED");
       outcomeTags.put("nightshift.blessing.reason", decision.reason());
       tracker.setTags(run.runId(), outcomeTags);
+      if (superseded != null) {
+        throw new NightshiftException(superseded);
+      }
       if (decision.promote()) {
-        String compared = decision.championVersion() == null ? "" : decision.championVersion();
-        String current = currentChampion(spec.modelName());
-        if (!current.equals(compared)) {
-          throw new NightshiftException(
-              "Not moving @" + CHAMPION + " of " + spec.modelName() + " to version " + version.version()
-                  + ": " + (current.isEmpty() ? "@" + CHAMPION + " was removed" : "another run promoted version "
-                  + current) + " meanwhile, and the promotion gate compared against "
-                  + (compared.isEmpty() ? "no champion" : "version " + compared) + ". Version " + version.version()
-                  + " stays @" + CHALLENGER + ". Fix: re-run the training so that the promotion gate compares against"
-                  + " the current champion.");
-        }
         registry.setAlias(spec.modelName(), CHAMPION, version.version());
       }
       ok = true;

@@ -18,6 +18,8 @@ class RecordingTracker implements ExperimentTracker {
     final Map<String, String> params = new LinkedHashMap<>();
     final Map<String, Double> metrics = new LinkedHashMap<>();
     final Map<String, float[]> histories = new LinkedHashMap<>();
+    /** The JSON files logged as artifacts, by artifact path: the blessing record among them. */
+    final Map<String, String> jsonArtifacts = new LinkedHashMap<>();
     Boolean succeeded;
 
     Run(String id, String name) {
@@ -64,7 +66,17 @@ class RecordingTracker implements ExperimentTracker {
   public void logDatasetInput(String runId, DatasetInput input) {}
 
   @Override
-  public void logArtifacts(String runId, Path localDir, String artifactPath) {}
+  public void logArtifacts(String runId, Path localDir, String artifactPath) {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(localDir)) {
+      for (Path f : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".json"))::iterator) {
+        String relative = localDir.relativize(f).toString();
+        run(runId).jsonArtifacts.put(
+            artifactPath.isEmpty() ? relative : artifactPath + "/" + relative, java.nio.file.Files.readString(f));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   @Override
   public void endRun(String runId, boolean succeeded) {

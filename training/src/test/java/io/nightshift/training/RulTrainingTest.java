@@ -110,6 +110,20 @@ class RulTrainingTest {
     assertThat(same.rows()).isEqualTo(challenger.validationRows());
     assertThat(same.challengerMetric()).isCloseTo(challenger.metrics().get("valid_mae"), within(1e-3));
     assertThat(same.promote()).as(same.reason()).isTrue(); // 40 rounds beat 3 on every engine
+    // the same models and rows give the same interval however the shuffle spreads the engines (another cluster's
+    // spark.sql.shuffle.partitions, or remote blocks arriving in another order): the bootstrap picks blocks by position
+    String partitions = spark.conf().get("spark.sql.shuffle.partitions");
+    PromotionGate.Decision again;
+    try {
+      spark.conf().set("spark.sql.shuffle.partitions", "7");
+      again = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
+          champion(weaker, spec.validationScheme()), 0.0, 42);
+    } finally {
+      spark.conf().set("spark.sql.shuffle.partitions", partitions);
+    }
+    assertThat(again.blocks()).isEqualTo(same.blocks());
+    assertThat(again.ciLow()).isCloseTo(same.ciLow(), within(1e-9)); // sums within a block may round differently
+    assertThat(again.ciHigh()).isCloseTo(same.ciHigh(), within(1e-9));
 
     PromotionGate.Decision other = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
         champion(weaker, spec(0.3, 42).validationScheme()), 0.0, 42);

@@ -129,6 +129,15 @@ class TrainingPipelineTest {
     assertThat(registry.aliases(spec.modelName())).containsEntry(TrainingPipeline.CHAMPION, "7");
     assertThat(registry.aliasMoves()).containsExactly("challenger=1");
     assertThat(tracker.runs.get(0).succeeded).isFalse();
+    // the audit trail records the promotion that did not happen as rejected, and why
+    assertThat(tracker.runs.get(0).tags)
+        .containsEntry("nightshift.blessing", "REJECTED")
+        .hasEntrySatisfying(
+            "nightshift.blessing.reason",
+            r -> assertThat(r).contains("another run promoted version 7 meanwhile").contains("no champion yet"));
+    assertThat(tracker.runs.get(0).jsonArtifacts.get("blessing.json"))
+        .contains("\"decision\" : \"REJECTED\"")
+        .contains("another run promoted version 7 meanwhile");
   }
 
   @Test
