@@ -146,7 +146,11 @@ public final class MlflowTracker implements ExperimentTracker, AutoCloseable {
   public void logDatasetInput(String runId, DatasetInput input) {
     ObjectNode dataset = rest.mapper().createObjectNode();
     dataset.put("name", input.name());
-    dataset.put("digest", digest(input.path() + "@" + input.version()));
+    // MLflow keeps the first dataset it is given under a (name, digest): two runs that read the same table version
+    // with other rows (another as-of date) or other columns (another feature selection) need digests of their own
+    dataset.put(
+        "digest",
+        digest(input.path() + "@" + input.version() + "\n" + input.rows() + "\n" + String.join(",", input.columns())));
     dataset.put("source_type", "delta_table");
     dataset.put(
         "source",

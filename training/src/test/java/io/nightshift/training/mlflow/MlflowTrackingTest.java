@@ -10,7 +10,9 @@ import io.nightshift.training.ModelSpecs;
 import io.nightshift.training.TrainingPipeline;
 import io.nightshift.training.model.MlModelWriter;
 import io.nightshift.training.model.ModelMetadata;
+import io.nightshift.training.tracking.DatasetInput;
 import io.nightshift.training.tracking.ModelVersion;
+import io.nightshift.training.tracking.TrackedRun;
 import io.nightshift.testing.LocalMlflowServer;
 import io.nightshift.testing.SparkTestSession;
 import java.util.ArrayList;
@@ -195,6 +197,37 @@ class MlflowTrackingTest {
         .hasMessageContaining("nightshift-maintenance@gold")
         .hasMessageContaining("champion")
         .hasMessageContaining("challenger");
+  }
+
+  @Test
+  void datasetInputsOfOneTableVersionKeepTheirOwnRowsAndColumns() {
+    // two trainings read the same Delta version: another as-of date or another feature selection gives other rows
+    // and columns, and MLflow keeps the first dataset it saw under a digest, so the digest must tell them apart
+    String experiment = "nightshift-dataset-inputs-test";
+    TrackedRun wide = tracker.startRun(experiment, "wide", Map.of());
+    TrackedRun narrow = tracker.startRun(experiment, "narrow", Map.of());
+    tracker.logDatasetInput(
+        wide.runId(), new DatasetInput("demand_features", "/w/features/demand", 3, 1000, List.of("lag_7", "lag_14"), "training"));
+    tracker.logDatasetInput(
+        narrow.runId(), new DatasetInput("demand_features", "/w/features/demand", 3, 400, List.of("lag_7"), "training"));
+    tracker.endRun(wide.runId(), true);
+    tracker.endRun(narrow.runId(), true);
+
+    JsonNode first = dataset(wide);
+    JsonNode second = dataset(narrow);
+    assertThat(first.path("profile").asText()).contains("1000");
+    assertThat(first.path("schema").asText()).contains("lag_14");
+    assertThat(second.path("profile").asText()).contains("400").doesNotContain("1000");
+    assertThat(second.path("schema").asText()).contains("lag_7").doesNotContain("lag_14");
+    assertThat(second.path("digest").asText()).isNotEqualTo(first.path("digest").asText());
+    assertThat(second.path("source").asText()).isEqualTo(first.path("source").asText()); // the same table version
+  }
+
+  private static JsonNode dataset(TrackedRun run) {
+    JsonNode inputs =
+        tracker.rest().get("runs/get", Map.of("run_id", run.runId())).path("run").path("inputs").path("dataset_inputs");
+    assertThat(inputs).hasSize(1);
+    return inputs.get(0).path("dataset");
   }
 
   private static String tag(JsonNode run, String key) {
