@@ -353,15 +353,18 @@ public final class BatchScorer {
     if (options.horizonDays() > DemandFeatures.HORIZON_DAYS) {
       Dataset<Row> future;
       String planName;
+      String planPath;
       if (planVersion == null) {
         future = RecursiveForecast.futurePlan(spark, warehouse, date, options.horizonDays());
         planName = "raw/price_plan";
+        planPath = warehouse.rawPricePlan();
       } else {
         future = planSnapshot(spark, warehouse, date, planVersion);
         planName = "monitoring/" + PRICE_PLAN_SNAPSHOT + " (version " + planVersion + ")";
+        planPath = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
       }
       Dataset<Row> inputs = RecursiveForecast.inputs(table, future, date);
-      RecursiveForecast.validate(inputs, tableName, series, date, options.horizonDays(), planName);
+      RecursiveForecast.validate(inputs, tableName, series, date, options.horizonDays(), planName, planPath);
       base = base.localCheckpoint();
       base = base.unionByName(
           RecursiveForecast.extend(spark, inputs, meta, model.booster(), date, options.horizonDays(), base));

@@ -95,13 +95,28 @@ final class RecursiveForecast {
    * from them) and the plan has a price for every forecast series and day {@code D+8..D+N}.
    */
   static void validate(
-      Dataset<Row> inputs, String tableName, Dataset<Row> series, LocalDate date, int horizonDays, String planName) {
+      Dataset<Row> inputs, String tableName, Dataset<Row> series, LocalDate date, int horizonDays, String planName,
+      String planPath) {
     if (inputs.where(col("date").equalTo(lit(Date.valueOf(date))).and(col("sales").isNotNull())).isEmpty()) {
       throw Errors.emptyPartition(
           tableName,
           "sales on " + date + " (a forecast beyond " + BLOCK_DAYS + " days continues from the sales of the scored night)",
           "build the features as of the scored night ('nightshift features build --as-of " + date
               + "'), or score with --horizon-days " + BLOCK_DAYS + " or less");
+    }
+    // one plan row per store, item and day: a second one would forecast that day twice and shift every later
+    // window of the series by a row (the windows count rows)
+    List<Row> repeated =
+        plan(inputs, date).groupBy("store", "item", "date").count().where(col("count").gt(1))
+            .orderBy("store", "item", "date").limit(5).collectAsList();
+    if (!repeated.isEmpty()) {
+      throw Errors.unusableRows(
+          planName, planPath,
+          "more than one row for store-item-day(s) " + repeated.stream()
+              .map(r -> r.get(0) + "-" + r.get(1) + " on " + r.get(2) + " (" + r.getLong(3) + " rows)")
+              .collect(java.util.stream.Collectors.joining(", ")),
+          "keep one price/promotion row per store, item and day in " + planName + " (replace a revised plan's rows"
+              + " rather than adding a second file beside them)");
     }
     int needed = horizonDays - BLOCK_DAYS;
     Dataset<Row> covered =

@@ -110,6 +110,10 @@ class HorizonForecastTest {
   }
 
   static void writePlan(java.util.function.Predicate<LocalDate> promo) {
+    RawData.write(spark.createDataFrame(planRows(promo), RawData.PRICE_PLAN), warehouse.rawPricePlan());
+  }
+
+  static List<Row> planRows(java.util.function.Predicate<LocalDate> promo) {
     List<Row> plan = new ArrayList<>();
     for (LocalDate d = START; !d.isAfter(D.plusDays(PLAN_DAYS)); d = d.plusDays(1)) {
       for (int store = 1; store <= 2; store++) {
@@ -119,7 +123,7 @@ class HorizonForecastTest {
         }
       }
     }
-    RawData.write(spark.createDataFrame(plan, RawData.PRICE_PLAN), warehouse.rawPricePlan());
+    return plan;
   }
 
   /** One exact tree: lag_7 (10 or 40) plus 10 on promotion; every other feature is ignored. */
@@ -309,6 +313,28 @@ class HorizonForecastTest {
       assertThat(partition(D)).containsExactlyElementsOf(reconciled);
       assertThat(storeTotals(D)).containsExactlyElementsOf(reconciledStores);
       assertThat(manifest().<Long>getAs("price_plan_version")).isEqualTo(m.pricePlanVersion());
+    } finally {
+      writePlan(D.plusDays(10));
+    }
+  }
+
+  @Test
+  void aRepeatedPlanRowOfARecursiveDayIsAnInputErrorAndWritesNothing() {
+    // a revised price for store 1 item 1 on D+10 landed beside the plan instead of replacing its row
+    List<Row> plan = planRows(d -> d.equals(D.plusDays(10)));
+    plan.add(RowFactory.create(Date.valueOf(D.plusDays(10)), 1, 1, 2.5, 0));
+    long predictions = DeltaTables.version(spark, warehouse.predictions(UseCase.DEMAND));
+    long manifests = DeltaTables.version(spark, warehouse.monitoring("scoring_manifest"));
+    try {
+      RawData.write(spark.createDataFrame(plan, RawData.PRICE_PLAN), warehouse.rawPricePlan());
+      assertThatThrownBy(() -> BatchScorer.score(spark, warehouse, model, D, "test",
+              new ScoringOptions(21, ScoringOptions.Reconciliation.NONE)))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("Unusable rows in raw/price_plan (" + warehouse.rawPricePlan() + ")")
+          .hasMessageContaining("more than one row for store-item-day(s) 1-1 on " + D.plusDays(10) + " (2 rows)")
+          .hasMessageContaining("keep one price/promotion row per store, item and day");
+      assertThat(DeltaTables.version(spark, warehouse.predictions(UseCase.DEMAND))).isEqualTo(predictions);
+      assertThat(DeltaTables.version(spark, warehouse.monitoring("scoring_manifest"))).isEqualTo(manifests);
     } finally {
       writePlan(D.plusDays(10));
     }
