@@ -120,6 +120,25 @@ class ActionPlannersTest {
   }
 
   @Test
+  void aLeadTimeBeyondTheLongestForecastIsAnItemMasterErrorNotAHorizonToScoreWith() {
+    // no --horizon-days reaches 60 days: the fix is the item master, not a score command that would be refused
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-lead").toString());
+    forecastItems(w, D, 2, 10.0);
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(1, "grocery", 6, 3, 2.0), RowFactory.create(2, "grocery", 6, 60, 2.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(
+        RowFactory.create(Date.valueOf(D), 1, 1, 0, 0), RowFactory.create(Date.valueOf(D), 1, 2, 0, 0)), RawData.INVENTORY),
+        w.rawInventory());
+    assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, w, D, 0.95))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Unusable rows in raw/items (" + w.rawItems() + ")")
+        .hasMessageContaining("lead_time_days above 56 for item(s) 2")
+        .hasMessageContaining("lead_time_days from 1 to 56 (the longest forecast, --horizon-days 56)")
+        .hasMessageNotContaining("--horizon-days 60");
+    assertThat(DeltaTables.exists(spark, w.replenishmentOrders())).isFalse();
+  }
+
+  @Test
   void itemsMissingFromTheItemMasterOrWithoutAPackSizeAreAnInputErrorAndWriteNothing() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-items").toString());
     forecastItems(w, D, 4, 10.0);

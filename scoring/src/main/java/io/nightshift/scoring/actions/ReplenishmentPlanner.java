@@ -20,6 +20,7 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.scoring.ScoringOptions;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -73,7 +74,8 @@ public final class ReplenishmentPlanner {
             min(col("pack_size")).as("min_pack"),
             sum(when(col("pack_size").isNull(), 1).otherwise(0)).as("null_pack"),
             min(col("lead_time_days")).as("min_lead"),
-            sum(when(col("lead_time_days").isNull(), 1).otherwise(0)).as("null_lead"));
+            sum(when(col("lead_time_days").isNull(), 1).otherwise(0)).as("null_lead"),
+            max(col("lead_time_days")).as("max_lead"));
     List<Row> checked =
         forecasts.select("item").distinct().join(master, SparkColumns.seq("item"), "left").orderBy("item").collectAsList();
     List<String> problems = new ArrayList<>();
@@ -86,9 +88,15 @@ public final class ReplenishmentPlanner {
     problem(problems, checked,
         r -> !r.isNullAt(1) && (r.getLong(5) > 0 || r.isNullAt(4) || r.getInt(4) < 1),
         "lead_time_days missing or below 1 for item(s) %s", item);
+    // no forecast reaches further: such an item could never be planned, whatever the night is scored with
+    problem(problems, checked,
+        r -> !r.isNullAt(6) && r.getInt(6) > ScoringOptions.MAX_HORIZON_DAYS,
+        "lead_time_days above " + ScoringOptions.MAX_HORIZON_DAYS + " for item(s) %s", item);
     if (!problems.isEmpty()) {
       throw Errors.unusableRows("raw/items", itemsPath, String.join("; ", problems),
-          "give every forecast item exactly one row in raw/items with pack_size >= 1 and lead_time_days >= 1");
+          "give every forecast item exactly one row in raw/items with pack_size >= 1 and lead_time_days from 1 to "
+              + ScoringOptions.MAX_HORIZON_DAYS + " (the longest forecast, --horizon-days " + ScoringOptions.MAX_HORIZON_DAYS
+              + ")");
     }
   }
 
@@ -141,10 +149,18 @@ public final class ReplenishmentPlanner {
     return rows.stream().limit(5).map(name).collect(Collectors.joining(", ")) + (rows.size() > 5 ? ", ..." : "");
   }
 
-  public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
+  /**
+   * Fails with an input error unless {@code serviceLevel} is in (0.5, 1). {@link #plan} checks it first; a command
+   * that plans other decisions calls it up front, so a bad setting stops it before anything is written.
+   */
+  public static void requireServiceLevel(double serviceLevel) {
     if (!(serviceLevel > 0.5 && serviceLevel < 1.0)) {
       throw Errors.invalidOption("--service-level", Double.toString(serviceLevel), "use a value in (0.5, 1), e.g. 0.95");
     }
+  }
+
+  public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
+    requireServiceLevel(serviceLevel);
     double z = new NormalDistribution().inverseCumulativeProbability(serviceLevel);
     Column day = col("score_date").equalTo(lit(Date.valueOf(date)));
     Dataset<Row> forecasts =
