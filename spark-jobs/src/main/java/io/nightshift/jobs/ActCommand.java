@@ -60,6 +60,13 @@ final class ActCommand implements Callable<Integer> {
     }
     List<UseCase> useCases =
         useCase == null && rulModel != null ? List.of() : Options.useCases(useCase == null ? "all" : useCase);
+    for (UseCase u : useCases) { // every setting is checked before the first decision is written
+      if (u == UseCase.DEMAND) {
+        ReplenishmentPlanner.requireServiceLevel(serviceLevel);
+      } else {
+        WorkOrderPlanner.requireSettings(riskThreshold, crews);
+      }
+    }
     PipelineSteps steps = new PipelineSteps(root.context());
     for (UseCase u : useCases) {
       if (u == UseCase.DEMAND) {

@@ -49,4 +49,28 @@ class ActCommandTest {
       assertThat(files).isEmpty();
     }
   }
+
+  @Test
+  void badMaintenanceSettingsStopTheNightBeforeTheReplenishmentOrdersAreWritten() throws Exception {
+    // every use case plans demand first: its settings and the maintenance ones are all checked before it, so the
+    // error names the bad option (not the predictions the empty warehouse lacks) and nothing is written
+    Path warehouse = Files.createTempDirectory("act-options");
+
+    CliRun risk = act(warehouse, "--risk-threshold", "1.5");
+    assertThat(risk.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(risk.err()).contains("Invalid value for --risk-threshold: '1.5'").contains("use a probability in (0, 1)");
+    CliRun crews = act(warehouse, "--use-case", "all", "--crews", "-1");
+    assertThat(crews.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(crews.err()).contains("Invalid value for --crews: '-1'");
+    CliRun service = act(warehouse, "--use-case", "maintenance", "--risk-threshold", "0", "--service-level", "0.99");
+    assertThat(service.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(service.err()).contains("Invalid value for --risk-threshold: '0.0'");
+    CliRun level = act(warehouse, "--service-level", "0.4");
+    assertThat(level.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(level.err()).contains("Invalid value for --service-level: '0.4'");
+
+    try (var files = Files.list(warehouse)) {
+      assertThat(files).isEmpty();
+    }
+  }
 }

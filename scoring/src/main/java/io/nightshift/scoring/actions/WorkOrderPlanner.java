@@ -201,11 +201,20 @@ public final class WorkOrderPlanner {
     return new RulResult(modelName, w.workOrders(), w.scheduled(), horizon, table, export);
   }
 
-  public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
+  /**
+   * Fails with an input error unless {@code threshold} is a probability in (0, 1) and {@code crews} not negative.
+   * {@link #plan} checks them first; a command that plans other decisions before calls it up front, so bad settings
+   * stop it before anything is written.
+   */
+  public static void requireSettings(double threshold, int crews) {
     if (!(threshold > 0 && threshold < 1)) {
       throw Errors.invalidOption("--risk-threshold", Double.toString(threshold), "use a probability in (0, 1)");
     }
     requireCrews(crews);
+  }
+
+  public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
+    requireSettings(threshold, crews);
     Dataset<Row> risks =
         DeltaTables.read(
                 spark, warehouse.predictions(UseCase.MAINTENANCE), "predictions/maintenance",
