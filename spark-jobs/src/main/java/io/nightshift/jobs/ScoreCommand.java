@@ -56,6 +56,13 @@ final class ScoreCommand implements Callable<Integer> {
     LocalDate d = Options.date("--date", date);
     ScoringOptions options = ScoringOptions.of(horizonDays, reconcile); // bad values fail before any Spark work
     List<UseCase> useCases = Options.useCases(useCase);
+    if (replay && model != null) {
+      throw Errors.invalidOption(
+          "--replay", d.toString(),
+          "a replay re-scores the built-in use cases' night with the model version of their manifests; drop --model"
+              + " " + model + " and pick the nights with --use-case demand|maintenance|all, or score that model again"
+              + " without --replay");
+    }
     if (!options.isDefault()) {
       if (replay) {
         throw Errors.invalidOption(

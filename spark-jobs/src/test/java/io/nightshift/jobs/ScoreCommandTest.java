@@ -41,6 +41,10 @@ class ScoreCommandTest {
     CliRun replay = score(warehouse, "--replay", "--reconcile", "store");
     assertThat(replay.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(replay.err()).contains("a replay uses the horizon and reconciliation of the night's manifest");
+    // a replay follows the built-in use cases' manifests: a model named with it would be silently ignored
+    CliRun model = score(warehouse, "--replay", "--model", "nightshift-cmapss-rul@champion");
+    assertThat(model.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(model.err()).contains("Invalid value for --replay").contains("drop --model nightshift-cmapss-rul@champion");
 
     try (var files = Files.list(warehouse)) {
       assertThat(files).isEmpty();
