@@ -121,8 +121,24 @@ public final class NightshiftCli implements Runnable {
     }
   }
 
-  public static void main(String[] args) {
-    System.exit(run(args));
+  public static void main(String[] args) throws org.apache.spark.SparkUserAppException {
+    int code = run(args);
+    if (inYarnClusterMode(System.getProperties())) {
+      // YARN's application master runs this method in a thread and reports the application's final status when it
+      // returns: System.exit would end the master first, and YARN would record every night, exit code 0 included,
+      // as FAILED. A failure reaches it as the exception Spark's own runners use, which carries the exit code.
+      if (code != OK) {
+        throw new org.apache.spark.SparkUserAppException(code);
+      }
+      return;
+    }
+    System.exit(code);
+  }
+
+  /** Whether this JVM is a YARN application master running the driver (spark-submit --deploy-mode cluster). */
+  static boolean inYarnClusterMode(java.util.Properties system) {
+    return "yarn".equals(system.getProperty("spark.master"))
+        && "cluster".equals(system.getProperty("spark.submit.deployMode"));
   }
 
   static final class Version implements CommandLine.IVersionProvider {
