@@ -184,9 +184,10 @@ final class StoreReconciliation {
     if (rows.isEmpty()) {
       throw Errors.invalidOption(
           "--reconcile", "store",
-          "store reconciliation needs the daily sales of about " + (ERROR_DAYS + ERROR_LEAD_DAYS + LEVEL_DAYS)
-              + " days up to " + date + " in " + tableName + " to forecast store totals and measure their error"
-              + " (none of " + byStore.size() + " stores has them); score a later night or drop --reconcile");
+          "store reconciliation needs at least two weeks of daily sales up to " + date + " in " + tableName
+              + " (" + MIN_ERROR_DAYS + " days whose store total it could have forecast " + ERROR_LEAD_DAYS
+              + " days ahead, to measure its error; it reads up to " + HISTORY_DAYS + " days) and none of "
+              + byStore.size() + " stores has them; score a later night or drop --reconcile");
     }
     if (skipped > 0) {
       LOG.warn("{} of {} stores lack the history for a store base forecast on {}; their item forecasts stay as they are",
