@@ -20,9 +20,19 @@ HOME_DIR="$(cd "$HOME_DIR" && pwd)"
 
 healthy() { curl -fsS -m 2 "$URI/health" >/dev/null 2>&1; }
 
-server_args() {
-  echo server --backend-store-uri "sqlite:///$HOME_DIR/mlflow.db" --artifacts-destination "$HOME_DIR/artifacts" \
-    --serve-artifacts --host 127.0.0.1 --port "$PORT" --workers 1
+# uri_path VENV PATH: PATH percent-encoded for a URI (MLflow and SQLAlchemy decode the store and artifact URIs, so a
+# space, '%', '?' or '#' in the data directory's path must be encoded to name the right file).
+uri_path() {
+  "$1/bin/python" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$2"
+}
+
+# server_command VENV: sets SERVER_CMD, the server's command line (an array: the paths may contain spaces).
+server_command() {
+  local store artifacts
+  store="$(uri_path "$1" "$HOME_DIR/mlflow.db")"
+  artifacts="$(uri_path "$1" "$HOME_DIR/artifacts")"
+  SERVER_CMD=("$1/bin/mlflow" server --backend-store-uri "sqlite:///$store" --artifacts-destination "file://$artifacts"
+    --serve-artifacts --host 127.0.0.1 --port "$PORT" --workers 1)
 }
 
 source "$ROOT/scripts/daemon.sh"
@@ -34,7 +44,8 @@ case "${1:-}" in
     if daemon_running; then echo "$URI"; exit 0; fi
     daemon_check_port NIGHTSHIFT_MLFLOW_PORT
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"
-    daemon_start 180 "$VENV/bin/mlflow" $(server_args)
+    server_command "$VENV"
+    daemon_start 180 "${SERVER_CMD[@]}"
     echo "$URI"
     ;;
   stop)
@@ -45,8 +56,9 @@ case "${1:-}" in
     ;;
   serve)
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"
+    server_command "$VENV"
     echo "MLflow UI on $URI (Ctrl-C to stop)" >&2
-    exec "$VENV/bin/mlflow" $(server_args)
+    exec "${SERVER_CMD[@]}"
     ;;
   *)
     echo "usage: scripts/mlflow.sh start|stop|status|serve" >&2; exit 2 ;;
