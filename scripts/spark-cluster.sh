@@ -49,9 +49,12 @@ make_spark_home() {
   fi
   rm -rf "$SPARK_HOME_DIR"
   mkdir -p "$SPARK_HOME_DIR/jars" "$SPARK_HOME_DIR/conf"
-  local jar
-  for jar in $(tr ':' ' ' < "$CP_FILE"); do
-    ln -s "$jar" "$SPARK_HOME_DIR/jars/$(basename "$jar")"
+  # one line of ':'-separated paths (no newline at its end); split on ':' only, so a path with spaces stays whole
+  local classpath jar jars=()
+  classpath="$(cat "$CP_FILE")"
+  IFS=: read -ra jars <<< "$classpath"
+  for jar in "${jars[@]+"${jars[@]}"}"; do
+    [[ -z "$jar" ]] || ln -s "$jar" "$SPARK_HOME_DIR/jars/$(basename "$jar")"
   done
   cp "$ROOT/conf/log4j2.properties" "$SPARK_HOME_DIR/conf/log4j2.properties"
   echo "spark-3.5 (jars resolved by Maven for Nightshift; not a Spark distribution)" > "$SPARK_HOME_DIR/RELEASE"
