@@ -77,6 +77,7 @@ stop_all() {
   shopt -s nullglob
   # workers first (each takes its executors down), then the master
   for f in "$PIDS"/worker-*.pid "$PIDS"/master.pid; do
+    [[ -f "$f" ]] || continue # master.pid is no glob: nullglob keeps it when nothing was started
     pid="$(cat "$f")"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
