@@ -46,7 +46,8 @@ public final class LocalMlflowServer {
 
   private static String start() {
     Path root = projectRoot();
-    Path home = SparkTestSession.tempDir("mlflow-it");
+    // a space in the data directory's path: the tests cover the quoting of scripts/mlflow.sh's server arguments
+    Path home = SparkTestSession.tempDir("mlflow it ");
     int port = freePort();
     run(root, home, port, "start", 300);
     Runtime.getRuntime()
