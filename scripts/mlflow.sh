@@ -20,19 +20,12 @@ HOME_DIR="$(cd "$HOME_DIR" && pwd)"
 
 healthy() { curl -fsS -m 2 "$URI/health" >/dev/null 2>&1; }
 
-# uri_path VENV PATH: PATH percent-encoded for a URI (MLflow and SQLAlchemy decode the store and artifact URIs, so a
-# space, '%', '?' or '#' in the data directory's path must be encoded to name the right file).
-uri_path() {
-  "$1/bin/python" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$2"
-}
-
-# server_command VENV: sets SERVER_CMD, the server's command line (an array: the paths may contain spaces).
+# The server runs in HOME_DIR and names its store and artifacts relative to it: MLflow and SQLAlchemy decode both
+# URIs ('%XX', '?'), and MLflow creates the store's directory from the undecoded text, so no path goes into them.
+# The command line is an array: VENV's path may contain spaces (it is made absolute, for the cd).
 server_command() {
-  local store artifacts
-  store="$(uri_path "$1" "$HOME_DIR/mlflow.db")"
-  artifacts="$(uri_path "$1" "$HOME_DIR/artifacts")"
-  SERVER_CMD=("$1/bin/mlflow" server --backend-store-uri "sqlite:///$store" --artifacts-destination "file://$artifacts"
-    --serve-artifacts --host 127.0.0.1 --port "$PORT" --workers 1)
+  SERVER_CMD=("$(cd "$1" && pwd)/bin/mlflow" server --backend-store-uri sqlite:///mlflow.db
+    --artifacts-destination ./artifacts --serve-artifacts --host 127.0.0.1 --port "$PORT" --workers 1)
 }
 
 source "$ROOT/scripts/daemon.sh"
@@ -45,6 +38,7 @@ case "${1:-}" in
     daemon_check_port NIGHTSHIFT_MLFLOW_PORT
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"
     server_command "$VENV"
+    cd "$HOME_DIR"
     daemon_start 180 "${SERVER_CMD[@]}"
     echo "$URI"
     ;;
@@ -57,6 +51,7 @@ case "${1:-}" in
   serve)
     VENV="$("$ROOT/scripts/python-env.sh" mlflow)"
     server_command "$VENV"
+    cd "$HOME_DIR"
     echo "MLflow UI on $URI (Ctrl-C to stop)" >&2
     exec "${SERVER_CMD[@]}"
     ;;
