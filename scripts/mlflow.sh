@@ -13,10 +13,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOME_DIR="${NIGHTSHIFT_MLFLOW_HOME:-$ROOT/.nightshift/mlflow}"
 PORT="${NIGHTSHIFT_MLFLOW_PORT:-5000}"
 URI="http://127.0.0.1:$PORT"
+mkdir -p "$HOME_DIR/artifacts"
+HOME_DIR="$(cd "$HOME_DIR" && pwd)" # absolute: start and serve cd into it
 PID_FILE="$HOME_DIR/server.pid"
 LOG="$HOME_DIR/server.log"
-mkdir -p "$HOME_DIR/artifacts"
-HOME_DIR="$(cd "$HOME_DIR" && pwd)"
 
 healthy() { curl -fsS -m 2 "$URI/health" >/dev/null 2>&1; }
 
