@@ -162,6 +162,30 @@ class FeatureBuildersTest {
   }
 
   @Test
+  void maintenanceEventsOnDaysWithoutTelemetryStillCount() {
+    // the same raw data, but neither machine reported on its event days (down for the failure, the maintenance)
+    Warehouse down = new Warehouse(SparkTestSession.tempDir("down").toString());
+    spark.read().option("header", "true").csv(warehouse.rawTelemetry())
+        .where("not ((machine_id = 1 and date in ('" + START.plusDays(40) + "', '" + START.plusDays(70) + "'))"
+            + " or (machine_id = 2 and date = '" + START.plusDays(10) + "'))")
+        .write().option("header", "true").csv(down.rawTelemetry());
+    spark.read().option("header", "true").csv(warehouse.rawMaintenanceLog())
+        .write().option("header", "true").csv(down.rawMaintenanceLog());
+    Dataset<Row> f = MachineFeatures.compute(spark, down, AS_OF);
+    assertThat(row(f, 1, 40)).isNull();
+    assertThat(label(f, 1, 33)).isEqualTo(1.0);
+    assertThat(label(f, 1, 39)).isEqualTo(1.0);
+    assertThat(label(f, 1, 32)).isEqualTo(0.0);
+    assertThat(label(f, 1, 63)).isEqualTo(1.0);
+    assertThat(row(f, 1, 41).<Double>getAs("failures_last_90d")).isEqualTo(1.0);
+    assertThat(row(f, 1, 80).<Double>getAs("failures_last_90d")).isEqualTo(2.0);
+    assertThat(row(f, 1, 45).<Double>getAs("days_since_maintenance")).isEqualTo(5.0); // the repair after the failure
+    assertThat(row(f, 2, 20).<Double>getAs("days_since_maintenance")).isEqualTo(10.0);
+    assertThat(row(f, 1, 41).<Double>getAs("telemetry_days_7d")).isEqualTo(6.0); // days 35..41 less day 40
+    assertThat(f.count()).isEqualTo(MachineFeatures.compute(spark, warehouse, AS_OF).count() - 3);
+  }
+
+  @Test
   void missingRawDataIsAnInputErrorNamingTheDataset() {
     Warehouse empty = new Warehouse(SparkTestSession.tempDir("empty").toString());
     assertThatThrownBy(() -> DemandFeatures.compute(spark, empty, AS_OF))
@@ -201,7 +225,8 @@ class FeatureBuildersTest {
   }
 
   private static Row row(Dataset<Row> f, int machine, int day) {
-    return f.where("machine_id = " + machine + " and date = '" + START.plusDays(day) + "'").head();
+    List<Row> rows = f.where("machine_id = " + machine + " and date = '" + START.plusDays(day) + "'").collectAsList();
+    return rows.isEmpty() ? null : rows.get(0);
   }
 
   private static Double label(Dataset<Row> f, int machine, int day) {

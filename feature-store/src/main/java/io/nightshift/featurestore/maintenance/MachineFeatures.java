@@ -104,9 +104,13 @@ public final class MachineFeatures {
             .agg(
                 max(when(col("event_type").equalTo("failure"), 1).otherwise(0)).as("failed"),
                 lit(1).as("maintained"));
+    // a full join: a machine often does not report on the day it fails or is serviced (it is down), and its event
+    // must still label the days before it and count in its own windows; such rows only feed the windows and are
+    // dropped once they are computed
     Dataset<Row> t =
         telemetry
-            .join(events, SparkColumns.seq("machine_id", "date"), "left")
+            .withColumn("reported", lit(1))
+            .join(events, SparkColumns.seq("machine_id", "date"), "full_outer")
             .withColumn("day", datediff(col("date"), lit(Date.valueOf("1970-01-01"))));
 
     WindowSpec byDay = Window.partitionBy("machine_id").orderBy("day");
@@ -136,12 +140,13 @@ public final class MachineFeatures {
             .as("machine_type_code"));
     out.add(col("day").minus(lastMaintenanceDay).cast("double").as("days_since_maintenance"));
     out.add(coalesce(sum(col("failed")).over(last90), lit(0)).cast("double").as("failures_last_90d"));
-    out.add(org.apache.spark.sql.functions.count(lit(1)).over(last7).cast("double").as("telemetry_days_7d"));
+    out.add(org.apache.spark.sql.functions.count(col("reported")).over(last7).cast("double").as("telemetry_days_7d"));
     out.add(
         when(
                 col("day").plus(LABEL_HORIZON_DAYS).leq(asOfDay),
                 when(nextFailureDay.minus(col("day")).leq(LABEL_HORIZON_DAYS), 1.0).otherwise(0.0))
             .as("failure_within_7d"));
-    return t.select(out.toArray(new Column[0]));
+    out.add(col("reported"));
+    return t.select(out.toArray(new Column[0])).where(col("reported").isNotNull()).drop("reported");
   }
 }
