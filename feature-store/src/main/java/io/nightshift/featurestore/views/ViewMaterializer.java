@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.DataFrameReader;
@@ -158,6 +159,19 @@ public final class ViewMaterializer {
   }
 
   /**
+   * The first transformation of {@code d} that uses a window function, if any: its value on a day depends on source
+   * rows outside any lookback, so the view can only be built whole.
+   */
+  static OptionalInt windowedTransformation(ViewDefinition d) {
+    for (int i = 0; i < d.transformations().size(); i++) {
+      if (ViewDefinitions.usesWindowFunction(d.transformations().get(i).expr())) {
+        return OptionalInt.of(i);
+      }
+    }
+    return OptionalInt.empty();
+  }
+
+  /**
    * The feature rows of days {@code from..to} of a date view, reading only the source history they need
    * ({@link #lookbackDays}); identical to the same days of a full build. Refuses views whose transformations use
    * window functions (they would see only part of the source): those are rebuilt whole.
@@ -168,12 +182,12 @@ public final class ViewMaterializer {
       throw Errors.invalidOption("--from/--to", from + ".." + to,
           "feature view " + d.name() + " has an integer event time; build it whole (without --from/--to)");
     }
-    for (int i = 0; i < d.transformations().size(); i++) {
-      if (ViewDefinitions.usesWindowFunction(d.transformations().get(i).expr())) {
-        throw Errors.invalidOption("--from/--to", from + ".." + to,
-            "transformations[" + i + "] of feature view " + d.name() + " uses a window function over the whole"
-                + " source, which an incremental build would cut short; build the view whole (without --from/--to)");
-      }
+    OptionalInt windowed = windowedTransformation(d);
+    if (windowed.isPresent()) {
+      throw Errors.invalidOption("--from/--to", from + ".." + to,
+          "transformations[" + windowed.getAsInt() + "] of feature view " + d.name() + " uses a window function over"
+              + " the whole source, which an incremental build would cut short; build the view whole (without"
+              + " --from/--to)");
     }
     Column day = to_date(col(d.eventTime()));
     Dataset<Row> df =

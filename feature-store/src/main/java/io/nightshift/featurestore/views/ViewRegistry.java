@@ -98,12 +98,15 @@ public final class ViewRegistry {
 
   /**
    * Builds only the days the table lacks, up to {@code asOf}: from the day after its latest day (a whole build
-   * when the table does not exist yet or the view's event time is an integer). Re-running the same night writes
-   * nothing. A changed definition is refused as in {@link #build}.
+   * when the table does not exist yet, the view's event time is an integer, or a transformation uses a window
+   * function, whose values on new days depend on the whole source). Re-running the same night writes nothing. A
+   * changed definition is refused as in {@link #build}.
    */
   public static Build buildMissing(SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate asOf) {
     String table = warehouse.featureView(d.name());
-    if (d.timeType() != ViewDefinition.TimeType.DATE || !DeltaTables.exists(spark, table)) {
+    if (d.timeType() != ViewDefinition.TimeType.DATE
+        || ViewMaterializer.windowedTransformation(d).isPresent()
+        || !DeltaTables.exists(spark, table)) {
       return build(spark, warehouse, d, file, Optional.of(asOf), false);
     }
     requireSameDefinition(spark, warehouse, d, file);

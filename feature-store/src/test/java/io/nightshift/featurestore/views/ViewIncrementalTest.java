@@ -121,6 +121,33 @@ class ViewIncrementalTest {
   }
 
   @Test
+  void theNightlyBuildOfAViewWithWindowedTransformationsRebuildsItWhole() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-windowed").toString());
+    Warehouse reference = new Warehouse(SparkTestSession.tempDir("incremental-windowed-ref").toString());
+    writeSource(spark, wh, 10, 0, 0);
+    writeSource(spark, reference, 10, 0, 0);
+    ViewDefinition windowed = windowedView();
+    ViewRegistry.buildMissing(spark, wh, windowed, "w.yaml", D.plusDays(5));
+    ViewRegistry.Build next = ViewRegistry.buildMissing(spark, wh, windowed, "w.yaml", D.plusDays(9));
+    assertThat(next.from()).as("a whole build").isEmpty();
+    assertThat(next.rows()).isEqualTo(30L);
+    ViewRegistry.Build whole = ViewRegistry.build(spark, reference, windowed, "w.yaml", Optional.of(D.plusDays(9)), false);
+    assertThat(sorted(spark.read().format("delta").load(next.tablePath())))
+        .isEqualTo(sorted(spark.read().format("delta").load(whole.tablePath())));
+  }
+
+  static ViewDefinition windowedView() {
+    return ViewDefinition.builder("store_share")
+        .entities("store")
+        .eventTime("day", TimeType.DATE)
+        .source(Format.DELTA, "raw/units", Map.of(), view().source().columns())
+        .transform("share", "units / sum(units) OVER (PARTITION BY day)")
+        .columns("share")
+        .build();
+  }
+
+  @Test
   void incrementalBuildsRefuseWhatTheyCannotDoExactly() {
     SparkSession spark = SparkTestSession.get();
     Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-bad").toString());
@@ -142,14 +169,7 @@ class ViewIncrementalTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("changed since its table was built");
 
-    ViewDefinition windowed =
-        ViewDefinition.builder("store_share")
-            .entities("store")
-            .eventTime("day", TimeType.DATE)
-            .source(Format.DELTA, "raw/units", Map.of(), view().source().columns())
-            .transform("share", "units / sum(units) OVER (PARTITION BY day)")
-            .columns("share")
-            .build();
+    ViewDefinition windowed = windowedView();
     assertThatThrownBy(() -> ViewRegistry.buildRange(spark, wh, windowed, "w.yaml", D, D.plusDays(2)))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("transformations[0]")
