@@ -60,7 +60,10 @@ public sealed interface Expectation extends Serializable {
     }
   }
 
-  /** Non-null values of {@code column} (compared as strings) are among {@code values}. */
+  /**
+   * Non-null values of {@code column} are among {@code values}: compared as numbers when the column is numeric, as
+   * strings otherwise.
+   */
   record AllowedValues(String column, List<String> values) implements RowLevel {
     public AllowedValues {
       values = List.copyOf(values);

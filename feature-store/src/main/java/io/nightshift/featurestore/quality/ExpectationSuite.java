@@ -11,12 +11,16 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.nightshift.core.Errors;
 import io.nightshift.featurestore.SparkColumns;
+import java.math.BigDecimal;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -29,12 +33,24 @@ import org.apache.spark.sql.types.StructType;
  * expectations also give a per-row violation predicate, used to quarantine bad rows instead of dropping them.
  */
 public final class ExpectationSuite {
+  private final String table;
   private final List<Expectation> expectations;
   private final StructType schema;
+  private final Map<Expectation.AllowedValues, List<BigDecimal>> allowedNumbers = new HashMap<>();
 
-  public ExpectationSuite(List<Expectation> expectations, StructType schema) {
+  /**
+   * The expectations of {@code table} (how errors name it), a table with {@code schema}. The allowed values of a
+   * numeric column are compared as numbers: a feature written as the double 0.0 is the YAML value 0.
+   */
+  public ExpectationSuite(String table, List<Expectation> expectations, StructType schema) {
+    this.table = table;
     this.expectations = List.copyOf(expectations);
     this.schema = schema;
+    for (Expectation e : this.expectations) {
+      if (e instanceof Expectation.AllowedValues a && numeric(a.column())) {
+        allowedNumbers.put(a, numbers(a));
+      }
+    }
   }
 
   public List<Expectation> expectations() {
@@ -154,15 +170,39 @@ public final class ExpectationSuite {
       return org.apache.spark.sql.functions.not(missing(r.column())).and(bad); // NaN is missing, not out of range
     }
     Expectation.AllowedValues a = (Expectation.AllowedValues) e;
+    List<BigDecimal> numbers = allowedNumbers.get(a);
+    if (numbers != null) { // NaN is missing, not disallowed, as for ranges
+      return org.apache.spark.sql.functions.not(missing(a.column()))
+          .and(org.apache.spark.sql.functions.not(col(a.column()).isin(numbers.toArray())));
+    }
     return col(a.column()).isNotNull()
         .and(org.apache.spark.sql.functions.not(col(a.column()).cast("string").isin(a.values().toArray())));
   }
 
+  private List<BigDecimal> numbers(Expectation.AllowedValues a) {
+    List<BigDecimal> out = new ArrayList<>();
+    for (String v : a.values()) {
+      BigDecimal n;
+      try {
+        n = new BigDecimal(v);
+      } catch (NumberFormatException notANumber) {
+        throw Errors.invalidOption(
+            "expectations.allowed_values." + a.column() + " of " + table, v,
+            "column " + a.column() + " of " + table + " is numeric (" + schema.apply(a.column()).dataType().simpleString()
+                + "), so its allowed values must be numbers, e.g. [0, 1]");
+      }
+      out.add(n.scale() < 0 ? n.setScale(0) : n); // Spark has no decimals of negative scale (1E+3)
+    }
+    return out;
+  }
+
+  private boolean numeric(String column) {
+    return schema.getFieldIndex(column).isDefined() && schema.apply(column).dataType() instanceof NumericType;
+  }
+
   private Column missing(String column) {
     Column c = col(column);
-    boolean numeric = schema.getFieldIndex(column).isDefined()
-        && schema.apply(column).dataType() instanceof NumericType;
-    return numeric ? c.isNull().or(org.apache.spark.sql.functions.isnan(c)) : c.isNull();
+    return numeric(column) ? c.isNull().or(org.apache.spark.sql.functions.isnan(c)) : c.isNull();
   }
 
   private static String describe(Expectation.RowLevel e) {

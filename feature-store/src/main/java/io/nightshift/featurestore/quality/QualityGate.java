@@ -113,7 +113,7 @@ public final class QualityGate {
 
   /** All metrics, the gate's own and the declared expectations', in one aggregation pass. */
   static Report evaluate(Dataset<Row> table, FeatureView view, LocalDate asOf, Double historyMedianRows) {
-    ExpectationSuite suite = new ExpectationSuite(declared(view), table.schema());
+    ExpectationSuite suite = new ExpectationSuite(view.name(), declared(view), table.schema());
     Column scoringRows = scoringRows(view, asOf);
     List<Column> aggs = new ArrayList<>();
     aggs.add(sum(when(scoringRows, 1).otherwise(0)));
@@ -185,7 +185,7 @@ public final class QualityGate {
   private static long quarantine(
       SparkSession spark, Warehouse warehouse, String name, String path, Dataset<Row> table,
       List<Expectation> expectations, LocalDate asOf) {
-    ExpectationSuite suite = new ExpectationSuite(expectations, table.schema());
+    ExpectationSuite suite = new ExpectationSuite(name, expectations, table.schema());
     Dataset<Row> bad = suite.violating(table).withColumn("as_of", lit(Date.valueOf(asOf))).localCheckpoint();
     long n = bad.count();
     String target = warehouse.quarantine(name);
@@ -213,7 +213,7 @@ public final class QualityGate {
     keyAndTime.forEach(k -> expectations.add(new Expectation.NotNull(k, 0)));
     expectations.add(new Expectation.Unique(keyAndTime));
     view.expectations().stream().filter(e -> !expectations.contains(e)).forEach(expectations::add);
-    ExpectationSuite suite = new ExpectationSuite(expectations, table.schema());
+    ExpectationSuite suite = new ExpectationSuite(view.name(), expectations, table.schema());
     List<Column> aggs = new ArrayList<>(suite.aggregations(asOf));
     Row r = table.agg(sum(when(col(view.labelColumn()).isNotNull(), 1).otherwise(0)), aggs.toArray(new Column[0])).head();
     long labeled = r.isNullAt(0) ? 0 : r.getLong(0);

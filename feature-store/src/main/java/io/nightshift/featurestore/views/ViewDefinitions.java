@@ -439,6 +439,18 @@ public final class ViewDefinitions {
               "use the view's entities, event time, label or features");
         }
       }
+      if (e instanceof Expectation.AllowedValues a && (seen.contains(a.column().toLowerCase(Locale.ROOT))
+          || d.label().map(l -> l.equalsIgnoreCase(a.column())).orElse(false))) {
+        for (String v : a.values()) {
+          try {
+            new java.math.BigDecimal(v);
+          } catch (NumberFormatException notANumber) { // the gate compares the table's doubles as numbers
+            throw Errors.invalidDefinition(file, "expectations.allowed_values." + a.column(),
+                "feature view " + d.name() + " writes " + a.column() + " as a double, but '" + v + "' is not a number",
+                "list numbers, e.g. [0, 1], or check a string column of the source with a filter");
+          }
+        }
+      }
       if (e instanceof Expectation.Freshness && d.timeType() != TimeType.DATE) {
         throw Errors.invalidDefinition(file, "expectations.freshness_days", "needs a date event time, but event_time.type is integer",
             "remove freshness_days");

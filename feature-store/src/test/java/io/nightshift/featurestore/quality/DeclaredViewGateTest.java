@@ -3,6 +3,7 @@ package io.nightshift.featurestore.quality;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.QualityGateException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
@@ -62,6 +63,35 @@ class DeclaredViewGateTest {
         .hasMessageMatching("(?s).*FAIL rul\\s+out_of_range_rows\\s+expected 0 outside \\[0.0, 125.0\\]\\s+actual 1.*")
         .hasMessageMatching("(?s).*FAIL s1\\s+null_rows\\s+expected 0\\s+actual 1.*")
         .hasMessageContaining("expectations: section");
+  }
+
+  @Test
+  void allowedValuesOfNumericColumnsAreComparedAsNumbers() {
+    SparkSession spark = SparkTestSession.get();
+    // the label is a double (0.0, 1.0) and the key an int; YAML gives the allowed values as the text "0", "1"
+    String rows = "(1, 1, 0.5, 0.0), (1, 2, 0.6, 1.0), (2, 1, 0.4, 1.0)";
+    List<Expectation> allowed =
+        List.of(new Expectation.AllowedValues("rul", List.of("0", "1")),
+            new Expectation.AllowedValues("unit", List.of("1", "2")));
+    assertThat(QualityGate.enforceView(spark, table(spark, rows), engines(allowed), AS_OF).passed()).isTrue();
+    Warehouse clean = table(spark, rows);
+    assertThat(QualityGate.quarantineView(spark, clean, "engines", List.of("unit"), "cycle", allowed, AS_OF)).isZero();
+    assertThat(spark.read().format("delta").load(clean.featureView("engines")).count()).isEqualTo(3);
+
+    Warehouse two = table(spark, rows + ", (2, 2, 0.4, 2.0), (3, 1, 0.4, 0.0)");
+    assertThatThrownBy(() -> QualityGate.enforceView(spark, two, engines(allowed), AS_OF))
+        .isInstanceOf(QualityGateException.class)
+        .hasMessageMatching("(?s).*FAIL rul\\s+disallowed_value_rows\\s+expected 0 outside \\[0, 1\\]\\s+actual 1.*")
+        .hasMessageMatching("(?s).*FAIL unit\\s+disallowed_value_rows\\s+expected 0 outside \\[1, 2\\]\\s+actual 1.*");
+    assertThat(QualityGate.quarantineView(spark, two, "engines", List.of("unit"), "cycle", allowed, AS_OF))
+        .isEqualTo(2);
+
+    List<Expectation> words = List.of(new Expectation.AllowedValues("rul", List.of("0", "low")));
+    assertThatThrownBy(() -> QualityGate.enforceView(spark, table(spark, rows), engines(words), AS_OF))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("expectations.allowed_values.rul of engines")
+        .hasMessageContaining("'low'")
+        .hasMessageContaining("must be numbers");
   }
 
   @Test

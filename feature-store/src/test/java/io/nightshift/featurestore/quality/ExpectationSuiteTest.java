@@ -48,6 +48,7 @@ class ExpectationSuiteTest {
     Dataset<Row> table = spark.createDataFrame(rows, schema);
     ExpectationSuite suite =
         new ExpectationSuite(
+            "t",
             List.of(
                 new Expectation.NotNull("id", 0),
                 new Expectation.NotNull("x", 0.25),

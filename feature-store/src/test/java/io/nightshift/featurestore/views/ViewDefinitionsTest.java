@@ -249,6 +249,11 @@ class ViewDefinitionsTest {
         "between 0 and 1");
     assertInvalid(VALID + "expectations:\n  fresh: 1\n", "expectations.fresh");
     assertInvalid(VALID + "expectations:\n  row_count: {min: -3}\n", "expectations.row_count:");
+    // features and the label are written as doubles: their allowed values are numbers
+    assertThat(ViewDefinitions.load(write(VALID + "expectations:\n  allowed_values: {sales: [0, 1.5], price: [2]}\n"))
+        .expectations()).hasSize(2);
+    assertInvalid(VALID + "expectations:\n  allowed_values: {sales: [0, many]}\n", "expectations.allowed_values.sales:",
+        "feature view sales_view writes sales as a double, but 'many' is not a number");
     assertInvalid(
         VALID.replace("{column: date, type: date}", "{column: date, type: integer}").replace("  calendar: [day_of_week, month]\n", "")
             .replace("windows: [7, 28d]", "windows: [7, 28]") + "expectations:\n  freshness_days: 1\n",
