@@ -25,6 +25,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.year;
 
 import io.nightshift.core.Errors;
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.MalformedRows;
 import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
@@ -48,6 +49,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Computes a {@link ViewDefinition}: reads the source (rows with event time at or before the as-of date for date
@@ -70,7 +73,11 @@ public final class ViewMaterializer {
     return warehouseRoot.replaceAll("/+$", "") + "/" + p;
   }
 
-  /** The source rows as declared (CSV read with the declared schema; Delta/Parquet checked against it). */
+  /**
+   * The source rows as declared: CSV read with the declared schema, the header of each file (when it has one) checked
+   * against the declared names, since CSV columns are taken by position; Delta and Parquet checked against the
+   * declared names and types.
+   */
   public static Dataset<Row> readSource(SparkSession spark, ViewDefinition d, String warehouseRoot) {
     String path = sourcePath(d, warehouseRoot);
     String what = "source of feature view " + d.name();
@@ -87,6 +94,10 @@ public final class ViewMaterializer {
         if (!d.source().options().containsKey("mode")) {
           reader = reader.option("mode", "FAILFAST");
         }
+        if (d.source().options().keySet().stream().noneMatch("enforceSchema"::equalsIgnoreCase)) {
+          // Spark's default ignores the header and only logs a mismatch: columns in another order would be swapped
+          reader = reader.option("enforceSchema", "false");
+        }
         df = reader.schema(MalformedRows.ddl(declared)).csv(path);
       } else {
         df = reader.parquet(path);
@@ -94,9 +105,24 @@ public final class ViewMaterializer {
     }
     if (!declared.isEmpty()) {
       DeltaTables.requireColumns(df, what + " (" + path + ")", new ArrayList<>(declared.keySet()));
+      if (d.source().format() != Format.CSV) {
+        requireDeclaredTypes(df.schema(), declared, what + " (" + path + ")");
+      }
       df = df.select(declared.keySet().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
     }
     return df;
+  }
+
+  private static void requireDeclaredTypes(StructType schema, Map<String, String> declared, String what) {
+    for (Map.Entry<String, String> c : declared.entrySet()) {
+      String want = DataType.fromDDL(c.getValue()).catalogString();
+      String found = schema.apply(c.getKey()).dataType().catalogString();
+      if (!want.equals(found)) {
+        throw Errors.invalidOption("source.columns." + c.getKey(), c.getValue(),
+            "the " + what + " has " + c.getKey() + " as " + found + "; declare " + c.getKey() + ": " + found
+                + " in source.columns, or convert the column in the source");
+      }
+    }
   }
 
   /**
@@ -109,11 +135,22 @@ public final class ViewMaterializer {
     try {
       action.run();
     } catch (Exception e) { // also Spark's SparkException (checked in Java, thrown undeclared from Scala)
-      if (d.source().format() != Format.CSV || !MalformedRows.isMalformedRecord(e)) {
+      if (d.source().format() != Format.CSV) {
+        throw e;
+      }
+      String path = sourcePath(d, warehouseRoot);
+      Optional<String> header = headerMismatch(d, e);
+      if (header.isPresent()) {
+        InvalidInputException error = Errors.unusableRows("source of feature view " + d.name(), path, header.get(),
+            "list source.columns in the order of the files' header (CSV columns are read by position), or correct"
+                + " the file's header");
+        error.initCause(e);
+        throw error;
+      }
+      if (!MalformedRows.isMalformedRecord(e)) {
         throw e;
       }
       String problem = MalformedRows.parserProblem(e);
-      String path = sourcePath(d, warehouseRoot);
       String row;
       try {
         row = MalformedRows.first(spark, path, d.source().options(), d.source().columns(), problem).orElse(null);
@@ -125,6 +162,46 @@ public final class ViewMaterializer {
           row != null ? row : "a row does not parse as the declared columns " + d.source().columns() + " " + problem,
           "correct or remove the row, or declare the column in source.columns with the type its values have", e);
     }
+  }
+
+  /**
+   * What is wrong when {@code failure} is Spark's refusal of a CSV file whose header does not name the declared
+   * columns in order: the file, its header and the first column that differs. Spark's message is the only place
+   * that names the file.
+   */
+  private static Optional<String> headerMismatch(ViewDefinition d, Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      int at = m == null ? -1
+          : Math.max(m.indexOf("CSV header does not conform"), m.indexOf("Number of column in CSV header"));
+      if (at < 0) {
+        continue;
+      }
+      String text = m.substring(at);
+      String file = messageLine(text, "CSV file: ").orElse("a file");
+      List<String> declared = new ArrayList<>(d.source().columns().keySet());
+      Optional<String> header = messageLine(text, " Header: ");
+      if (header.isEmpty()) {
+        java.util.regex.Matcher n = java.util.regex.Pattern.compile("Header length: (\\d+)").matcher(text);
+        return Optional.of("file " + file + " has a header of " + (n.find() ? n.group(1) : "another number of")
+            + " columns, but source.columns declares " + declared.size() + " (" + String.join(", ", declared) + ")");
+      }
+      List<String> found = List.of(header.get().split(", ", -1));
+      String first = "";
+      for (int i = 0; i < Math.min(found.size(), declared.size()); i++) {
+        if (!found.get(i).equalsIgnoreCase(declared.get(i))) {
+          first = "; declared column " + (i + 1) + " is " + declared.get(i) + ", the file's is " + found.get(i);
+          break;
+        }
+      }
+      return Optional.of("file " + file + " has the header " + header.get() + ", but source.columns declares "
+          + String.join(", ", declared) + first);
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> messageLine(String message, String prefix) {
+    return message.lines().filter(l -> l.startsWith(prefix)).findFirst().map(l -> l.substring(prefix.length()).strip());
   }
 
   /**

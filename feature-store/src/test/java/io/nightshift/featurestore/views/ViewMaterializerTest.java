@@ -244,4 +244,64 @@ class ViewMaterializerTest {
         .hasMessage(message);
     assertThat(DeltaTables.version(spark, wh.featureView("sales_bad"))).isZero();
   }
+  @Test
+  void aCsvHeaderInAnotherOrderThanTheDeclaredColumnsIsAnErrorNotASwap() throws IOException {
+    // store and item swapped in the second file's header: read by position, item 7 would become store 7
+    Path dir = warehouse.resolve("raw/sales_swapped");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("part-0.csv"), "date,store,item,sales,price\n2024-01-01,1,7,1,2.0\n");
+    Files.writeString(dir.resolve("part-1.csv"), "date,item,store,sales,price\n2024-01-02,7,1,2,2.0\n");
+    ViewDefinition d =
+        ViewDefinition.builder("sales_swapped")
+            .entities("store", "item")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.CSV, "raw/sales_swapped", Map.of("header", "true"), columns())
+            .label("sales")
+            .columns("price")
+            .build();
+    Warehouse wh = new Warehouse(warehouse.toString());
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, d, "sales_swapped.yaml", Optional.empty(), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("source of feature view sales_swapped")
+        .hasMessageContaining("part-1.csv")
+        .hasMessageContaining("declared column 2 is store, the file's is item")
+        .hasMessageContaining("date, item, store, sales, price")
+        .hasMessageContaining("Fix: list source.columns in the order of the files' header");
+    assertThat(DeltaTables.exists(spark, wh.featureView("sales_swapped"))).isFalse();
+  }
+
+  @Test
+  void deltaAndParquetSourcesAreCheckedAgainstTheDeclaredTypes() {
+    Map<String, String> cols = new LinkedHashMap<>();
+    cols.put("day", "date");
+    cols.put("store", "int");
+    cols.put("units", "double");
+    String rows = "SELECT DATE'2024-01-01' AS day, '1' AS store, 2.0D AS units";
+    spark.sql(rows).write().format("delta").save(warehouse.resolve("raw/units_delta").toString());
+    spark.sql(rows).write().parquet(warehouse.resolve("raw/units_parquet").toString());
+    for (Format f : List.of(Format.DELTA, Format.PARQUET)) {
+      ViewDefinition d =
+          ViewDefinition.builder("units")
+              .entities("store")
+              .eventTime("day", TimeType.DATE)
+              .source(f, "raw/units_" + f.name().toLowerCase(java.util.Locale.ROOT), Map.of(), cols)
+              .columns("units")
+              .build();
+      assertThatThrownBy(() -> ViewMaterializer.readSource(spark, d, warehouse.toString()))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("source.columns.store")
+          .hasMessageContaining("'int'")
+          .hasMessageContaining("raw/units_" + f.name().toLowerCase(java.util.Locale.ROOT))
+          .hasMessageContaining("has store as string");
+    }
+    cols.put("store", "string");
+    ViewDefinition ok =
+        ViewDefinition.builder("units")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.DELTA, "raw/units_delta", Map.of(), cols)
+            .columns("units")
+            .build();
+    assertThat(ViewMaterializer.readSource(spark, ok, warehouse.toString()).columns()).containsExactly("day", "store", "units");
+  }
 }
