@@ -127,7 +127,7 @@ public record ViewDefinition(
   /**
    * Where the rows come from. {@code path} is absolute, a URI, or relative to the warehouse root; {@code columns}
    * (ordered name to Spark SQL type) is the schema: required for CSV, whose files' headers must name the columns in
-   * this order; checked against Delta/Parquet sources, names and types.
+   * this order; checked against Delta/Parquet sources, names and types (one numeric type stands for another).
    */
   public record Source(Format format, String path, Map<String, String> options, Map<String, String> columns)
       implements Serializable {

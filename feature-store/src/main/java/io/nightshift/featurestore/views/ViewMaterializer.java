@@ -50,6 +50,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -113,14 +114,20 @@ public final class ViewMaterializer {
     return df;
   }
 
+  /**
+   * The declared types are the source's, except that any numeric type stands for another: features and labels are
+   * read as doubles, so "double" for a decimal column only says it is a number, and asking for the exact numeric type
+   * would change the definition hash of working views.
+   */
   private static void requireDeclaredTypes(StructType schema, Map<String, String> declared, String what) {
     for (Map.Entry<String, String> c : declared.entrySet()) {
-      String want = DataType.fromDDL(c.getValue()).catalogString();
-      String found = schema.apply(c.getKey()).dataType().catalogString();
-      if (!want.equals(found)) {
+      DataType want = DataType.fromDDL(c.getValue());
+      DataType found = schema.apply(c.getKey()).dataType();
+      boolean numbers = want instanceof NumericType && found instanceof NumericType;
+      if (!numbers && !want.catalogString().equals(found.catalogString())) {
         throw Errors.invalidOption("source.columns." + c.getKey(), c.getValue(),
-            "the " + what + " has " + c.getKey() + " as " + found + "; declare " + c.getKey() + ": " + found
-                + " in source.columns, or convert the column in the source");
+            "the " + what + " has " + c.getKey() + " as " + found.catalogString() + "; declare " + c.getKey() + ": "
+                + found.catalogString() + " in source.columns, or convert the column in the source");
       }
     }
   }

@@ -295,6 +295,7 @@ class ViewMaterializerTest {
           .hasMessageContaining("has store as string");
     }
     cols.put("store", "string");
+    cols.put("units", "decimal(10,1)"); // a number for a number: features are read as doubles
     ViewDefinition ok =
         ViewDefinition.builder("units")
             .entities("store")
