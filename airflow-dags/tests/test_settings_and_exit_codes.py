@@ -96,6 +96,26 @@ def test_bad_input_and_quality_gate_failures_are_not_retried(dagbag, variables, 
     assert "/opt/nightshift/nightshift-jobs.jar" in calls.read_text()
 
 
+def test_a_kubernetes_drivers_exit_code_comes_from_its_log(dagbag, variables, monkeypatch, tmp_path):
+    """In Kubernetes cluster mode spark-submit exits 0 or 1 whatever the driver did; the pod's code is in its log."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    binary = tmp_path / "spark-submit"
+    binary.write_text(
+        "#!/bin/sh\n"
+        "echo 'pod name: nightshift-score-driver'\n"
+        "echo '\t exit code: 2'\n"
+        "echo 'Application nightshift finished'\n"
+        "exit 0\n"
+    )
+    binary.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    task = rendered(dagbag.dags["nightly_demand_forecast"], "score", params={"spark_conn_id": "spark_k8s"})
+    with pytest.raises(AirflowFailException, match=re.escape("score: bad input (exit code 2)")) as raised:
+        task.execute({})
+    assert "Kubernetes spark exit code is: 2" in str(raised.value.__cause__)
+
+
 def test_other_failures_are_retried(dagbag, variables, failing_submit):
     from airflow.sdk.exceptions import AirflowException, AirflowFailException
 

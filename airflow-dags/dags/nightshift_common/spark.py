@@ -107,7 +107,8 @@ class NightshiftSparkSubmitOperator(SparkSubmitOperator):
     """SparkSubmitOperator with a templated connection id and Nightshift's exit codes.
 
     * ``conn_id`` is rendered like the other fields, so a run param or Variable picks the Spark master.
-    * Exit code 2 (bad input) and 3 (quality gate) fail the task at once instead of burning retries.
+    * Exit code 2 (bad input) and 3 (quality gate) fail the task at once instead of burning retries (in local and
+      client mode, and in Kubernetes cluster mode; YARN and standalone cluster mode do not pass the code back).
     * ``env_vars`` (the Airflow ids the jobs tag MLflow runs with) are dropped in Spark standalone cluster mode,
       where spark-submit cannot pass them.
     """
@@ -135,11 +136,24 @@ class NightshiftSparkSubmitOperator(SparkSubmitOperator):
         try:
             super().execute(context)
         except AirflowException as e:
-            process = getattr(self._hook, "_submit_sp", None) if self._hook else None
-            code = getattr(process, "returncode", None)
+            code = self._job_exit_code()
             if code in _NOT_RETRIED:
                 raise AirflowFailException(f"{self.task_id}: {_NOT_RETRIED[code]}") from e
             raise
+
+    def _job_exit_code(self) -> int | None:
+        """The job's exit code, where spark-submit lets it through.
+
+        Local and client mode: spark-submit's own. Kubernetes cluster mode: spark-submit exits 0 or 1, and the
+        driver pod's code is in its log, which the provider's hook parses. YARN and standalone cluster mode report
+        only that the application failed, so every failure there is retried.
+        """
+        if not self._hook:
+            return None
+        if getattr(self._hook, "_is_kubernetes", False) and getattr(self._hook, "_spark_exit_code", None):
+            return self._hook._spark_exit_code
+        process = getattr(self._hook, "_submit_sp", None)
+        return getattr(process, "returncode", None)
 
 
 def nightshift_job(task_id: str, *command: str, **kwargs: Any) -> NightshiftSparkSubmitOperator:
