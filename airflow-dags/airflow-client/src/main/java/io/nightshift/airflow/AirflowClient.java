@@ -195,6 +195,18 @@ public final class AirflowClient implements AutoCloseable {
       if (logicalDate != null) {
         DagRun holder = findRunByLogicalDate(dagId, logicalDate);
         if (holder != null) {
+          // the same night with the same conf (e.g. triggered from the UI) is this trigger's run; with another conf
+          // it is not, and returning it would report a run that never gets the settings asked for
+          if (!MAPPER.valueToTree(conf == null ? Map.of() : conf)
+              .equals(MAPPER.valueToTree(holder.conf() == null ? Map.of() : holder.conf()))) {
+            throw new AirflowException.Conflict(
+                "Cannot trigger DAG " + dagId + " for logical date " + iso(logicalDate) + " with conf "
+                    + MAPPER.valueToTree(conf == null ? Map.of() : conf) + ": run " + holder.runId() + " (state "
+                    + holder.state() + ") holds that logical date with conf " + MAPPER.valueToTree(holder.conf())
+                    + ", and Airflow keeps one manual run per logical date. Fix: clear that run to run it again with"
+                    + " its conf, or delete it first to run the date with this conf",
+                conflict.detail());
+          }
           return holder.existing();
         }
       }

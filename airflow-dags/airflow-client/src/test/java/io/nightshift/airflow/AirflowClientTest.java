@@ -211,6 +211,23 @@ class AirflowClientTest {
   }
 
   @Test
+  void aRunHoldingTheLogicalDateWithAnotherConfIsAConflictNotThisTriggersRun() throws Exception {
+    try (AirflowClient anonymous = clientBuilder().build()) {
+      server.enqueue(json(409, "{\"detail\":\"A run with this logical date exists\"}"));
+      server.enqueue(json(404, "{\"detail\":\"DagRun not found\"}"));
+      server.enqueue(json(200, "{\"dag_runs\":[" + String.format(RUN, "success") + "],\"total_entries\":1}"));
+
+      assertThatThrownBy(
+              () -> anonymous.triggerForDate(
+                  "nightly_demand_forecast", LocalDate.parse("2024-12-31"), Map.of("horizon_days", 28)))
+          .isInstanceOf(AirflowException.Conflict.class)
+          .hasMessageContaining("with conf {\"horizon_days\":28}")
+          .hasMessageContaining("run nightshift__2024-12-31 (state success) holds that logical date with conf {}")
+          .hasMessageContaining("Fix: clear that run");
+    }
+  }
+
+  @Test
   void a409ThatCannotBeResolvedIsAConflict() {
     try (AirflowClient anonymous = clientBuilder().build()) {
       server.enqueue(json(409, "{\"detail\":\"Conflict\"}"));
