@@ -125,6 +125,21 @@ class RulTrainingTest {
     assertThat(again.ciLow()).isCloseTo(same.ciLow(), within(1e-9)); // sums within a block may round differently
     assertThat(again.ciHigh()).isCloseTo(same.ciHigh(), within(1e-9));
 
+    // a champion that needs a feature the table no longer has could not score any night: the challenger replaces it
+    List<String> retired = new java.util.ArrayList<>(VIEW.features());
+    retired.add("retired_sensor");
+    LoadedModel stale = champion(weaker, spec.validationScheme());
+    ModelMetadata m = stale.metadata();
+    LoadedModel unscorable = new LoadedModel(stale.version(),
+        new ModelMetadata(m.modelName(), m.useCase(), m.task(), m.featureView(), m.keys(), m.dateColumn(),
+            m.labelColumn(), retired, m.asOf(), m.featureTablePath(), m.featureTableVersion(), m.trainStart(), m.trainEnd(),
+            m.validationStart(), m.validationEnd(), m.residualStd(), m.metrics(), m.baseline(), m.validationSplit()),
+        stale.booster());
+    PromotionGate.Decision replaced = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(), unscorable, 0.0, 42);
+    assertThat(replaced.promote()).isTrue();
+    assertThat(replaced.reason()).isEqualTo(
+        "champion v1 cannot score the current feature table (missing [retired_sensor])");
+
     PromotionGate.Decision other = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
         champion(weaker, spec(0.3, 42).validationScheme()), 0.0, 42);
     assertThat(other.promote()).isFalse();
