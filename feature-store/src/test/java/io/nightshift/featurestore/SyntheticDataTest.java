@@ -4,7 +4,9 @@ import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.dayofweek;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
@@ -86,5 +88,18 @@ class SyntheticDataTest {
     double farFromFailure =
         joined.where("datediff(failure_date, date) >= 45").agg(avg("vibration")).head().getDouble(0);
     assertThat(nearFailure).isGreaterThan(farFromFailure + 0.5);
+  }
+
+  @Test
+  void badSettingsNameTheGenerateOptions() {
+    LocalDate start = LocalDate.of(2023, 1, 1);
+    LocalDate end = LocalDate.of(2023, 12, 31);
+    assertThatThrownBy(() -> new GeneratorConfig(7, start, end, 3, 4, 6, -1))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Invalid value for --plan-days: '-1'")
+        .hasMessageContaining("use 0 or more days");
+    assertThatThrownBy(() -> new GeneratorConfig(7, start, start.plusDays(30), 3, 4, 6, 14))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("Invalid value for --end");
   }
 }

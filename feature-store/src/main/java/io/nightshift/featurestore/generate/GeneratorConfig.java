@@ -35,7 +35,7 @@ public record GeneratorConfig(
           "use counts of at least 1");
     }
     if (planDays < 0) {
-      throw Errors.invalidOption("planDays", Integer.toString(planDays), "use 0 or more days");
+      throw Errors.invalidOption("--plan-days", Integer.toString(planDays), "use 0 or more days");
     }
   }
 
