@@ -9,6 +9,7 @@ import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.generate.GeneratorConfig;
+import io.nightshift.featurestore.maintenance.MachineFeatures;
 import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.testing.SparkTestSession;
@@ -63,6 +64,38 @@ class QualityGateTest {
     assertThat(report.failures())
         .extracting(QualityGate.Check::metric)
         .containsExactlyInAnyOrder("rows_to_score(2023-07-30)", "age_days");
+  }
+
+  @Test
+  void lateSalesFailFreshnessNamingTheNewestSalesDay() {
+    // upstream sales are a day late: they end the day before the as-of date, the price plan runs two weeks ahead
+    Warehouse late = new Warehouse(SparkTestSession.tempDir("gate-late").toString());
+    SyntheticData.generate(
+        spark, late, new GeneratorConfig(3, LocalDate.of(2023, 1, 1), AS_OF.minusDays(1), 2, 2, 3, 15));
+    DemandFeatures.build(spark, late, AS_OF);
+
+    // the table still holds the seven forecast days after the as-of date, but its newest sales are a day old
+    assertThatThrownBy(() -> QualityGate.enforce(spark, late, UseCase.DEMAND, AS_OF))
+        .isInstanceOf(QualityGateException.class)
+        .hasMessageFindingMatch("FAIL date +age_days +expected <= 0 +actual 1 \\(newest date with sales 2023-06-29\\)");
+
+    // the machine gate measures its newest telemetry day, which is a day old too
+    MachineFeatures.build(spark, late, AS_OF);
+    QualityGate.Report machines = QualityGate.evaluate(spark, late, UseCase.MAINTENANCE, AS_OF);
+    assertThat(machines.failures()).extracting(QualityGate.Check::metric).contains("age_days");
+    assertThat(machines.render()).contains("newest date 2023-06-29");
+  }
+
+  @Test
+  void salesThroughTheAsOfDateAreFresh() {
+    QualityGate.Check fresh =
+        QualityGate.evaluate(spark, warehouse, UseCase.DEMAND, AS_OF).checks().stream()
+            .filter(c -> c.metric().equals("age_days"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(fresh.passed()).isTrue();
+    assertThat(fresh.actual()).isZero();
+    assertThat(fresh.toString()).endsWith("(newest date with sales 2023-06-30)");
   }
 
   @Test

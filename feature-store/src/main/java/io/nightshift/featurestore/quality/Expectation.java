@@ -103,12 +103,21 @@ public sealed interface Expectation extends Serializable {
     }
   }
 
-  /** The newest {@code dateColumn} value is at most {@code maxAgeDays} before the as-of date. */
-  record Freshness(String dateColumn, int maxAgeDays) implements Expectation {
+  /**
+   * The newest {@code dateColumn} value is at most {@code maxAgeDays} before the as-of date. With a
+   * {@code labelColumn}, only rows whose label is known count: a table that also holds rows for days to come (the
+   * demand table's forecast days, without sales) is as fresh as its newest labeled day, not its newest row.
+   */
+  record Freshness(String dateColumn, int maxAgeDays, String labelColumn) implements Expectation {
     public Freshness {
       if (maxAgeDays < 0) {
         throw new IllegalArgumentException("freshness max age must be >= 0");
       }
+    }
+
+    /** Freshness of the newest row, whatever its label. */
+    public Freshness(String dateColumn, int maxAgeDays) {
+      this(dateColumn, maxAgeDays, null);
     }
 
     @Override

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
 import io.nightshift.core.Errors;
@@ -69,7 +70,11 @@ public final class ExpectationSuite {
       } else if (e instanceof Expectation.Unique u) {
         aggs.add(countDistinct(struct(SparkColumns.cols(u.columns()))));
       } else if (e instanceof Expectation.Freshness f) {
-        aggs.add(datediff(lit(Date.valueOf(asOf)), max(col(f.dateColumn()))));
+        Column newest = max(f.labelColumn() == null
+            ? col(f.dateColumn())
+            : when(col(f.labelColumn()).isNotNull(), col(f.dateColumn())));
+        aggs.add(datediff(lit(Date.valueOf(asOf)), newest));
+        aggs.add(to_date(newest).cast("string"));
       } // RowCount uses the row count
     }
     return aggs;
@@ -102,9 +107,12 @@ public final class ExpectationSuite {
       } else if (e instanceof Expectation.Freshness f) {
         boolean none = r.isNullAt(i);
         int age = none ? Integer.MAX_VALUE : r.getInt(i);
-        i++;
+        String newest = r.isNullAt(i + 1) ? null : r.getString(i + 1);
+        i += 2;
+        String dated = f.dateColumn() + (f.labelColumn() == null ? "" : " with " + f.labelColumn());
         out.add(new QualityGate.Check(f.dateColumn(), "age_days", "<= " + f.maxAgeDays(),
-            none ? Double.NaN : age, !none && age <= f.maxAgeDays()));
+            none ? Double.NaN : age, !none && age <= f.maxAgeDays(),
+            newest == null ? "no " + dated : "newest " + dated + " " + newest));
       } else if (e instanceof Expectation.RowCount rc) {
         out.add(new QualityGate.Check("*", "row_count", ">= " + rc.min(), rows, rows >= rc.min()));
         if (historyMedianRows != null && historyMedianRows > 0) {

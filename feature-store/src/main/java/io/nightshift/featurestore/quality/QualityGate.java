@@ -43,12 +43,18 @@ public final class QualityGate {
   private QualityGate() {}
 
   /** One evaluated expectation. */
-  public record Check(String column, String metric, String expected, double actual, boolean passed) {
+  /** One evaluated expectation; {@code detail}, when not null, says more in the report (e.g. the newest date). */
+  public record Check(String column, String metric, String expected, double actual, boolean passed, String detail) {
+    public Check(String column, String metric, String expected, double actual, boolean passed) {
+      this(column, metric, expected, actual, passed, null);
+    }
+
     @Override
     public String toString() {
       return String.format(
           "%s %-28s %-26s expected %-10s actual %s",
-          passed ? "PASS" : "FAIL", column, metric, expected, format(actual));
+          passed ? "PASS" : "FAIL", column, metric, expected, format(actual))
+          + (detail == null ? "" : " (" + detail + ")");
     }
   }
 
@@ -73,8 +79,8 @@ public final class QualityGate {
   }
 
   /**
-   * The expectations declared for a built-in view: non-null unique entity keys and dates, a non-negative label, a
-   * table reaching the as-of date, and a row count close to earlier builds'.
+   * The expectations declared for a built-in view: non-null unique entity keys and dates, a non-negative label, data
+   * reaching the as-of date (sales for demand, telemetry for machines), and a row count close to earlier builds'.
    */
   public static List<Expectation> declared(FeatureView view) {
     List<Expectation> out = new ArrayList<>();
@@ -86,7 +92,13 @@ public final class QualityGate {
         view.useCase() == UseCase.DEMAND
             ? new Expectation.Range(view.labelColumn(), 0.0, null)
             : new Expectation.Range(view.labelColumn(), 0.0, 1.0));
-    out.add(new Expectation.Freshness(view.dateColumn(), 0));
+    // the demand table holds the forecast days after the as-of date (no sales yet): its freshness is that of its
+    // newest day with sales; a machine table's rows are telemetry days, the newest of which is labeled only a week
+    // later, so its freshness is that of its newest row
+    out.add(
+        view.useCase() == UseCase.DEMAND
+            ? new Expectation.Freshness(view.dateColumn(), 0, view.labelColumn())
+            : new Expectation.Freshness(view.dateColumn(), 0));
     out.add(new Expectation.RowCount(1, MAX_ROW_COUNT_CHANGE));
     return out;
   }
