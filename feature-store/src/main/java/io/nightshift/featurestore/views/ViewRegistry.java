@@ -122,7 +122,7 @@ public final class ViewRegistry {
       return new Build(d.name(), hash, table, DeltaTables.version(spark, table), 0L, sourceVersion(spark, d, warehouse),
           Optional.of(from), Optional.of(asOf));
     }
-    return writeRange(spark, warehouse, d, file, from, asOf, true);
+    return writeRange(spark, warehouse, d, file, from, asOf);
   }
 
   /**
@@ -136,16 +136,17 @@ public final class ViewRegistry {
       throw Errors.invalidOption("--from", from.toString(), "give a --from date on or before --to (" + to + ")");
     }
     requireSameDefinition(spark, warehouse, d, file);
-    return writeRange(spark, warehouse, d, file, from, to, false);
+    return writeRange(spark, warehouse, d, file, from, to);
   }
 
   /**
-   * Computes days {@code from..to} and commits them: appended when the table holds no day of the range yet (the
-   * nightly case, known from its latest day), otherwise replacing those days ({@code replaceWhere}).
+   * Computes days {@code from..to} and commits them replacing those days ({@code replaceWhere}), also for the new
+   * days of a nightly build: an overlapping run of the same night (a retry racing a slow first attempt) reads the same
+   * latest day and writes the same days; two blind appends would both commit and store every day twice, while
+   * two replacements of the same days conflict in Delta and the retried one replaces the other's rows.
    */
   private static Build writeRange(
-      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate from, LocalDate to,
-      boolean newDaysOnly) {
+      SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate from, LocalDate to) {
     String table = warehouse.featureView(d.name());
     Dataset<Row> rows = ViewMaterializer.computeRange(spark, d, warehouse.root(), from, to);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
@@ -153,13 +154,8 @@ public final class ViewRegistry {
         "`" + d.eventTime() + "` >= DATE'" + from + "' AND `" + d.eventTime() + "` <= DATE'" + to + "'";
     // a few days: hash them into files by day (no sampling pass), so each file still covers few days
     Dataset<Row> byDay = rows.repartition(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
-    ViewMaterializer.explainingMalformedRows(spark, d, warehouse.root(), () -> {
-      if (newDaysOnly) {
-        DeltaTables.append(byDay, table);
-      } else {
-        DeltaTables.replaceWhere(byDay, table, predicate);
-      }
-    });
+    ViewMaterializer.explainingMalformedRows(
+        spark, d, warehouse.root(), () -> DeltaTables.replaceWhere(byDay, table, predicate));
     return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), rows.schema().json(), sourceVersion,
         Optional.of(from),
         Optional.of(to));

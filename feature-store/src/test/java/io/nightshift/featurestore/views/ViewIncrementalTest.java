@@ -11,10 +11,15 @@ import io.nightshift.featurestore.views.ViewDefinition.Function;
 import io.nightshift.featurestore.views.ViewDefinition.TimeType;
 import io.nightshift.testing.SparkTestSession;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -118,6 +123,44 @@ class ViewIncrementalTest {
     assertThat(sorted(spark.read().format("delta").load(next.tablePath()))).isEqualTo(afterRows);
     assertThat(DeltaTables.version(spark, next.tablePath())).isEqualTo(3L);
     assertThat(ViewRegistry.history(spark, wh, "store_units").count()).isEqualTo(4L);
+  }
+
+  @Test
+  void overlappingIncrementalBuildsOfTheSameNightWriteEachDayOnce() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-race").toString());
+    Warehouse reference = new Warehouse(SparkTestSession.tempDir("incremental-race-ref").toString());
+    writeSource(spark, wh, 20, 0, 0);
+    writeSource(spark, reference, 20, 0, 0);
+    String file = "conf/features/store_units.yaml";
+    ViewRegistry.buildMissing(spark, wh, view(), file, D.plusDays(9));
+
+    // a retry racing a slow first attempt: both read the same latest day (03-10) and both write 03-11..03-20
+    int writers = 2;
+    CyclicBarrier start = new CyclicBarrier(writers);
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<ViewRegistry.Build>> runs = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        runs.add(pool.submit(() -> {
+          start.await();
+          return ViewRegistry.buildMissing(spark, wh, view(), file, D.plusDays(19));
+        }));
+      }
+      for (Future<ViewRegistry.Build> run : runs) {
+        run.get(); // neither failed
+      }
+    } finally {
+      pool.shutdown();
+    }
+
+    Dataset<Row> table = spark.read().format("delta").load(wh.featureView("store_units"));
+    assertThat(table.groupBy("store", "day").count().where("count > 1").collectAsList())
+        .as("(store, day) written more than once")
+        .isEmpty();
+    assertThat(table.count()).isEqualTo(60L);
+    ViewRegistry.Build whole = ViewRegistry.build(spark, reference, view(), file, Optional.of(D.plusDays(19)), false);
+    assertThat(sorted(table)).isEqualTo(sorted(spark.read().format("delta").load(whole.tablePath())));
   }
 
   @Test
