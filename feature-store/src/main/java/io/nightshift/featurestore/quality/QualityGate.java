@@ -42,7 +42,6 @@ public final class QualityGate {
 
   private QualityGate() {}
 
-  /** One evaluated expectation. */
   /** One evaluated expectation; {@code detail}, when not null, says more in the report (e.g. the newest date). */
   public record Check(String column, String metric, String expected, double actual, boolean passed, String detail) {
     public Check(String column, String metric, String expected, double actual, boolean passed) {
