@@ -93,6 +93,16 @@ public final class Errors {
     return new InvalidInputException(String.format("Unusable rows in %s (%s): %s. Fix: %s.", table, path, problem, fix));
   }
 
+  /**
+   * A recorded version of a Delta table that cannot be read as it was (the table was recreated since, or its log or
+   * data files were cleaned up): names the table, its path, the version, why and the fix.
+   */
+  public static InvalidInputException unreadableVersion(
+      String table, String path, long version, String problem, String fix) {
+    return new InvalidInputException(
+        String.format("Cannot read version %d of %s (%s): %s. Fix: %s.", version, table, path, problem, fix));
+  }
+
   /** A declarative definition (a YAML file) that cannot be used: names the file, the key and the fix. */
   public static InvalidInputException invalidDefinition(String file, String key, String problem, String fix) {
     return new InvalidInputException(String.format("Invalid definition %s, %s: %s. Fix: %s.", file, key, problem, fix));

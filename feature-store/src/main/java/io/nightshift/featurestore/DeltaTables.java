@@ -3,6 +3,9 @@ package io.nightshift.featurestore;
 import io.delta.tables.DeltaTable;
 import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -11,9 +14,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.Snapshot;
 import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DateType;
@@ -23,6 +31,7 @@ import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 
 /**
  * Delta table I/O used by every job: reads that fail with a clear message when the table is missing, whole-table
@@ -72,19 +81,99 @@ public final class DeltaTables {
     }
   }
 
-  /** A Delta table as of {@code version}; a version that does not exist (or was vacuumed) is an input error. */
+  /**
+   * A Delta table as of {@code version}; a version that does not exist, or whose data files were vacuumed, is an
+   * input error. For reads of a version pinned a moment ago (the latest); a version recorded earlier is read with
+   * {@link #readVersion(SparkSession, String, String, long, String, String)}, which also checks the table's id.
+   */
   public static Dataset<Row> readVersion(SparkSession spark, String path, String name, long version) {
+    return readVersion(spark, path, name, version, null, "read a version the table still has, or rebuild the table");
+  }
+
+  /**
+   * The version {@code version} of the Delta table whose id ({@link #tableId}) was recorded with it as {@code tableId}
+   * (null: not recorded, not checked). The version is checked before any row is read: a version number past the
+   * table's latest, a table id that differs (the table was deleted and created again, so the number names other
+   * data), a log that was cleaned up, or data files that VACUUM removed are all an input error naming the table, the
+   * version, why, and {@code fix}, never a read of other data or Spark's file-not-found error from the first query.
+   */
+  public static Dataset<Row> readVersion(
+      SparkSession spark, String path, String name, long version, String tableId, String fix) {
     long latest = version(spark, path);
     if (version < 0 || version > latest) {
-      throw Errors.invalidOption(
-          "feature table version", Long.toString(version), name + " has versions 0.." + latest);
+      throw Errors.unreadableVersion(name, path, version,
+          "the table has versions 0.." + latest + " only, so it was recreated since that version was recorded", fix);
+    }
+    DeltaLog log = DeltaLog.forTable(spark, path);
+    Snapshot snapshot;
+    try {
+      snapshot = snapshotAt(log, version);
+    } catch (RuntimeException e) {
+      throw Errors.unreadableVersion(name, path, version,
+          "its log cannot be read (" + e.getMessage() + "); the log of old versions may have been cleaned up", fix);
+    }
+    String id = snapshot.metadata().id();
+    if (tableId != null && !tableId.equals(id)) {
+      throw Errors.unreadableVersion(name, path, version,
+          "the table was recreated since that version was recorded (it was Delta table " + tableId + ", now it is "
+              + id + "), so the version number names other data",
+          fix);
+    }
+    String gone = missingDataFile(spark, log, snapshot, latest);
+    if (gone != null) {
+      throw Errors.unreadableVersion(name, path, version,
+          "its data file " + gone + " no longer exists; VACUUM removed the files of that version", fix);
     }
     try {
       return spark.read().format("delta").option("versionAsOf", version).load(path);
     } catch (RuntimeException e) {
-      throw Errors.invalidOption(
-          "feature table version", Long.toString(version),
-          "version " + version + " of " + name + " cannot be read (" + e.getMessage() + "); VACUUM may have removed it");
+      throw Errors.unreadableVersion(name, path, version, "it cannot be read (" + e.getMessage() + ")", fix);
+    }
+  }
+
+  /**
+   * Delta's id of the table ({@code metadata.id}) as of {@code version}. A table deleted and created again at the
+   * same path gets a new id, so a version recorded with its table's id names one table's data: recorded where a
+   * version is ({@code monitoring/scoring_manifest}) and checked by
+   * {@link #readVersion(SparkSession, String, String, long, String, String)}.
+   */
+  public static String tableId(SparkSession spark, String path, long version) {
+    return snapshotAt(DeltaLog.forTable(spark, path), version).metadata().id();
+  }
+
+  private static Snapshot snapshotAt(DeltaLog log, long version) {
+    return log.getSnapshotAt(version, Option.empty(), Option.empty());
+  }
+
+  /**
+   * A data file of {@code snapshot} that no longer exists, or null. The files the latest version also has are there;
+   * only the others (removed by later commits, so candidates for VACUUM) are looked up.
+   */
+  private static String missingDataFile(SparkSession spark, DeltaLog log, Snapshot snapshot, long latest) {
+    if (snapshot.version() == latest) {
+      return null;
+    }
+    List<String> older =
+        snapshot.allFiles().select("path")
+            .except(snapshotAt(log, latest).allFiles().select("path"))
+            .as(Encoders.STRING())
+            .collectAsList();
+    if (older.isEmpty()) {
+      return null;
+    }
+    Path table = log.dataPath();
+    try {
+      FileSystem fs = table.getFileSystem(spark.sessionState().newHadoopConf());
+      for (String file : older) {
+        Path p = new Path(new URI(file));
+        Path absolute = p.isAbsolute() ? p : new Path(table, p);
+        if (!fs.exists(absolute)) {
+          return absolute.toString();
+        }
+      }
+      return null;
+    } catch (IOException | URISyntaxException e) {
+      throw new NightshiftException("Cannot check the data files of Delta table " + table + ": " + e.getMessage(), e);
     }
   }
 

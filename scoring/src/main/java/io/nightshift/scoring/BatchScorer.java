@@ -65,7 +65,17 @@ public final class BatchScorer {
           .add("horizon_days", DataTypes.IntegerType)
           .add("strategy", DataTypes.StringType)
           .add("reconciliation", DataTypes.StringType)
-          .add("price_plan_version", DataTypes.LongType);
+          .add("price_plan_version", DataTypes.LongType)
+          // Delta's ids of the two tables at those versions (DeltaTables.tableId): a table recreated since has another,
+          // so a replay or monitoring run does not read its version of the same number as the night's data
+          .add("feature_table_id", DataTypes.StringType)
+          .add("price_plan_table_id", DataTypes.StringType);
+
+  /**
+   * The fix when a version a night recorded can no longer be read as it was (only replays read a recorded version;
+   * a night scored as usual reads the latest).
+   */
+  static final String REPLAY_FIX = "score the night again without --replay, which reads the tables as they are now";
 
   /** The plan of the recursive days as each night used it, for replays: {@code monitoring/scoring_price_plan}. */
   static final String PRICE_PLAN_SNAPSHOT = "scoring_price_plan";
@@ -124,11 +134,20 @@ public final class BatchScorer {
     return greatest(lit(0.0), prediction.plus(lit(offset).multiply(scale).multiply(widening)));
   }
 
-  /** The manifest row of a scored night: which model version scored which data, and how. */
+  /**
+   * The manifest row of a scored night: which model version scored which data, and how. The table ids
+   * ({@link DeltaTables#tableId}) are null where the manifest predates them (not checked then).
+   */
   public record Manifest(
-      String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion) {
+      String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion,
+      String featureTableId, String pricePlanTableId) {
     public Manifest(String modelName, String modelVersion, long featureTableVersion) {
       this(modelName, modelVersion, featureTableVersion, ScoringOptions.DEFAULT, null);
+    }
+
+    public Manifest(
+        String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion) {
+      this(modelName, modelVersion, featureTableVersion, options, pricePlanVersion, null, null);
     }
   }
 
@@ -151,11 +170,16 @@ public final class BatchScorer {
               r.<Integer>getAs("horizon_days"),
               ScoringOptions.Reconciliation.parse("reconciliation in the manifest", r.getAs("reconciliation")));
     }
-    Long plan =
-        fields.contains("price_plan_version") && !r.isNullAt(r.fieldIndex("price_plan_version"))
-            ? r.<Long>getAs("price_plan_version")
-            : null;
-    return new Manifest(r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"), options, plan);
+    return new Manifest(
+        r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"), options,
+        optional(r, "price_plan_version"), optional(r, "feature_table_id"), optional(r, "price_plan_table_id"));
+  }
+
+  /** A manifest column that older manifests lack (or hold null in): null then. */
+  private static <T> T optional(Row r, String field) {
+    return Arrays.asList(r.schema().fieldNames()).contains(field) && !r.isNullAt(r.fieldIndex(field))
+        ? r.getAs(field)
+        : null;
   }
 
   /** What one scoring run wrote. */
@@ -165,14 +189,14 @@ public final class BatchScorer {
 
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion) {
-    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, null, null);
+    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, null, null, null, null);
   }
 
   /** Scores with {@code options} (horizon, reconciliation; demand only) on the latest feature table version. */
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
       ScoringOptions options) {
-    return run(spark, warehouse, model, date, codeVersion, options, null, null);
+    return run(spark, warehouse, model, date, codeVersion, options, null, null, null, null);
   }
 
   /**
@@ -183,7 +207,7 @@ public final class BatchScorer {
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
       Long featureVersion) {
-    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, featureVersion, null);
+    return run(spark, warehouse, model, date, codeVersion, ScoringOptions.DEFAULT, featureVersion, null, null, null);
   }
 
   /**
@@ -199,12 +223,14 @@ public final class BatchScorer {
           "the manifest of " + date + " has a " + m.options().horizonDays() + "-day horizon but no price-plan snapshot;"
               + " score the night again without --replay");
     }
-    return run(spark, warehouse, model, date, codeVersion, m.options(), m.featureTableVersion(), m.pricePlanVersion());
+    return run(
+        spark, warehouse, model, date, codeVersion, m.options(), m.featureTableVersion(), m.featureTableId(),
+        m.pricePlanVersion(), m.pricePlanTableId());
   }
 
   private static Result run(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
-      ScoringOptions options, Long featureVersion, Long planVersion) {
+      ScoringOptions options, Long featureVersion, String featureId, Long planVersion, String planId) {
     ModelMetadata meta = model.metadata();
     UseCase useCase = UseCase.parseSelection("model use case", meta.useCase()).get(0);
     boolean demand = useCase == UseCase.DEMAND;
@@ -218,7 +244,8 @@ public final class BatchScorer {
     DeltaTables.requireTable(
         spark, featurePath, view.name(), "run 'nightshift features build --as-of " + date + "' first");
     long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
-    Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, view.name(), tableVersion);
+    Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, view.name(), tableVersion, featureId,
+        featureVersion != null ? REPLAY_FIX : "run 'nightshift features build --as-of " + date + "' again");
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
     List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
     if (!missing.isEmpty()) {
@@ -272,7 +299,7 @@ public final class BatchScorer {
     if (demand) {
       Forecast f = demandForecast(
           spark, warehouse, model, date, options, table, view.name(), tableVersion,
-          input.select(SparkColumns.cols(meta.keys())).distinct(), predicted, planVersion);
+          input.select(SparkColumns.cols(meta.keys())).distinct(), predicted, planVersion, planId);
       rows = f.rows().orderBy(SparkColumns.cols(order));
       storeTotals = f.storeTotals();
       planSnapshot = f.plan();
@@ -296,12 +323,14 @@ public final class BatchScorer {
 
     // everything is validated; write
     Long planUsed = planVersion;
+    String snapshot = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
     if (planSnapshot != null && planVersion == null) {
-      String snapshot = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
       DeltaTables.replacePartition(planSnapshot.withColumn("score_date", lit(Date.valueOf(date))), snapshot,
           "score_date", date.toString());
       planUsed = DeltaTables.version(spark, snapshot);
     }
+    String featureIdUsed = DeltaTables.tableId(spark, featurePath, tableVersion);
+    String planIdUsed = planUsed != null ? DeltaTables.tableId(spark, snapshot, planUsed) : null;
     String path = warehouse.predictions(useCase);
     DeltaTables.replacePartition(rows, path, "score_date", date.toString());
     if (demand) {
@@ -314,7 +343,7 @@ public final class BatchScorer {
             useCase.id(), Date.valueOf(date), model.version().name(), model.version().version(),
             model.version().runId(), featurePath, tableVersion, written, codeVersion,
             demand ? options.horizonDays() : null, demand ? options.strategy() : null,
-            demand ? options.reconciliation().id() : null, planUsed);
+            demand ? options.reconciliation().id() : null, planUsed, featureIdUsed, planIdUsed);
     DeltaTables.replaceWhere(
         spark.createDataFrame(List.of(manifest), MANIFEST),
         warehouse.monitoring("scoring_manifest"),
@@ -341,7 +370,7 @@ public final class BatchScorer {
   private static Forecast demandForecast(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, ScoringOptions options,
       Dataset<Row> table, String tableName, long tableVersion, Dataset<Row> series, Dataset<Row> block1,
-      Long planVersion) {
+      Long planVersion, String planId) {
     ModelMetadata meta = model.metadata();
     List<Column> keyCols = new ArrayList<>(Arrays.asList(SparkColumns.cols(meta.keys())));
     keyCols.add(col("target_date"));
@@ -359,7 +388,7 @@ public final class BatchScorer {
         planName = "raw/price_plan";
         planPath = warehouse.rawPricePlan();
       } else {
-        future = planSnapshot(spark, warehouse, date, planVersion);
+        future = planSnapshot(spark, warehouse, date, planVersion, planId);
         planName = "monitoring/" + PRICE_PLAN_SNAPSHOT + " (version " + planVersion + ")";
         planPath = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
       }
@@ -426,22 +455,18 @@ public final class BatchScorer {
     return new Forecast(rows, storeTotals, plan);
   }
 
-  /** The plan rows a recursive night used, from its snapshot at {@code version}. */
-  private static Dataset<Row> planSnapshot(SparkSession spark, Warehouse warehouse, LocalDate date, long version) {
+  /**
+   * The plan rows a recursive night used, from its snapshot at {@code version} of the table {@code tableId} (null: not
+   * recorded).
+   */
+  private static Dataset<Row> planSnapshot(
+      SparkSession spark, Warehouse warehouse, LocalDate date, long version, String tableId) {
     String path = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
     String name = "monitoring/" + PRICE_PLAN_SNAPSHOT;
     if (!DeltaTables.exists(spark, path)) {
       throw Errors.missingTable(name, path, "score the night of " + date + " again without --replay");
     }
-    Dataset<Row> snapshot;
-    try {
-      snapshot = spark.read().format("delta").option("versionAsOf", version).load(path);
-    } catch (RuntimeException e) {
-      throw Errors.invalidOption(
-          "--replay", date.toString(),
-          "version " + version + " of " + name + " cannot be read (" + e.getMessage() + "; VACUUM may have removed it);"
-              + " score the night again without --replay");
-    }
+    Dataset<Row> snapshot = DeltaTables.readVersion(spark, path, name, version, tableId, REPLAY_FIX);
     return snapshot.where(col("score_date").equalTo(lit(Date.valueOf(date))))
         .select("store", "item", "date", "price", "on_promo");
   }

@@ -150,7 +150,8 @@ public final class ViewScorer {
     Row manifest =
         RowFactory.create(
             model.version().name(), Date.valueOf(date), model.version().name(), model.version().version(),
-            model.version().runId(), featurePath, tableVersion, written, codeVersion, null, "current_rows", null, null);
+            model.version().runId(), featurePath, tableVersion, written, codeVersion, null, "current_rows", null, null,
+            DeltaTables.tableId(spark, featurePath, tableVersion), null);
     DeltaTables.replaceWhere(
         spark.createDataFrame(List.of(manifest), BatchScorer.MANIFEST),
         warehouse.monitoring("scoring_manifest"),

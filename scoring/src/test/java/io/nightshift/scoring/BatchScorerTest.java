@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
@@ -185,6 +186,91 @@ class BatchScorerTest {
     // restore the table for the other tests
     io.nightshift.featurestore.DeltaTables.overwrite(
         spark.read().format("delta").option("versionAsOf", m.featureTableVersion()).load(path).localCheckpoint(), path);
+  }
+
+  /** A warehouse of its own with demand features built as of {@link #AS_OF}, for tests that recreate or vacuum them. */
+  private static Warehouse ownWarehouse(String name) {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir(name).toString());
+    SyntheticData.generate(spark, w, new GeneratorConfig(5, LocalDate.of(2023, 1, 1), AS_OF, 2, 3, 3, 14));
+    DemandFeatures.build(spark, w, AS_OF);
+    return w;
+  }
+
+  private static Dataset<Row> partition(Warehouse w, LocalDate d) {
+    return spark.read().format("delta").load(w.predictions(UseCase.DEMAND)).where("score_date = '" + d + "'");
+  }
+
+  @Test
+  void replayOfANightWhoseFeatureTableWasRecreatedIsAnInputErrorAndWritesNothing() throws Exception {
+    Warehouse w = ownWarehouse("replay-recreated");
+    LocalDate night = AS_OF.minusDays(1);
+    String path = w.features(UseCase.DEMAND);
+    DeltaTables.overwrite(spark.read().format("delta").load(path).localCheckpoint(), path); // scored from version 1
+    BatchScorer.score(spark, w, model, night, "test");
+    List<Row> original = partition(w, night).collectAsList();
+    BatchScorer.Manifest m = BatchScorer.manifest(spark, w, UseCase.DEMAND, night);
+    assertThat(m.featureTableVersion()).isPositive();
+    assertThat(m.featureTableId()).isEqualTo(DeltaTables.tableId(spark, path, m.featureTableVersion()));
+
+    // the table is deleted and built again (with other data), and nightly overwrites take its version numbers past
+    // the one the night recorded: that version number now names other data
+    Dataset<Row> changed = spark.read().format("delta").load(path)
+        .withColumn("lag_7", org.apache.spark.sql.functions.col("lag_7").plus(50)).localCheckpoint();
+    org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(path));
+    do {
+      DeltaTables.overwrite(changed, path);
+    } while (DeltaTables.version(spark, path) <= m.featureTableVersion());
+    long predictions = DeltaTables.version(spark, w.predictions(UseCase.DEMAND));
+    long manifests = DeltaTables.version(spark, w.monitoring("scoring_manifest"));
+
+    assertThatThrownBy(() -> BatchScorer.replay(spark, w, model, night, "test", m))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("version " + m.featureTableVersion() + " of features/demand_daily")
+        .hasMessageContaining("recreated")
+        .hasMessageContaining("score the night again without --replay");
+    assertThat(DeltaTables.version(spark, w.predictions(UseCase.DEMAND))).isEqualTo(predictions);
+    assertThat(DeltaTables.version(spark, w.monitoring("scoring_manifest"))).isEqualTo(manifests);
+    assertThat(partition(w, night).collectAsList()).containsExactlyInAnyOrderElementsOf(original);
+
+    // a manifest written before table ids were recorded is read as before, its ids null (not checked)
+    String manifestPath = w.monitoring("scoring_manifest");
+    DeltaTables.overwrite(spark.read().format("delta").load(manifestPath)
+        .drop("feature_table_id", "price_plan_table_id").localCheckpoint(), manifestPath);
+    BatchScorer.Manifest old = BatchScorer.manifest(spark, w, UseCase.DEMAND, night);
+    assertThat(old.featureTableId()).isNull();
+    assertThat(old).isEqualTo(new BatchScorer.Manifest(
+        m.modelName(), m.modelVersion(), m.featureTableVersion(), m.options(), m.pricePlanVersion()));
+  }
+
+  @Test
+  void replayOfANightWhoseFeatureFilesWereVacuumedIsAnInputErrorAndWritesNothing() {
+    Warehouse w = ownWarehouse("replay-vacuumed");
+    LocalDate night = AS_OF.minusDays(1);
+    String path = w.features(UseCase.DEMAND);
+    BatchScorer.score(spark, w, model, night, "test");
+    BatchScorer.Manifest m = BatchScorer.manifest(spark, w, UseCase.DEMAND, night);
+    List<Row> original = partition(w, night).collectAsList();
+
+    // the table is rewritten and VACUUM removes the files of the version the night was scored from (its log stays)
+    DeltaTables.overwrite(spark.read().format("delta").load(path).localCheckpoint(), path);
+    String check = "spark.databricks.delta.retentionDurationCheck.enabled";
+    String was = spark.conf().get(check, "true");
+    spark.conf().set(check, "false");
+    try {
+      spark.sql("VACUUM delta.`" + path + "` RETAIN 0 HOURS");
+    } finally {
+      spark.conf().set(check, was);
+    }
+    long predictions = DeltaTables.version(spark, w.predictions(UseCase.DEMAND));
+    long manifests = DeltaTables.version(spark, w.monitoring("scoring_manifest"));
+
+    assertThatThrownBy(() -> BatchScorer.replay(spark, w, model, night, "test", m))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("version " + m.featureTableVersion() + " of features/demand_daily")
+        .hasMessageContaining("score the night again without --replay");
+    assertThat(DeltaTables.version(spark, w.predictions(UseCase.DEMAND))).isEqualTo(predictions);
+    assertThat(DeltaTables.version(spark, w.monitoring("scoring_manifest"))).isEqualTo(manifests);
+    assertThat(partition(w, night).collectAsList()).containsExactlyInAnyOrderElementsOf(original);
   }
 
   @Test

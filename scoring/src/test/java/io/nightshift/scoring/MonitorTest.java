@@ -131,6 +131,8 @@ class MonitorTest {
     long scoredFrom = spark.read().format("delta").load(warehouse.predictions(UseCase.DEMAND))
         .where(col("score_date").equalTo(lit(Date.valueOf(D)))).select("feature_table_version").head().getLong(0);
     assertThat(scoredFrom).isPositive();
+    Dataset<Row> scoredRows =
+        spark.read().format("delta").option("versionAsOf", scoredFrom).load(path).localCheckpoint();
     Dataset<Row> kept = spark.read().format("delta").load(path).localCheckpoint();
     org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(path));
     DeltaTables.overwrite(kept, path);
@@ -143,6 +145,67 @@ class MonitorTest {
     assertThat(psi(gone, "prediction")).isEqualTo(psi(after, "prediction"));
     assertThat(gone.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("prediction");
     assertThat(gone.plots()).hasSize(2);
+
+    // recreated again and overwritten night after night until its version numbers pass the one the night was scored
+    // from: that version number of the new table is other data (here the night's rows with a planted shift in
+    // price), not what the night saw, so its features' drift is still not measured rather than a drift alarm
+    org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(path));
+    Dataset<Row> repriced = scoredRows.withColumn("price", col("price").multiply(5)).localCheckpoint();
+    do {
+      DeltaTables.overwrite(repriced, path);
+    } while (DeltaTables.version(spark, path) <= scoredFrom);
+    Monitor.Result recreated = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(recreated.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
+        .allSatisfy(r -> {
+          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
+          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
+        });
+    assertThat(psi(recreated, "prediction")).isEqualTo(psi(after, "prediction"));
+    assertThat(recreated.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("prediction");
+    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D))
+        .filteredOn(r -> "no_data".equals(r.getAs("status"))).hasSize(recreated.drift().size() - 1);
+  }
+
+  @Test
+  void aScoredVersionWhoseFilesWereVacuumedIsNotMeasuredInsteadOfFailingTheNight() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor-vacuum").toString());
+    SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 3, 4, 2, 14));
+    DemandFeatures.build(spark, warehouse, D);
+    ModelSpec base = ModelSpecs.demand();
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 10, 28, 0, 1);
+    String path = warehouse.features(UseCase.DEMAND);
+    TrainedModel trained = XGBoostTrainer.train(spark, spark.read().format("delta").load(path), spec, D);
+    InMemoryRegistry registry = new InMemoryRegistry();
+    ModelMetadata meta =
+        new ModelMetadata(spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date",
+            "sales", spec.view().features(), D.toString(), path, 0, "", "", "", "", trained.residualStd(),
+            trained.metrics(), trained.baseline());
+    registry.putFiles("mem://m", Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
+    registry.setAlias(spec.modelName(), "champion", registry.createVersion(spec.modelName(), "mem://m", "r", "", Map.of()).version());
+    LoadedModel model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
+    BatchScorer.score(spark, warehouse, model, D, "test");
+    Monitor.Result measured = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(measured.drift()).extracting(r -> r.<String>getAs("status")).doesNotContain("no_data");
+
+    // the table is rewritten and VACUUM removes the files of the version the night was scored from (its log stays)
+    DeltaTables.overwrite(spark.read().format("delta").load(path).localCheckpoint(), path);
+    String check = "spark.databricks.delta.retentionDurationCheck.enabled";
+    String was = spark.conf().get(check, "true");
+    spark.conf().set(check, "false");
+    try {
+      spark.sql("VACUUM delta.`" + path + "` RETAIN 0 HOURS");
+    } finally {
+      spark.conf().set(check, was);
+    }
+    Monitor.Result vacuumed = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(vacuumed.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
+        .allSatisfy(r -> {
+          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
+          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
+        });
+    assertThat(psi(vacuumed, "prediction")).isEqualTo(psi(measured, "prediction"));
+    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(vacuumed.drift().size());
   }
 
   /** The rows of {@code monitoring/<table>} dated {@code date} in {@code dateColumn}, in a fixed order. */

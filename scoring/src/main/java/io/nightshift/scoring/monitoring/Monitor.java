@@ -182,7 +182,9 @@ public final class Monitor {
     Row used = predictions.where(tonight).select("model_name", "model_version", "feature_table_version").head();
     LoadedModel model =
         LoadedModel.load(registry, new ModelUri(used.getString(0), null, used.getString(1)));
-    List<Row> drift = drift(spark, warehouse, useCase, date, model, used.getLong(2), predictions.where(tonight));
+    long scoredFrom = used.getLong(2);
+    List<Row> drift = drift(spark, warehouse, useCase, date, model, scoredFrom,
+        scoredTableId(spark, warehouse, useCase, date, scoredFrom), predictions.where(tonight));
     List<Row> signals = signals(useCase, date, model, drift, acc);
 
     String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
@@ -208,11 +210,12 @@ public final class Monitor {
    * baseline profiles stored with the model version that scored them. The features are read from the version of the
    * feature table that the night was scored from ({@code featureTableVersion}, recorded with every prediction), so a
    * night's drift describes what its model saw, however the table has changed since; a version that can no longer be
-   * read (the table recreated, or its log cleaned up) leaves the features' drift not measured ({@code no_data}).
+   * read as it was (the table recreated, so its id is not {@code featureTableId}, the night's manifest's; or its log
+   * or data files cleaned up) leaves the features' drift not measured ({@code no_data}).
    */
   static List<Row> drift(
       SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, LoadedModel model,
-      long featureTableVersion, Dataset<Row> tonightsPredictions) {
+      long featureTableVersion, String featureTableId, Dataset<Row> tonightsPredictions) {
     Map<String, FeatureProfile> baseline = model.metadata().baseline();
     if (baseline == null || baseline.isEmpty()) {
       return List.of();
@@ -225,7 +228,7 @@ public final class Monitor {
       }
     }
     Map<String, FeatureProfile> tonight = new LinkedHashMap<>();
-    Dataset<Row> scored = scoredFeatures(spark, warehouse, useCase, view, date, featureTableVersion);
+    Dataset<Row> scored = scoredFeatures(spark, warehouse, useCase, view, date, featureTableVersion, featureTableId);
     if (scored != null) {
       tonight.putAll(FeatureProfile.profile(scored.where(QualityGate.scoringRows(view, date)), edges));
     } else {
@@ -266,21 +269,48 @@ public final class Monitor {
   }
 
   /**
-   * The feature table as of the version a night was scored from, or null (with a warning naming the version and the
-   * cause) when that version can no longer be read. A missing table is an input error, as it is for scoring.
+   * The feature table as of the version a night was scored from (of the table {@code tableId}, null: not recorded),
+   * or null (with a warning naming the table, the version and the cause) when that version can no longer be read as
+   * it was. A missing table is an input error, as it is for scoring.
    */
   private static Dataset<Row> scoredFeatures(
-      SparkSession spark, Warehouse warehouse, UseCase useCase, FeatureView view, LocalDate date, long version) {
+      SparkSession spark, Warehouse warehouse, UseCase useCase, FeatureView view, LocalDate date, long version,
+      String tableId) {
     String path = warehouse.features(useCase);
     DeltaTables.requireTable(
         spark, path, view.name(), "run 'nightshift features build --as-of " + date + "' to rebuild it");
     try {
-      return DeltaTables.readVersion(spark, path, view.name(), version);
+      return DeltaTables.readVersion(
+          spark, path, view.name(), version, tableId, "score the night again (nightshift score --date " + date + ") to measure its drift on the table as it is now");
     } catch (InvalidInputException e) {
       LOG.warn("Monitoring {} {}: the night was scored from version {} of {}, which cannot be read any more ({});"
           + " feature drift not measured", useCase.id(), date, version, view.name(), e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The id of the feature table ({@link DeltaTables#tableId}) that the night's manifest recorded with
+   * {@code version}, or null where it recorded none (a manifest written before ids were, or none at all).
+   */
+  private static String scoredTableId(
+      SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, long version) {
+    String path = warehouse.monitoring("scoring_manifest");
+    if (!DeltaTables.exists(spark, path)) {
+      return null;
+    }
+    Dataset<Row> manifests = spark.read().format("delta").load(path);
+    if (!java.util.Arrays.asList(manifests.columns()).contains("feature_table_id")) {
+      return null;
+    }
+    List<Row> ids =
+        manifests
+            .where(col("use_case").equalTo(useCase.id())
+                .and(col("score_date").equalTo(lit(Date.valueOf(date))))
+                .and(col("feature_table_version").equalTo(version)))
+            .select("feature_table_id")
+            .collectAsList();
+    return ids.isEmpty() || ids.get(0).isNullAt(0) ? null : ids.get(0).getString(0);
   }
 
   /** Retraining signals: drift alerts, and realized demand accuracy well below validation. */
