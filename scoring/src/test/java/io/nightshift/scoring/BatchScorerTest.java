@@ -252,15 +252,7 @@ class BatchScorerTest {
     List<Row> original = partition(w, night).collectAsList();
 
     // the table is rewritten and VACUUM removes the files of the version the night was scored from (its log stays)
-    DeltaTables.overwrite(spark.read().format("delta").load(path).localCheckpoint(), path);
-    String check = "spark.databricks.delta.retentionDurationCheck.enabled";
-    String was = spark.conf().get(check, "true");
-    spark.conf().set(check, "false");
-    try {
-      spark.sql("VACUUM delta.`" + path + "` RETAIN 0 HOURS");
-    } finally {
-      spark.conf().set(check, was);
-    }
+    Vacuum.rewriteAndRemoveOldFiles(spark, path);
     long predictions = DeltaTables.version(spark, w.predictions(UseCase.DEMAND));
     long manifests = DeltaTables.version(spark, w.monitoring("scoring_manifest"));
 

@@ -38,24 +38,14 @@ class MonitorTest {
   @Test
   void plantedShiftInOneFeatureRaisesDriftSignalsForThatFeatureAndThePredictionsOnly() throws java.io.IOException {
     SparkSession spark = SparkTestSession.get();
-    Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor").toString());
-    SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 5, 10, 2, 14));
-    DemandFeatures.build(spark, warehouse, D);
-    ModelSpec base = ModelSpecs.demand();
-    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 20, 28, 0, 1);
-    String path = warehouse.features(UseCase.DEMAND);
-    TrainedModel trained = XGBoostTrainer.train(spark, spark.read().format("delta").load(path), spec, D);
-    assertThat(trained.baseline()).containsKeys("rmean_28", "price", "prediction");
-    assertThat(trained.baseline().get("rmean_28").fractions()).hasSize(trained.baseline().get("rmean_28").edges().size() + 2);
-
-    InMemoryRegistry registry = new InMemoryRegistry();
-    ModelMetadata meta =
-        new ModelMetadata(spec.modelName(), "demand", spec.task().name(), spec.view().name(), spec.view().keys(), "date",
-            "sales", spec.view().features(), D.toString(), path, 0, "", "", "", "", trained.residualStd(),
-            trained.metrics(), trained.baseline());
-    registry.putFiles("mem://m", Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
-    registry.setAlias(spec.modelName(), "champion", registry.createVersion(spec.modelName(), "mem://m", "r", "", Map.of()).version());
-    LoadedModel model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
+    Champion c = champion(spark, "monitor", 5, 10, 20);
+    Warehouse warehouse = c.warehouse();
+    String path = c.path();
+    InMemoryRegistry registry = c.registry();
+    LoadedModel model = c.model();
+    assertThat(c.trained().baseline()).containsKeys("rmean_28", "price", "prediction");
+    assertThat(c.trained().baseline().get("rmean_28").fractions())
+        .hasSize(c.trained().baseline().get("rmean_28").edges().size() + 2);
 
     // the night before is monitored too: re-running D must leave its rows as they are
     LocalDate dayBefore = D.minusDays(1);
@@ -137,11 +127,7 @@ class MonitorTest {
     org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(path));
     DeltaTables.overwrite(kept, path);
     Monitor.Result gone = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
-    assertThat(gone.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
-        .allSatisfy(r -> {
-          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
-          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
-        });
+    assertFeaturesNotMeasured(gone);
     assertThat(psi(gone, "prediction")).isEqualTo(psi(after, "prediction"));
     assertThat(gone.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("prediction");
     assertThat(gone.plots()).hasSize(2);
@@ -155,11 +141,7 @@ class MonitorTest {
       DeltaTables.overwrite(repriced, path);
     } while (DeltaTables.version(spark, path) <= scoredFrom);
     Monitor.Result recreated = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
-    assertThat(recreated.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
-        .allSatisfy(r -> {
-          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
-          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
-        });
+    assertFeaturesNotMeasured(recreated);
     assertThat(psi(recreated, "prediction")).isEqualTo(psi(after, "prediction"));
     assertThat(recreated.signals()).extracting(r -> r.<String>getAs("subject")).containsExactly("prediction");
     assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D))
@@ -169,11 +151,33 @@ class MonitorTest {
   @Test
   void aScoredVersionWhoseFilesWereVacuumedIsNotMeasuredInsteadOfFailingTheNight() {
     SparkSession spark = SparkTestSession.get();
-    Warehouse warehouse = new Warehouse(SparkTestSession.tempDir("monitor-vacuum").toString());
-    SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, 3, 4, 2, 14));
+    Champion c = champion(spark, "monitor-vacuum", 3, 4, 10);
+    Warehouse warehouse = c.warehouse();
+    String path = c.path();
+    InMemoryRegistry registry = c.registry();
+    LoadedModel model = c.model();
+    BatchScorer.score(spark, warehouse, model, D, "test");
+    Monitor.Result measured = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertThat(measured.drift()).extracting(r -> r.<String>getAs("status")).doesNotContain("no_data");
+
+    // the table is rewritten and VACUUM removes the files of the version the night was scored from (its log stays)
+    Vacuum.rewriteAndRemoveOldFiles(spark, path);
+    Monitor.Result vacuumed = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
+    assertFeaturesNotMeasured(vacuumed);
+    assertThat(psi(vacuumed, "prediction")).isEqualTo(psi(measured, "prediction"));
+    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(vacuumed.drift().size());
+  }
+
+  /** A warehouse of generated sales as of {@link #D}, their demand features, and a model of them as @champion. */
+  private record Champion(
+      Warehouse warehouse, String path, TrainedModel trained, InMemoryRegistry registry, LoadedModel model) {}
+
+  private static Champion champion(SparkSession spark, String dir, int stores, int items, int rounds) {
+    Warehouse warehouse = new Warehouse(SparkTestSession.tempDir(dir).toString());
+    SyntheticData.generate(spark, warehouse, new GeneratorConfig(9, LocalDate.of(2023, 1, 1), D, stores, items, 2, 14));
     DemandFeatures.build(spark, warehouse, D);
     ModelSpec base = ModelSpecs.demand();
-    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), 10, 28, 0, 1);
+    ModelSpec spec = new ModelSpec(base.modelName(), base.task(), base.view(), base.boosterParams(), rounds, 28, 0, 1);
     String path = warehouse.features(UseCase.DEMAND);
     TrainedModel trained = XGBoostTrainer.train(spark, spark.read().format("delta").load(path), spec, D);
     InMemoryRegistry registry = new InMemoryRegistry();
@@ -183,29 +187,8 @@ class MonitorTest {
             trained.metrics(), trained.baseline());
     registry.putFiles("mem://m", Map.of(MlModelWriter.MODEL_FILE, trained.booster(), ModelMetadata.FILE, meta.toJson()));
     registry.setAlias(spec.modelName(), "champion", registry.createVersion(spec.modelName(), "mem://m", "r", "", Map.of()).version());
-    LoadedModel model = LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion"));
-    BatchScorer.score(spark, warehouse, model, D, "test");
-    Monitor.Result measured = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
-    assertThat(measured.drift()).extracting(r -> r.<String>getAs("status")).doesNotContain("no_data");
-
-    // the table is rewritten and VACUUM removes the files of the version the night was scored from (its log stays)
-    DeltaTables.overwrite(spark.read().format("delta").load(path).localCheckpoint(), path);
-    String check = "spark.databricks.delta.retentionDurationCheck.enabled";
-    String was = spark.conf().get(check, "true");
-    spark.conf().set(check, "false");
-    try {
-      spark.sql("VACUUM delta.`" + path + "` RETAIN 0 HOURS");
-    } finally {
-      spark.conf().set(check, was);
-    }
-    Monitor.Result vacuumed = Monitor.run(spark, warehouse, registry, UseCase.DEMAND, D);
-    assertThat(vacuumed.drift()).filteredOn(r -> !"prediction".equals(r.getAs("column"))).isNotEmpty()
-        .allSatisfy(r -> {
-          assertThat(r.<String>getAs("status")).isEqualTo("no_data");
-          assertThat(r.isNullAt(r.fieldIndex("psi"))).isTrue();
-        });
-    assertThat(psi(vacuumed, "prediction")).isEqualTo(psi(measured, "prediction"));
-    assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(vacuumed.drift().size());
+    return new Champion(
+        warehouse, path, trained, registry, LoadedModel.load(registry, ModelUri.parse("nightshift-demand@champion")));
   }
 
   /** The rows of {@code monitoring/<table>} dated {@code date} in {@code dateColumn}, in a fixed order. */
@@ -214,6 +197,15 @@ class MonitorTest {
     Dataset<Row> t = spark.read().format("delta").load(warehouse.monitoring(table))
         .where(dateColumn + " = '" + date + "'");
     return t.orderBy(t.columns()[0], java.util.Arrays.copyOfRange(t.columns(), 1, t.columns().length)).collectAsList();
+  }
+
+  /** Every feature's drift row is {@code no_data} with no PSI: the night's feature version was not measured. */
+  private static void assertFeaturesNotMeasured(Monitor.Result r) {
+    assertThat(r.drift()).filteredOn(x -> !"prediction".equals(x.getAs("column"))).isNotEmpty()
+        .allSatisfy(x -> {
+          assertThat(x.<String>getAs("status")).isEqualTo("no_data");
+          assertThat(x.isNullAt(x.fieldIndex("psi"))).isTrue();
+        });
   }
 
   private static double psi(Monitor.Result r, String column) {

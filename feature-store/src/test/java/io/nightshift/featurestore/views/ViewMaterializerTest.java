@@ -233,7 +233,7 @@ class ViewMaterializerTest {
         "Malformed row in source of feature view sales_bad (" + bad + "): file " + bad.resolve("part-1.csv").toUri()
             + ", row '2024-01-03,1,1,abc,2.0': column sales (int) cannot be 'abc'. Fix: correct or remove the row,"
             + " or declare the column in source.columns with the type its values have.";
-    // the nightly build appends the new days
+    // the nightly build writes the new days
     LocalDate jan4 = LocalDate.of(2024, 1, 4);
     assertThatThrownBy(() -> ViewRegistry.buildMissing(spark, wh, malformed, "sales_bad.yaml", jan4))
         .isInstanceOf(InvalidInputException.class)
@@ -244,6 +244,7 @@ class ViewMaterializerTest {
         .hasMessage(message);
     assertThat(DeltaTables.version(spark, wh.featureView("sales_bad"))).isZero();
   }
+
   @Test
   void aCsvHeaderInAnotherOrderThanTheDeclaredColumnsIsAnErrorNotASwap() throws IOException {
     // store and item swapped in the second file's header: read by position, item 7 would become store 7
