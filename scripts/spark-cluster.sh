@@ -99,7 +99,10 @@ case "${1:-}" in
     if [[ -f "$PIDS/master.pid" ]] && kill -0 "$(cat "$PIDS/master.pid")" 2>/dev/null && master_json >/dev/null; then
       echo "$MASTER_URL"; exit 0
     fi
-    if master_json >/dev/null || (echo > "/dev/tcp/127.0.0.1/$MASTER_PORT") 2>/dev/null; then
+    # either port taken by anything (the master would move its UI to the next free port, and this script would wait
+    # 60 s for an answer on the one it was given)
+    if master_json >/dev/null || (echo > "/dev/tcp/127.0.0.1/$MASTER_PORT") 2>/dev/null \
+        || (echo > "/dev/tcp/127.0.0.1/$UI_PORT") 2>/dev/null; then
       echo "spark-cluster: something already answers on port $MASTER_PORT or $UI_PORT; set NIGHTSHIFT_SPARK_MASTER_PORT and NIGHTSHIFT_SPARK_MASTER_UI_PORT to free ports" >&2
       exit 2
     fi
