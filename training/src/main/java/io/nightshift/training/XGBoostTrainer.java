@@ -270,13 +270,33 @@ public final class XGBoostTrainer {
       c.setVerbosity(0);
     }
     for (Map.Entry<String, Object> p : params.entrySet()) {
-      String name = est.hasParam(p.getKey()) ? p.getKey() : toSparkParam(p.getKey());
-      if (!est.hasParam(name)) {
+      String name = paramName(est, p.getKey());
+      if (name == null) {
         throw new IllegalArgumentException(
             "Unknown XGBoost parameter '" + p.getKey() + "' in spec " + spec.modelName());
       }
       est.set(est.getParam(name), p.getValue());
     }
+  }
+
+  /**
+   * Whether the estimator that trains {@code task} takes parameter {@code name}, as {@link #configure} will set it
+   * (ModelSpecs checks a spec's parameters with it before any Spark work).
+   */
+  static boolean knowsParam(String name, Task task) {
+    return paramName(task.numeric() ? new XGBoostRegressor() : new XGBoostClassifier(), name) != null;
+  }
+
+  /**
+   * The name under which {@code est} takes parameter {@code name}: XGBoost's native name, or the camelCase form of
+   * one of XGBoost4J-Spark's own settings; null when it takes neither.
+   */
+  private static String paramName(Params est, String name) {
+    if (est.hasParam(name)) {
+      return name;
+    }
+    String camel = toSparkParam(name);
+    return est.hasParam(camel) ? camel : null;
   }
 
   /** Rows of the predicted-vs-actual plot (regression) or the calibration table (classification). */
@@ -307,15 +327,6 @@ public final class XGBoostTrainer {
   }
 
   /** Older XGBoost4J-Spark versions name params in camelCase (max_depth becomes maxDepth); 3.x uses native names. */
-  /**
-   * Whether the estimator that trains {@code task} takes parameter {@code name}: XGBoost's native name, or the
-   * camelCase form of one of XGBoost4J-Spark's own settings (as {@link #configure} sets them).
-   */
-  static boolean knowsParam(String name, Task task) {
-    Params est = task.numeric() ? new XGBoostRegressor() : new XGBoostClassifier();
-    return est.hasParam(name) || est.hasParam(toSparkParam(name));
-  }
-
   static String toSparkParam(String nativeName) {
     StringBuilder sb = new StringBuilder();
     boolean upper = false;
@@ -430,7 +441,8 @@ public final class XGBoostTrainer {
         new BinaryClassificationEvaluator().setLabelCol(label).setRawPredictionCol(SCORE);
     // undefined (NaN, which MLflow logging skips and a search never picks) where a class is absent: Spark would
     // report 0 for both curves of a window without failures, the worst possible score rather than none
-    m.put("valid_auc", positives == 0 || negatives == 0 ? Double.NaN : eval.setMetricName("areaUnderROC").evaluate(scored));
+    m.put("valid_auc",
+        positives == 0 || negatives == 0 ? Double.NaN : eval.setMetricName("areaUnderROC").evaluate(scored));
     m.put("valid_pr_auc", positives == 0 ? Double.NaN : eval.setMetricName("areaUnderPR").evaluate(scored));
     m.put("valid_logloss", r.getDouble(4));
     m.put("valid_precision_at_0_5", flagged == 0 ? Double.NaN : (double) tp / flagged);
