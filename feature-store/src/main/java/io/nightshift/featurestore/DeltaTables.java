@@ -99,12 +99,13 @@ public final class DeltaTables {
    */
   public static Dataset<Row> readVersion(
       SparkSession spark, String path, String name, long version, String tableId, String fix) {
-    long latest = version(spark, path);
+    DeltaLog log = DeltaLog.forTable(spark, path);
+    Snapshot current = log.update(false, Option.empty(), Option.empty());
+    long latest = current.version();
     if (version < 0 || version > latest) {
       throw Errors.unreadableVersion(name, path, version,
           "the table has versions 0.." + latest + " only, so it was recreated since that version was recorded", fix);
     }
-    DeltaLog log = DeltaLog.forTable(spark, path);
     Snapshot snapshot;
     try {
       snapshot = snapshotAt(log, version);
@@ -119,7 +120,7 @@ public final class DeltaTables {
               + id + "), so the version number names other data",
           fix);
     }
-    String gone = missingDataFile(spark, log, snapshot, latest);
+    String gone = missingDataFile(spark, log, snapshot, current);
     if (gone != null) {
       throw Errors.unreadableVersion(name, path, version,
           "its data file " + gone + " no longer exists; VACUUM removed the files of that version", fix);
@@ -146,16 +147,16 @@ public final class DeltaTables {
   }
 
   /**
-   * A data file of {@code snapshot} that no longer exists, or null. The files the latest version also has are there;
-   * only the others (removed by later commits, so candidates for VACUUM) are looked up.
+   * A data file of {@code snapshot} that no longer exists, or null. The files the {@code current} version also has
+   * are there; only the others (removed by later commits, so candidates for VACUUM) are looked up.
    */
-  private static String missingDataFile(SparkSession spark, DeltaLog log, Snapshot snapshot, long latest) {
-    if (snapshot.version() == latest) {
+  private static String missingDataFile(SparkSession spark, DeltaLog log, Snapshot snapshot, Snapshot current) {
+    if (snapshot.version() == current.version()) {
       return null;
     }
     List<String> older =
         snapshot.allFiles().select("path")
-            .except(snapshotAt(log, latest).allFiles().select("path"))
+            .except(current.allFiles().select("path"))
             .as(Encoders.STRING())
             .collectAsList();
     if (older.isEmpty()) {
