@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
@@ -154,12 +155,22 @@ public final class BatchScorer {
   /** The manifest of {@code date}, to replay that night exactly. */
   public static Manifest manifest(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
     String fix = "score the night first; only scored nights can be replayed";
+    DeltaTables.requireTable(spark, warehouse.monitoring("scoring_manifest"), "monitoring/scoring_manifest", fix);
+    return recorded(spark, warehouse, useCase, date)
+        .orElseThrow(() -> Errors.emptyPartition("monitoring/scoring_manifest", useCase.id() + " night " + date, fix));
+  }
+
+  /**
+   * The manifest of {@code date} in {@code monitoring/scoring_manifest}, which must exist; empty when the night has
+   * none (never scored, or its scoring died before the manifest, its last write).
+   */
+  public static Optional<Manifest> recorded(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
     List<Row> rows =
-        DeltaTables.read(spark, warehouse.monitoring("scoring_manifest"), "monitoring/scoring_manifest", fix)
+        spark.read().format("delta").load(warehouse.monitoring("scoring_manifest"))
             .where(col("use_case").equalTo(useCase.id()).and(col("score_date").equalTo(lit(Date.valueOf(date)))))
             .collectAsList();
     if (rows.isEmpty()) {
-      throw Errors.emptyPartition("monitoring/scoring_manifest", useCase.id() + " night " + date, fix);
+      return Optional.empty();
     }
     Row r = rows.get(0);
     Set<String> fields = new HashSet<>(Arrays.asList(r.schema().fieldNames()));
@@ -170,9 +181,9 @@ public final class BatchScorer {
               r.<Integer>getAs("horizon_days"),
               ScoringOptions.Reconciliation.parse("reconciliation in the manifest", r.getAs("reconciliation")));
     }
-    return new Manifest(
+    return Optional.of(new Manifest(
         r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"), options,
-        optional(r, "price_plan_version"), optional(r, "feature_table_id"), optional(r, "price_plan_table_id"));
+        optional(r, "price_plan_version"), optional(r, "feature_table_id"), optional(r, "price_plan_table_id")));
   }
 
   /** A manifest column that older manifests lack (or hold null in): null then. */

@@ -22,6 +22,7 @@ import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.SparkColumns;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
+import io.nightshift.scoring.BatchScorer;
 import io.nightshift.training.model.ForecastQuantiles;
 import io.nightshift.training.model.FeatureProfile;
 import io.nightshift.training.model.LoadedModel;
@@ -280,8 +281,8 @@ public final class Monitor {
     DeltaTables.requireTable(
         spark, path, view.name(), "run 'nightshift features build --as-of " + date + "' to rebuild it");
     try {
-      return DeltaTables.readVersion(
-          spark, path, view.name(), version, tableId, "score the night again (nightshift score --date " + date + ") to measure its drift on the table as it is now");
+      return DeltaTables.readVersion(spark, path, view.name(), version, tableId,
+          "score the night again (nightshift score --date " + date + ") to measure its drift on the table as it is now");
     } catch (InvalidInputException e) {
       LOG.warn("Monitoring {} {}: the night was scored from version {} of {}, which cannot be read any more ({});"
           + " feature drift not measured", useCase.id(), date, version, view.name(), e.getMessage());
@@ -295,22 +296,13 @@ public final class Monitor {
    */
   private static String scoredTableId(
       SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, long version) {
-    String path = warehouse.monitoring("scoring_manifest");
-    if (!DeltaTables.exists(spark, path)) {
+    if (!DeltaTables.exists(spark, warehouse.monitoring("scoring_manifest"))) {
       return null;
     }
-    Dataset<Row> manifests = spark.read().format("delta").load(path);
-    if (!java.util.Arrays.asList(manifests.columns()).contains("feature_table_id")) {
-      return null;
-    }
-    List<Row> ids =
-        manifests
-            .where(col("use_case").equalTo(useCase.id())
-                .and(col("score_date").equalTo(lit(Date.valueOf(date))))
-                .and(col("feature_table_version").equalTo(version)))
-            .select("feature_table_id")
-            .collectAsList();
-    return ids.isEmpty() || ids.get(0).isNullAt(0) ? null : ids.get(0).getString(0);
+    return BatchScorer.recorded(spark, warehouse, useCase, date)
+        .filter(m -> m.featureTableVersion() == version)
+        .map(BatchScorer.Manifest::featureTableId)
+        .orElse(null);
   }
 
   /** Retraining signals: drift alerts, and realized demand accuracy well below validation. */
