@@ -319,6 +319,47 @@ class HorizonForecastTest {
   }
 
   @Test
+  void aReplayWhosePricePlanSnapshotWasRecreatedIsAnInputErrorAndWritesNothing() throws Exception {
+    BatchScorer.score(spark, warehouse, model, D, "test", new ScoringOptions(14, ScoringOptions.Reconciliation.STORE));
+    BatchScorer.Manifest m = BatchScorer.manifest(spark, warehouse, UseCase.DEMAND, D);
+    String snapshot = warehouse.monitoring(BatchScorer.PRICE_PLAN_SNAPSHOT);
+    assertThat(m.pricePlanVersion()).isNotNull();
+    assertThat(m.pricePlanTableId()).isEqualTo(DeltaTables.tableId(spark, snapshot, m.pricePlanVersion()));
+    java.io.File table = new java.io.File(snapshot);
+    java.io.File kept = SparkTestSession.tempDir("horizon-plan-snapshot-kept").toFile();
+    org.apache.commons.io.FileUtils.copyDirectory(table, kept);
+    try {
+      // the snapshot table is deleted and written again, and its version numbers pass the one the night recorded:
+      // that version now names other rows (here the same plan, which a replay must not trust either)
+      Dataset<Row> rows = spark.read().format("delta").load(snapshot).localCheckpoint();
+      org.apache.commons.io.FileUtils.deleteDirectory(table);
+      do {
+        DeltaTables.overwrite(rows, snapshot);
+      } while (DeltaTables.version(spark, snapshot) <= m.pricePlanVersion());
+      long predictions = DeltaTables.version(spark, warehouse.predictions(UseCase.DEMAND));
+      long stores = DeltaTables.version(spark, warehouse.path("predictions/demand_store"));
+      long manifests = DeltaTables.version(spark, warehouse.monitoring("scoring_manifest"));
+      long snapshots = DeltaTables.version(spark, snapshot);
+
+      assertThatThrownBy(() -> BatchScorer.replay(spark, warehouse, model, D, "test", m))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("version " + m.pricePlanVersion() + " of monitoring/" + BatchScorer.PRICE_PLAN_SNAPSHOT)
+          .hasMessageContaining("recreated")
+          .hasMessageContaining("score the night again without --replay");
+      assertThat(DeltaTables.version(spark, warehouse.predictions(UseCase.DEMAND))).isEqualTo(predictions);
+      assertThat(DeltaTables.version(spark, warehouse.path("predictions/demand_store"))).isEqualTo(stores);
+      assertThat(DeltaTables.version(spark, warehouse.monitoring("scoring_manifest"))).isEqualTo(manifests);
+      assertThat(DeltaTables.version(spark, snapshot)).isEqualTo(snapshots);
+      assertThat(partition(D)).containsExactlyElementsOf(reconciled);
+    } finally {
+      // the snapshot table as it was, for the other tests' replays
+      org.apache.commons.io.FileUtils.deleteDirectory(table);
+      org.apache.commons.io.FileUtils.copyDirectory(kept, table);
+      org.apache.spark.sql.delta.DeltaLog.clearCache();
+    }
+  }
+
+  @Test
   void aRepeatedPlanRowOfARecursiveDayIsAnInputErrorAndWritesNothing() {
     // a revised price for store 1 item 1 on D+10 landed beside the plan instead of replacing its row
     List<Row> plan = planRows(d -> d.equals(D.plusDays(10)));
