@@ -228,18 +228,45 @@ public final class BatchScorer {
    */
   public static Result replay(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Manifest m) {
+    return prepareReplay(spark, warehouse, model, date, codeVersion, m).write();
+  }
+
+  private static void requireReplayable(LocalDate date, Manifest m) {
     if (m.options().horizonDays() > DemandFeatures.HORIZON_DAYS && m.pricePlanVersion() == null) {
       throw Errors.invalidOption(
           "--replay", date.toString(),
           "the manifest of " + date + " has a " + m.options().horizonDays() + "-day horizon but no price-plan snapshot;"
               + " score the night again without --replay");
     }
-    return run(
+  }
+
+  private static Result run(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      ScoringOptions options, Long featureVersion, String featureId, Long planVersion, String planId) {
+    return prepare(spark, warehouse, model, date, codeVersion, options, featureVersion, featureId, planVersion, planId)
+        .write();
+  }
+
+  /**
+   * As {@link #score(SparkSession, Warehouse, LoadedModel, LocalDate, String, ScoringOptions)}, in two steps: every
+   * input is checked (and a recursive forecast computed) now, the night is written by {@link Prepared#write}.
+   */
+  public static Prepared<Result> prepare(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      ScoringOptions options) {
+    return prepare(spark, warehouse, model, date, codeVersion, options, null, null, null, null);
+  }
+
+  /** As {@link #replay}, in two steps: every input is checked now, the night is written by {@link Prepared#write}. */
+  public static Prepared<Result> prepareReplay(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Manifest m) {
+    requireReplayable(date, m);
+    return prepare(
         spark, warehouse, model, date, codeVersion, m.options(), m.featureTableVersion(), m.featureTableId(),
         m.pricePlanVersion(), m.pricePlanTableId());
   }
 
-  private static Result run(
+  private static Prepared<Result> prepare(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
       ScoringOptions options, Long featureVersion, String featureId, Long planVersion, String planId) {
     ModelMetadata meta = model.metadata();
@@ -332,7 +359,19 @@ public final class BatchScorer {
       rows = predicted.select(out.toArray(new Column[0])).orderBy(SparkColumns.cols(order));
     }
 
-    // everything is validated; write
+    // everything is validated; written when asked
+    Dataset<Row> scored = rows;
+    Dataset<Row> totals = storeTotals;
+    Dataset<Row> planRows = planSnapshot;
+    return () -> write(spark, warehouse, model, date, codeVersion, options, useCase, featurePath, tableVersion,
+        scored, totals, planRows, planVersion);
+  }
+
+  private static Result write(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      ScoringOptions options, UseCase useCase, String featurePath, long tableVersion, Dataset<Row> rows,
+      Dataset<Row> storeTotals, Dataset<Row> planSnapshot, Long planVersion) {
+    boolean demand = useCase == UseCase.DEMAND;
     Long planUsed = planVersion;
     String snapshot = warehouse.monitoring(PRICE_PLAN_SNAPSHOT);
     if (planSnapshot != null && planVersion == null) {

@@ -2,9 +2,11 @@ package io.nightshift.jobs;
 
 import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
+import io.nightshift.scoring.Prepared;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
 import io.nightshift.scoring.actions.WorkOrderPlanner;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -68,24 +70,37 @@ final class ActCommand implements Callable<Integer> {
       }
     }
     PipelineSteps steps = new PipelineSteps(root.context());
+    // every use case's inputs are checked before the first decision is written
+    List<Runnable> writes = new ArrayList<>();
     for (UseCase u : useCases) {
       if (u == UseCase.DEMAND) {
-        ReplenishmentPlanner.Result r = steps.planReplenishment(d, serviceLevel);
-        System.out.printf(
-            "replenishment: %d proposals, %d orders, %.0f units -> %s (CSV: %s)%n",
-            r.proposals(), r.orders(), r.units(), r.table(), r.export());
+        Prepared<ReplenishmentPlanner.Result> orders = steps.prepareReplenishment(d, serviceLevel);
+        writes.add(() -> {
+          ReplenishmentPlanner.Result r = orders.write();
+          System.out.printf(
+              "replenishment: %d proposals, %d orders, %.0f units -> %s (CSV: %s)%n",
+              r.proposals(), r.orders(), r.units(), r.table(), r.export());
+        });
       } else {
-        WorkOrderPlanner.Result r = steps.planWorkOrders(d, riskThreshold, crews);
-        System.out.printf(
-            "maintenance: %d work orders, %d scheduled -> %s (CSV: %s)%n", r.workOrders(), r.scheduled(), r.table(), r.export());
+        Prepared<WorkOrderPlanner.Result> work = steps.prepareWorkOrders(d, riskThreshold, crews);
+        writes.add(() -> {
+          WorkOrderPlanner.Result r = work.write();
+          System.out.printf(
+              "maintenance: %d work orders, %d scheduled -> %s (CSV: %s)%n", r.workOrders(), r.scheduled(), r.table(),
+              r.export());
+        });
       }
     }
     if (rulModel != null) {
-      WorkOrderPlanner.RulResult r = steps.planRulWorkOrders(d, rulModel, horizon, crews);
-      System.out.printf(
-          "%s: %d work orders with predicted remaining life <= %s, %d scheduled -> %s (CSV: %s)%n",
-          r.model(), r.workOrders(), number(r.horizon()), r.scheduled(), r.table(), r.export());
+      Prepared<WorkOrderPlanner.RulResult> work = steps.prepareRulWorkOrders(d, rulModel, horizon, crews);
+      writes.add(() -> {
+        WorkOrderPlanner.RulResult r = work.write();
+        System.out.printf(
+            "%s: %d work orders with predicted remaining life <= %s, %d scheduled -> %s (CSV: %s)%n",
+            r.model(), r.workOrders(), number(r.horizon()), r.scheduled(), r.table(), r.export());
+      });
     }
+    writes.forEach(Runnable::run);
     return NightshiftCli.OK;
   }
 

@@ -11,6 +11,7 @@ import io.nightshift.featurestore.generate.SyntheticData;
 import io.nightshift.featurestore.maintenance.MachineFeatures;
 import io.nightshift.featurestore.quality.QualityGate;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.Prepared;
 import io.nightshift.scoring.ViewScorer;
 import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.scoring.actions.ReplenishmentPlanner;
@@ -94,10 +95,17 @@ final class PipelineSteps {
   }
 
   BatchScorer.Result score(ModelUri model, LocalDate date, ScoringOptions options) {
+    return prepareScore(model, date, options).write();
+  }
+
+  /** Loads the model and checks the night's inputs; the predictions are written by {@link Prepared#write}. */
+  Prepared<BatchScorer.Result> prepareScore(ModelUri model, LocalDate date, ScoringOptions options) {
     LoadedModel loaded = LoadedModel.load(ctx.registry(), model);
     String how = options.isDefault() ? "" : " (" + options.describe() + ")";
-    ctx.stage("score-" + loaded.metadata().useCase(), "Score " + model + " for " + date + how);
-    return BatchScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), options);
+    String stage = "score-" + loaded.metadata().useCase();
+    ctx.stage(stage, "Score " + model + " for " + date + how);
+    return staged(stage + "-write", "Write the predictions of " + model + " for " + date + how,
+        BatchScorer.prepare(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), options));
   }
 
   LoadedModel load(ModelUri model) {
@@ -118,28 +126,51 @@ final class PipelineSteps {
     return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);
   }
 
-  /** Re-scores a night as its manifest says: model version, feature-table version, horizon, reconciliation. */
-  BatchScorer.Result replay(UseCase useCase, LocalDate date) {
+  /**
+   * Re-scores a night as its manifest says (model version, feature-table version, horizon, reconciliation): the
+   * inputs are checked now, the night is written by {@link Prepared#write}.
+   */
+  Prepared<BatchScorer.Result> prepareReplay(UseCase useCase, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
-    ctx.stage("score-replay-" + useCase.id(), "Replay " + useCase.id() + " scoring of " + date);
-    return BatchScorer.replay(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m);
+    String stage = "score-replay-" + useCase.id();
+    ctx.stage(stage, "Replay " + useCase.id() + " scoring of " + date);
+    return staged(stage + "-write", "Write the replayed " + useCase.id() + " predictions of " + date,
+        BatchScorer.prepareReplay(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m));
   }
 
   ReplenishmentPlanner.Result planReplenishment(LocalDate date, double serviceLevel) {
+    return prepareReplenishment(date, serviceLevel).write();
+  }
+
+  Prepared<ReplenishmentPlanner.Result> prepareReplenishment(LocalDate date, double serviceLevel) {
     ctx.stage("act-demand", "Plan replenishment orders for " + date);
-    return ReplenishmentPlanner.plan(ctx.spark(), ctx.warehouse(), date, serviceLevel);
+    return staged("act-demand-write", "Write the replenishment orders of " + date,
+        ReplenishmentPlanner.prepare(ctx.spark(), ctx.warehouse(), date, serviceLevel));
   }
 
   WorkOrderPlanner.Result planWorkOrders(LocalDate date, double threshold, int crews) {
+    return prepareWorkOrders(date, threshold, crews).write();
+  }
+
+  Prepared<WorkOrderPlanner.Result> prepareWorkOrders(LocalDate date, double threshold, int crews) {
     ctx.stage("act-maintenance", "Plan work orders for " + date);
-    return WorkOrderPlanner.plan(ctx.spark(), ctx.warehouse(), date, threshold, crews);
+    return staged("act-maintenance-write", "Write the work orders of " + date,
+        WorkOrderPlanner.prepare(ctx.spark(), ctx.warehouse(), date, threshold, crews));
   }
 
   /** Work orders from a remaining-useful-life model's predictions (see {@link WorkOrderPlanner#planFromRul}). */
-  WorkOrderPlanner.RulResult planRulWorkOrders(LocalDate date, String model, double horizon, int crews) {
+  Prepared<WorkOrderPlanner.RulResult> prepareRulWorkOrders(LocalDate date, String model, double horizon, int crews) {
     ctx.stage("act-rul-" + model, "Plan work orders from " + model + " remaining-life predictions for " + date);
-    return WorkOrderPlanner.planFromRul(ctx.spark(), ctx.warehouse(), date, model, horizon, crews);
+    return staged("act-rul-" + model + "-write", "Write the work orders from " + model + " for " + date,
+        WorkOrderPlanner.prepareFromRul(ctx.spark(), ctx.warehouse(), date, model, horizon, crews));
+  }
+
+  private <R> Prepared<R> staged(String stage, String description, Prepared<R> output) {
+    return () -> {
+      ctx.stage(stage, description);
+      return output.write();
+    };
   }
 
   Monitor.Result monitor(UseCase useCase, LocalDate date) {

@@ -3,6 +3,7 @@ package io.nightshift.jobs;
 import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
 import io.nightshift.scoring.BatchScorer;
+import io.nightshift.scoring.Prepared;
 import io.nightshift.scoring.ViewScorer;
 import io.nightshift.scoring.ScoringOptions;
 import io.nightshift.training.tracking.ModelUri;
@@ -76,13 +77,19 @@ final class ScoreCommand implements Callable<Integer> {
       }
     }
     PipelineSteps steps = new PipelineSteps(root.context());
+    // with several use cases, every night is checked (models, feature tables, price plan) before the first is written
+    List<Runnable> writes = new ArrayList<>();
     if (replay) {
       for (UseCase u : useCases) {
-        BatchScorer.Result r = steps.replay(u, d);
-        System.out.printf(
-            "%s: replayed %s with model version %s on feature table version %d%s: %d predictions -> %s%n",
-            r.useCase(), d, r.modelVersion(), r.featureTableVersion(), describe(r), r.rows(), r.table());
+        Prepared<BatchScorer.Result> night = steps.prepareReplay(u, d);
+        writes.add(() -> {
+          BatchScorer.Result r = night.write();
+          System.out.printf(
+              "%s: replayed %s with model version %s on feature table version %d%s: %d predictions -> %s%n",
+              r.useCase(), d, r.modelVersion(), r.featureTableVersion(), describe(r), r.rows(), r.table());
+        });
       }
+      writes.forEach(Runnable::run);
       return NightshiftCli.OK;
     }
     List<ModelUri> models = new ArrayList<>();
@@ -102,7 +109,7 @@ final class ScoreCommand implements Callable<Integer> {
                 "leave them out for " + m + ": it scores each entity's current row of features/"
                     + loaded.metadata().featureView() + "; they apply to the built-in demand forecast");
           }
-          ViewScorer.Result r = steps.scoreView(loaded, d);
+          ViewScorer.Result r = steps.scoreView(loaded, d); // the one model of this run
           System.out.printf("%s: %d predictions for %s with %s (version %s, features/%s version %d) -> %s%n",
               r.model(), r.rows(), d, m, r.modelVersion(), loaded.metadata().featureView(), r.featureTableVersion(),
               r.table());
@@ -111,11 +118,15 @@ final class ScoreCommand implements Callable<Integer> {
       }
       // --use-case all: the horizon and reconciliation are the demand forecast's
       boolean maintenance = model == null && m.name().equals(UseCase.MAINTENANCE.modelName());
-      BatchScorer.Result r = steps.score(m, d, maintenance ? ScoringOptions.DEFAULT : options);
-      System.out.printf(
-          "%s: %d predictions for %s with %s (version %s, feature table version %d%s) -> %s%n",
-          r.useCase(), r.rows(), d, m, r.modelVersion(), r.featureTableVersion(), describe(r), r.table());
+      Prepared<BatchScorer.Result> night = steps.prepareScore(m, d, maintenance ? ScoringOptions.DEFAULT : options);
+      writes.add(() -> {
+        BatchScorer.Result r = night.write();
+        System.out.printf(
+            "%s: %d predictions for %s with %s (version %s, feature table version %d%s) -> %s%n",
+            r.useCase(), r.rows(), d, m, r.modelVersion(), r.featureTableVersion(), describe(r), r.table());
+      });
     }
+    writes.forEach(Runnable::run);
     return NightshiftCli.OK;
   }
 

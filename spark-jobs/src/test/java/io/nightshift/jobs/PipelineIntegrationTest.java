@@ -207,6 +207,49 @@ class PipelineIntegrationTest {
   }
 
   @Test
+  @Order(6)
+  void withEveryUseCaseTheInputsOfAllAreCheckedBeforeTheFirstWrite() {
+    // a warehouse with the demand features only: the maintenance night cannot be scored, replayed or acted on, and
+    // that stops each command before it writes the demand night (which comes first)
+    Path partial = SparkTestSession.tempDir("demand-only-warehouse");
+    CliRun gen = runWith(partial, "generate", "--seed", "3", "--start", "2023-01-01", "--end", NIGHT, "--stores", "2",
+        "--items", "4", "--machines", "8");
+    assertThat(gen.code()).as(gen.err()).isZero();
+    CliRun build = runWith(partial, "features", "build", "--as-of", NIGHT, "--use-case", "demand");
+    assertThat(build.code()).as(build.err()).isZero();
+    String predictions = partial.resolve("predictions/demand").toString();
+    String manifests = partial.resolve("monitoring/scoring_manifest").toString();
+
+    CliRun score = runWith(partial, "score", "--date", NIGHT);
+    assertThat(score.code()).as(score.err()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(score.err()).contains("Missing table features/machine_daily")
+        .contains("run 'nightshift features build --as-of " + NIGHT + "' first");
+    assertThat(score.out()).doesNotContain("demand: ");
+    assertThat(DeltaTables.exists(spark, predictions)).isFalse();
+    assertThat(DeltaTables.exists(spark, manifests)).isFalse();
+
+    CliRun demand = runWith(partial, "score", "--date", NIGHT, "--use-case", "demand");
+    assertThat(demand.code()).as(demand.err()).isZero();
+    long predictionsVersion = DeltaTables.version(spark, predictions);
+    long manifestsVersion = DeltaTables.version(spark, manifests);
+
+    CliRun replay = runWith(partial, "score", "--date", NIGHT, "--replay");
+    assertThat(replay.code()).as(replay.err()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(replay.err()).contains("monitoring/scoring_manifest").contains("maintenance night " + NIGHT);
+    assertThat(replay.out()).doesNotContain("replayed");
+    assertThat(DeltaTables.version(spark, predictions)).isEqualTo(predictionsVersion);
+    assertThat(DeltaTables.version(spark, manifests)).isEqualTo(manifestsVersion);
+
+    CliRun act = runWith(partial, "act", "--date", NIGHT);
+    assertThat(act.code()).as(act.err()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(act.err()).contains("Missing table predictions/maintenance")
+        .contains("run 'nightshift score --date " + NIGHT + " --use-case maintenance' first");
+    assertThat(act.out()).doesNotContain("replenishment: ");
+    assertThat(DeltaTables.exists(spark, partial.resolve("actions/replenishment_orders").toString())).isFalse();
+    assertThat(partial.resolve("exports")).doesNotExist();
+  }
+
+  @Test
   @Order(7)
   void unknownAliasIsExitCodeTwoListingAliases() {
     CliRun r = cli("score", "--date", NIGHT, "--model", "nightshift-demand@gold");

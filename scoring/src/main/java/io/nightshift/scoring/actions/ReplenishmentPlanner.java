@@ -20,6 +20,7 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.scoring.Prepared;
 import io.nightshift.scoring.ScoringOptions;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -160,6 +161,14 @@ public final class ReplenishmentPlanner {
   }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
+    return prepare(spark, warehouse, date, serviceLevel).write();
+  }
+
+  /**
+   * As {@link #plan}, in two steps: the setting and every input (forecasts, item master, stock snapshot) are checked
+   * now, the proposals are written by {@link Prepared#write}.
+   */
+  public static Prepared<Result> prepare(SparkSession spark, Warehouse warehouse, LocalDate date, double serviceLevel) {
     requireServiceLevel(serviceLevel);
     double z = new NormalDistribution().inverseCumulativeProbability(serviceLevel);
     Column day = col("score_date").equalTo(lit(Date.valueOf(date)));
@@ -245,6 +254,10 @@ public final class ReplenishmentPlanner {
                 col("model_version"))
             .orderBy("store", "item");
 
+    return () -> write(spark, warehouse, date, proposals);
+  }
+
+  private static Result write(SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> proposals) {
     String table = warehouse.replenishmentOrders();
     DeltaTables.replacePartition(proposals, table, "decision_date", date.toString());
     Dataset<Row> written = spark.read().format("delta").load(table).where(col("decision_date").equalTo(lit(Date.valueOf(date))));

@@ -12,6 +12,7 @@ import io.nightshift.core.Errors;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
+import io.nightshift.scoring.Prepared;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -140,6 +141,15 @@ public final class WorkOrderPlanner {
    */
   public static RulResult planFromRul(
       SparkSession spark, Warehouse warehouse, LocalDate date, String modelName, double horizon, int crews) {
+    return prepareFromRul(spark, warehouse, date, modelName, horizon, crews).write();
+  }
+
+  /**
+   * As {@link #planFromRul}, in two steps: the settings and the predictions are checked now, the work orders are
+   * written by {@link Prepared#write}.
+   */
+  public static Prepared<RulResult> prepareFromRul(
+      SparkSession spark, Warehouse warehouse, LocalDate date, String modelName, double horizon, int crews) {
     requireRulSettings(modelName, horizon, crews);
     String name = "predictions/" + modelName;
     String score = "run 'nightshift score --date " + date + " --model " + modelName + "@champion' first";
@@ -189,16 +199,19 @@ public final class WorkOrderPlanner {
             .select(out.toArray(new Column[0]))
             .orderBy("rank");
 
-    String table = warehouse.rulWorkOrders();
-    Column mine = col("decision_date").equalTo(lit(Date.valueOf(date))).and(col("model_name").equalTo(lit(modelName)));
-    DeltaTables.replaceWhere(orders, table,
-        "decision_date = '" + date + "' AND model_name = '" + modelName.replace("'", "''") + "'",
-        "decision_date", "model_name");
-    String export = warehouse.exports("rul_work_orders/" + modelName + "/" + date);
-    Written w = exportWritten(spark, table, mine, export);
-    LOG.info("Planned {} work orders from {} (predicted remaining life <= {}, event time {}) for {} ({} scheduled for"
-        + " the next day) -> {}", w.workOrders(), modelName, horizon, time, String.valueOf(date), w.scheduled(), export);
-    return new RulResult(modelName, w.workOrders(), w.scheduled(), horizon, table, export);
+    return () -> {
+      String table = warehouse.rulWorkOrders();
+      Column mine =
+          col("decision_date").equalTo(lit(Date.valueOf(date))).and(col("model_name").equalTo(lit(modelName)));
+      DeltaTables.replaceWhere(orders, table,
+          "decision_date = '" + date + "' AND model_name = '" + modelName.replace("'", "''") + "'",
+          "decision_date", "model_name");
+      String export = warehouse.exports("rul_work_orders/" + modelName + "/" + date);
+      Written w = exportWritten(spark, table, mine, export);
+      LOG.info("Planned {} work orders from {} (predicted remaining life <= {}, event time {}) for {} ({} scheduled for"
+          + " the next day) -> {}", w.workOrders(), modelName, horizon, time, String.valueOf(date), w.scheduled(), export);
+      return new RulResult(modelName, w.workOrders(), w.scheduled(), horizon, table, export);
+    };
   }
 
   /**
@@ -214,6 +227,15 @@ public final class WorkOrderPlanner {
   }
 
   public static Result plan(SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
+    return prepare(spark, warehouse, date, threshold, crews).write();
+  }
+
+  /**
+   * As {@link #plan}, in two steps: the settings and the night's risks are checked now, the work orders are written
+   * by {@link Prepared#write}.
+   */
+  public static Prepared<Result> prepare(
+      SparkSession spark, Warehouse warehouse, LocalDate date, double threshold, int crews) {
     requireSettings(threshold, crews);
     Dataset<Row> risks =
         DeltaTables.read(
@@ -240,6 +262,10 @@ public final class WorkOrderPlanner {
             .withColumn("rank", row_number().over(Window.partitionBy("score_date").orderBy(col("prediction").desc(), col("machine_id"))))
             .select(out.toArray(new Column[0]))
             .orderBy("rank");
+    return () -> write(spark, warehouse, date, orders);
+  }
+
+  private static Result write(SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> orders) {
     String table = warehouse.workOrders();
     DeltaTables.replacePartition(orders, table, "decision_date", date.toString());
     String export = warehouse.exports("work_orders/" + date);
