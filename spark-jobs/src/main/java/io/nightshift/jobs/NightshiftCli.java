@@ -12,8 +12,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code nightshift}: the entry point of every job. Exit codes: 0 success, 1 failure, 2 bad input (the message names
- * the problem and the fix; nothing was written for
- * the use case that failed), 3 a data-quality gate failed.
+ * the problem and the fix; nothing was written for the use case that failed), 3 a data-quality gate failed.
  */
 @Command(
     name = "nightshift",
