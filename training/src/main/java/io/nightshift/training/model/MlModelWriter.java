@@ -1,5 +1,8 @@
 package io.nightshift.training.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +13,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 /**
  * Writes a model directory in MLflow's xgboost flavor: {@code model.ubj} plus an {@code MLmodel} with the
@@ -26,6 +28,8 @@ public final class MlModelWriter {
   static final String PYTHON_XGBOOST_MIN = "3.2.0";
   static final String PYTHON_VERSION = "3.11.7";
   public static final String MODEL_FILE = "model.ubj";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private MlModelWriter() {}
 
@@ -77,22 +81,46 @@ public final class MlModelWriter {
             "    xgb_version: " + XGBOOST_VERSION,
             "mlflow_version: " + MLFLOW_VERSION,
             "model_uuid: " + UUID.randomUUID().toString().replace("-", ""),
-            "run_id: " + runId,
+            "run_id: " + quoted(runId),
             "signature:",
-            "  inputs: '" + inputs + "'",
+            "  inputs: " + quoted(inputs),
             "  outputs: null",
             "  params: null",
             "utc_time_created: '" + created + "'",
             "metadata:",
-            "  nightshift_use_case: " + m.useCase(),
-            "  nightshift_feature_view: " + m.featureView(),
-            "  nightshift_as_of: '" + m.asOf() + "'")
+            "  nightshift_use_case: " + quoted(m.useCase()),
+            "  nightshift_feature_view: " + quoted(m.featureView()),
+            "  nightshift_as_of: " + quoted(m.asOf()))
         + "\n";
   }
 
+  /** MLflow's column-based input signature (all features double, required) as the JSON text MLmodel holds. */
   static String signature(List<String> features) {
-    return features.stream()
-        .map(f -> "{\"type\": \"double\", \"name\": \"" + f + "\", \"required\": true}")
-        .collect(Collectors.joining(", ", "[", "]"));
+    ArrayNode inputs = JSON.createArrayNode();
+    features.forEach(f -> inputs.addObject().put("type", "double").put("name", f).put("required", true));
+    try {
+      return JSON.writeValueAsString(inputs);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot write the model signature", e);
+    }
+  }
+
+  /**
+   * {@code value} as a YAML string scalar that reads back as that string, never as a boolean, number or null
+   * ({@code on}, {@code null}, {@code 1e3}): single-quoted, a quote written twice. A value with a line break or another control
+   * character, which single quotes cannot hold, is written double-quoted with JSON's escapes (YAML reads those too).
+   */
+  static String quoted(String value) {
+    if (value == null) {
+      return "null";
+    }
+    if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      try {
+        return JSON.writeValueAsString(value);
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("Cannot quote " + value, e);
+      }
+    }
+    return "'" + value.replace("'", "''") + "'";
   }
 }
