@@ -22,8 +22,17 @@ public final class MlflowApiException extends NightshiftException {
     return errorCode;
   }
 
+  /**
+   * Whether MLflow itself said the resource does not exist. Decided on MLflow's error code only: a bare 404 (a proxy's
+   * HTML page while MLflow restarts, a wrong base path) says nothing about the registry.
+   */
   public boolean isNotFound() {
-    return status == 404 || "RESOURCE_DOES_NOT_EXIST".equals(errorCode);
+    return "RESOURCE_DOES_NOT_EXIST".equals(errorCode);
+  }
+
+  /** MLflow's INVALID_PARAMETER_VALUE: how MLflow 3 answers an unknown alias of an existing registered model. */
+  public boolean isInvalidParameter() {
+    return "INVALID_PARAMETER_VALUE".equals(errorCode);
   }
 
   public boolean isAlreadyExists() {

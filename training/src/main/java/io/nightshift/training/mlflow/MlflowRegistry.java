@@ -53,7 +53,10 @@ public final class MlflowRegistry implements ModelRegistry {
     try {
       return parse(rest.get("registered-models/alias", Map.of("name", name, "alias", alias)).path("model_version"));
     } catch (MlflowApiException e) {
-      if (!e.isNotFound() && e.status() != 400) {
+      // MLflow answers an unknown alias with INVALID_PARAMETER_VALUE and an unknown model with
+      // RESOURCE_DOES_NOT_EXIST (aliases() then says which); any other answer is no evidence that the alias is unset,
+      // and the promotion gate must not take it for "no champion"
+      if (!e.isNotFound() && !e.isInvalidParameter()) {
         throw e;
       }
       throw Errors.unknownModelAlias(name, alias, aliases(name));

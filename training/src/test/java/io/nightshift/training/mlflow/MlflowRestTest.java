@@ -51,6 +51,40 @@ class MlflowRestTest {
   }
 
   @Test
+  void unknownAliasAsTheRealServerAnswersItIsAnInputError() {
+    // MLflow 3 answers an unknown alias of an existing model with 400 INVALID_PARAMETER_VALUE
+    server.enqueue(
+        new MockResponse()
+            .setResponseCode(400)
+            .setBody("{\"error_code\":\"INVALID_PARAMETER_VALUE\",\"message\":\"Registered model alias gold not found.\"}"));
+    server.enqueue(new MockResponse().setBody("{\"registered_model\":{\"name\":\"m\",\"aliases\":[]}}"));
+    assertThatThrownBy(() -> registry.versionByAlias("m", "gold"))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("m@gold");
+  }
+
+  @Test
+  void aProxysHtml404IsNotAnUnknownAliasNorAnUnknownModel() {
+    // a reverse proxy answers while MLflow restarts: that says nothing about the registry, so no "no champion"
+    String html = "<html><body><h1>404 Not Found</h1></body></html>";
+    ((okhttp3.mockwebserver.QueueDispatcher) server.getDispatcher()).setFailFast(true); // no hang on extra calls
+    server.enqueue(new MockResponse().setResponseCode(404).setBody(html));
+    assertThatThrownBy(() -> registry.versionByAlias("m", "champion"))
+        .isInstanceOf(MlflowApiException.class)
+        .isNotInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("HTTP 404");
+    server.enqueue(new MockResponse().setResponseCode(400).setBody("<html>Bad Request</html>"));
+    assertThatThrownBy(() -> registry.versionByAlias("m", "champion"))
+        .isInstanceOf(MlflowApiException.class)
+        .isNotInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("HTTP 400");
+    server.enqueue(new MockResponse().setResponseCode(404).setBody(html));
+    assertThatThrownBy(() -> registry.aliases("m")).isInstanceOf(MlflowApiException.class);
+    server.enqueue(new MockResponse().setResponseCode(404).setBody(html));
+    assertThatThrownBy(() -> registry.version("m", "3")).isInstanceOf(MlflowApiException.class);
+  }
+
+  @Test
   void unknownModelIsAnInputError() {
     server.enqueue(new MockResponse().setResponseCode(404).setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"x\"}"));
     server.enqueue(new MockResponse().setResponseCode(404).setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"x\"}"));
