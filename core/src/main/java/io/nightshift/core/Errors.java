@@ -54,6 +54,17 @@ public final class Errors {
             model));
   }
 
+  /** The MLflow experiment a run would go to is deleted (MLflow keeps its name and refuses runs in it). */
+  public static InvalidInputException deletedExperiment(String experiment, String id, String trackingUri) {
+    return new InvalidInputException(
+        String.format(
+            "MLflow experiment '%s' (id %s) is deleted at %s, and MLflow records no runs in a deleted experiment. "
+                + "Fix: restore it in the MLflow UI or with 'MLFLOW_TRACKING_URI=%s mlflow experiments restore "
+                + "--experiment-id %s'; or, to start it afresh, delete it permanently with 'mlflow gc "
+                + "--experiment-ids %s' (with the server's --backend-store-uri) and Nightshift creates it again.",
+            experiment, id, trackingUri, trackingUri, id, id));
+  }
+
   public static InvalidInputException invalidModelUri(String uri) {
     return new InvalidInputException(
         String.format(

@@ -2,6 +2,7 @@ package io.nightshift.training.mlflow;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nightshift.core.Errors;
 import io.nightshift.core.NightshiftException;
 import io.nightshift.training.tracking.DatasetInput;
 import io.nightshift.training.tracking.ExperimentTracker;
@@ -54,7 +55,7 @@ public final class MlflowTracker implements ExperimentTracker, AutoCloseable {
       tags.forEach((k, v) -> req.addTags(Service.RunTag.newBuilder().setKey(k).setValue(v)));
       Service.RunInfo info = client.createRun(req.build());
       return new TrackedRun(info.getRunId(), experimentId, info.getArtifactUri());
-    } catch (MlflowClientException e) {
+    } catch (MlflowClientException | MlflowApiException e) {
       throw new NightshiftException(
           "Cannot start an MLflow run in experiment '" + experiment + "' at " + rest.trackingUri() + ": "
               + e.getMessage(),
@@ -62,27 +63,36 @@ public final class MlflowTracker implements ExperimentTracker, AutoCloseable {
     }
   }
 
-  /** The experiment's id, creating it if needed (looked up over REST: the Java client retries 404s as rate limits). */
+  /**
+   * The experiment's id, creating it if needed (over REST: the Java client retries every 4xx answer, an existing name
+   * included). A deleted experiment keeps its name, and MLflow refuses runs in it: that is explained here.
+   */
   private String experimentId(String experiment) {
+    com.fasterxml.jackson.databind.JsonNode found;
     try {
-      return rest.get("experiments/get-by-name", Map.of("experiment_name", experiment))
-          .path("experiment")
-          .path("experiment_id")
-          .asText();
+      found = byName(experiment);
     } catch (MlflowApiException e) {
       if (!e.isNotFound()) {
         throw e;
       }
       try {
-        return client.createExperiment(experiment);
-      } catch (MlflowClientException raced) {
-        // another job created it between the lookup and the create
-        return rest.get("experiments/get-by-name", Map.of("experiment_name", experiment))
-            .path("experiment")
-            .path("experiment_id")
-            .asText();
+        return rest.post("experiments/create", Map.of("name", experiment)).path("experiment_id").asText();
+      } catch (MlflowApiException create) {
+        if (!create.isAlreadyExists()) {
+          throw create;
+        }
+        found = byName(experiment); // another job created it between the lookup and the create
       }
     }
+    String id = found.path("experiment_id").asText();
+    if ("deleted".equals(found.path("lifecycle_stage").asText())) {
+      throw Errors.deletedExperiment(experiment, id, rest.trackingUri());
+    }
+    return id;
+  }
+
+  private com.fasterxml.jackson.databind.JsonNode byName(String experiment) {
+    return rest.get("experiments/get-by-name", Map.of("experiment_name", experiment)).path("experiment");
   }
 
   @Override

@@ -94,6 +94,46 @@ class MlflowRestTest {
   }
 
   @Test
+  void aFailedExperimentCreateIsReportedAsItselfNotAsAFailedSecondLookup() throws InterruptedException {
+    ((okhttp3.mockwebserver.QueueDispatcher) server.getDispatcher()).setFailFast(true); // no hang on extra calls
+    MlflowTracker tracker = new MlflowTracker(server.url("/").toString());
+    String missing = "{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"Could not find experiment\"}";
+    server.enqueue(new MockResponse().setResponseCode(404).setBody(missing));
+    server.enqueue(
+        new MockResponse()
+            .setResponseCode(400)
+            .setBody("{\"error_code\":\"INVALID_PARAMETER_VALUE\",\"message\":\"artifact location is not writable\"}"));
+    server.enqueue(new MockResponse().setResponseCode(404).setBody(missing));
+    assertThatThrownBy(() -> tracker.startRun("nightshift-demand", "r", java.util.Map.of()))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("Cannot start an MLflow run in experiment 'nightshift-demand'")
+        .hasMessageContaining("artifact location is not writable");
+    assertThat(server.takeRequest().getPath()).startsWith("/api/2.0/mlflow/experiments/get-by-name");
+    assertThat(server.takeRequest().getPath()).isEqualTo("/api/2.0/mlflow/experiments/create");
+    assertThat(server.getRequestCount()).isEqualTo(2); // no second lookup: only an existing name is the race
+  }
+
+  @Test
+  void anExperimentCreatedByAnotherJobMeanwhileIsUsed() throws InterruptedException {
+    ((okhttp3.mockwebserver.QueueDispatcher) server.getDispatcher()).setFailFast(true); // no hang on extra calls
+    MlflowTracker tracker = new MlflowTracker(server.url("/").toString());
+    server.enqueue(
+        new MockResponse().setResponseCode(404)
+            .setBody("{\"error_code\":\"RESOURCE_DOES_NOT_EXIST\",\"message\":\"Could not find experiment\"}"));
+    server.enqueue(
+        new MockResponse().setResponseCode(400)
+            .setBody("{\"error_code\":\"RESOURCE_ALREADY_EXISTS\",\"message\":\"Experiment(name=x) already exists\"}"));
+    server.enqueue(
+        new MockResponse()
+            .setBody("{\"experiment\":{\"experiment_id\":\"42\",\"name\":\"x\",\"lifecycle_stage\":\"active\"}}"));
+    server.enqueue(
+        new MockResponse()
+            .setBody("{\"run\":{\"info\":{\"run_id\":\"r1\",\"experiment_id\":\"42\","
+                + "\"artifact_uri\":\"mlflow-artifacts:/42/r1/artifacts\"}}}"));
+    assertThat(tracker.startRun("x", "r", java.util.Map.of()).experimentId()).isEqualTo("42");
+  }
+
+  @Test
   void createVersionToleratesExistingModelAndSendsRunAndSource() throws InterruptedException {
     server.enqueue(
         new MockResponse().setResponseCode(400).setBody("{\"error_code\":\"RESOURCE_ALREADY_EXISTS\",\"message\":\"exists\"}"));
