@@ -101,7 +101,7 @@ public final class HyperparameterSearch {
         tracker.logParams(run.runId(), trialSpec.asParams());
         TrainedModel model = train(spark, table, selection, trialSpec);
         tracker.logMetrics(run.runId(), model.metrics());
-        tracker.logMetricHistory(run.runId(), "valid-" + model.evalMetric(), model.validationCurve());
+        tracker.logMetricHistory(run.runId(), model.curveKey("valid"), model.validationCurve());
         Double score = model.metrics().get(search.metric());
         if (score == null) {
           throw new NightshiftException(

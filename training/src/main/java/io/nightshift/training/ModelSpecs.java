@@ -297,6 +297,15 @@ public final class ModelSpecs {
       }
       out.put(e.getKey(), v.isInt() ? (Object) v.asInt() : v.isNumber() ? (Object) v.asDouble() : v.isBoolean() ? (Object) v.asBoolean() : v.asText());
     }
+    Object metric = out.get("eval_metric");
+    if (metric != null && !XGBoostTrainer.acceptsEvalMetric(String.valueOf(metric), task)) {
+      throw bad(source, "booster.eval_metric",
+          "'" + metric + "' is not an evaluation metric XGBoost4J-Spark takes (it takes names from a fixed list,"
+              + " without an @ argument)",
+          "use one of its names (e.g. rmse, mae, logloss, auc, aucpr, error), or leave booster.eval_metric out to"
+              + " evaluate the objective's default metric (for reg:tweedie that is tweedie-nloglik at the"
+              + " tweedie_variance_power)");
+    }
     return out;
   }
 

@@ -34,6 +34,14 @@ public record TrainedModel(
     PredictedVsActual predictedVsActual,
     List<SegmentMetrics> segmentMetrics) {
 
+  /**
+   * The MLflow metric key of a per-round curve on {@code dataset} ({@code train}, {@code valid}): the dataset and the
+   * evaluation metric, as MLflow accepts it ({@code valid-error@0.3} is logged as {@code valid-error_at_0.3}).
+   */
+  public String curveKey(String dataset) {
+    return io.nightshift.training.tracking.MetricKeys.of(dataset + "-" + evalMetric);
+  }
+
   /** Paired outcomes and predictions (same length). */
   public record PredictedVsActual(double[] actual, double[] predicted) {
     public static final PredictedVsActual EMPTY = new PredictedVsActual(new double[0], new double[0]);

@@ -150,8 +150,8 @@ public final class TrainingPipeline {
       metrics.put("train_rows", (double) model.trainRows());
       metrics.put("quality_checks", (double) gate.checks().size());
       tracker.logMetrics(run.runId(), metrics);
-      tracker.logMetricHistory(run.runId(), "train-" + model.evalMetric(), model.trainCurve());
-      tracker.logMetricHistory(run.runId(), "valid-" + model.evalMetric(), model.validationCurve());
+      tracker.logMetricHistory(run.runId(), model.curveKey("train"), model.trainCurve());
+      tracker.logMetricHistory(run.runId(), model.curveKey("valid"), model.validationCurve());
       tracker.logDatasetInput(
           run.runId(),
           new DatasetInput(view.name(), path, tableVersion, model.trainRows(), view.features(), "training"));

@@ -156,7 +156,7 @@ public final class XGBoostTrainer {
           booster.toByteArray("ubj"),
           List.of(features),
           metrics,
-          String.valueOf(spec.boosterParams().get("eval_metric")),
+          evalMetric(spec, booster, features),
           summary.trainObjectiveHistory(),
           validationCurve,
           importance(booster, features),
@@ -178,6 +178,38 @@ public final class XGBoostTrainer {
     } finally {
       train.unpersist();
       valid.unpersist();
+    }
+  }
+
+  /**
+   * The name of the metric XGBoost evaluated each round (the per-round curves): the spec's {@code eval_metric}, or
+   * without one the default metric of the objective as XGBoost names it ({@code rmse}, {@code logloss},
+   * {@code tweedie-nloglik@1.3}). XGBoost4J has no config read-out, so the trained booster evaluates one row and its
+   * evaluation line ({@code [0]\tx-rmse:0.5}) says the name; if it cannot, the name says it is the objective's default.
+   */
+  static String evalMetric(ModelSpec spec, ml.dmlc.xgboost4j.java.Booster booster, String[] features) {
+    Object configured = spec.boosterParams().get("eval_metric");
+    if (configured != null && !String.valueOf(configured).isBlank()) {
+      return String.valueOf(configured);
+    }
+    String fallback = "default_metric_of_" + spec.objective();
+    try {
+      float[] row = new float[features.length];
+      java.util.Arrays.fill(row, Float.NaN);
+      ml.dmlc.xgboost4j.java.DMatrix one = new ml.dmlc.xgboost4j.java.DMatrix(row, 1, features.length, Float.NaN);
+      try {
+        one.setFeatureNames(features);
+        one.setLabel(new float[] {1f}); // valid for every objective a spec may use (logistic, tweedie, gamma, ...)
+        String line = booster.evalSet(new ml.dmlc.xgboost4j.java.DMatrix[] {one}, new String[] {"x"}, 0);
+        int start = line.indexOf("\tx-");
+        int end = start < 0 ? -1 : line.indexOf(':', start);
+        return end > start + 3 ? line.substring(start + 3, end) : fallback;
+      } finally {
+        one.dispose();
+      }
+    } catch (XGBoostError | RuntimeException e) {
+      LOG.warn("Could not ask XGBoost for the default metric of {}: {}", spec.objective(), e.toString());
+      return fallback;
     }
   }
 
@@ -285,6 +317,17 @@ public final class XGBoostTrainer {
    */
   static boolean knowsParam(String name, Task task) {
     return paramName(task.numeric() ? new XGBoostRegressor() : new XGBoostClassifier(), name) != null;
+  }
+
+  /**
+   * Whether the estimator that trains {@code task} takes {@code metric} as its {@code eval_metric}: XGBoost4J-Spark
+   * checks the value against its own list of metric names when {@link #configure} sets it, which is after the MLflow
+   * run started (ModelSpecs checks it before any Spark work).
+   */
+  static boolean acceptsEvalMetric(String metric, Task task) {
+    Params est = task.numeric() ? new XGBoostRegressor() : new XGBoostClassifier();
+    String name = paramName(est, "eval_metric");
+    return name != null && Boolean.TRUE.equals(est.getParam(name).isValid().apply(metric));
   }
 
   /**

@@ -64,6 +64,23 @@ class ModelSpecsTest {
           + "validation:\n  days: 14\n";
 
   @Test
+  void anEvalMetricXgboost4jSparkRefusesIsAnInputErrorBeforeTraining() throws IOException {
+    // XGBoost4J-Spark takes eval_metric only from its list of metric names: no "@" arguments (error@0.3,
+    // tweedie-nloglik@1.3), which it would refuse only once the training had started its MLflow run
+    for (String metric : List.of("tweedie-nloglik@1.3", "error@0.3", "rmsee")) {
+      assertThatThrownBy(
+              () -> ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  eval_metric: " + metric + "\n"))))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("key booster.eval_metric")
+          .hasMessageContaining("'" + metric + "' is not an evaluation metric XGBoost4J-Spark takes")
+          .hasMessageContaining("leave booster.eval_metric out");
+    }
+    assertThat(
+            ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  eval_metric: mae\n"))).boosterParams())
+        .containsEntry("eval_metric", "mae");
+  }
+
+  @Test
   void subsetsOfFeaturesNarrowTheViewAndItsDriftColumns() throws IOException {
     ModelSpec s = ModelSpecs.load(write(VALID + "features:\n  include: [lag_7, price, day_of_week]\n"));
     assertThat(s.view().features()).containsExactly("lag_7", "price", "day_of_week");

@@ -140,6 +140,35 @@ class TrainingPipelineTest {
         .contains("another run promoted version 7 meanwhile");
   }
 
+  /** The characters MLflow allows in a metric name (its server rejects a log-batch with any other). */
+  private static final java.util.regex.Pattern MLFLOW_METRIC_NAME = java.util.regex.Pattern.compile("[\\w\\-. /:]+");
+
+  @Test
+  void perRoundCurvesOfAClassifierWithoutAnEvalMetricAreNamedAfterItsDefaultMetric() {
+    Map<String, Object> params = new java.util.HashMap<>(spec().boosterParams());
+    params.remove("eval_metric"); // binary:logistic evaluates logloss
+    RecordingTracker tracker = new RecordingTracker();
+    new TrainingPipeline(spark, TrainingFixtures.warehouse(), tracker, new InMemoryRegistry())
+        .train(spec().withBoosterParams(params), TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
+
+    assertThat(tracker.runs.get(0).histories).containsOnlyKeys("train-logloss", "valid-logloss");
+    assertThat(tracker.runs.get(0).histories.get("valid-logloss")).hasSize(5);
+  }
+
+  @Test
+  void withoutAnEvalMetricTheCurvesAreNamedAfterXgboostsDefaultMetricOfTheObjective() {
+    ModelSpec demand = TrainingFixtures.quick(ModelSpecs.demand(), 5);
+    Map<String, Object> params = new java.util.HashMap<>(demand.boosterParams());
+    params.remove("eval_metric"); // reg:tweedie with tweedie_variance_power 1.3 evaluates tweedie-nloglik@1.3
+    RecordingTracker tracker = new RecordingTracker();
+    new TrainingPipeline(spark, TrainingFixtures.warehouse(), tracker, new InMemoryRegistry())
+        .train(demand.withBoosterParams(params), TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
+
+    assertThat(tracker.runs.get(0).histories)
+        .containsOnlyKeys("train-tweedie-nloglik_at_1.3", "valid-tweedie-nloglik_at_1.3");
+    assertThat(tracker.runs.get(0).histories.keySet()).allMatch(k -> MLFLOW_METRIC_NAME.matcher(k).matches());
+  }
+
   @Test
   void aFailingEndRunDoesNotMaskTheFailureNorKeepTheTempDir() {
     ModelSpec spec = spec();
