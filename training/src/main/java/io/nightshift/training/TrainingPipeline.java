@@ -197,21 +197,50 @@ public final class TrainingPipeline {
               Map.of("nightshift.use_case", useCase.id(), "nightshift.as_of", asOf.toString()));
       registry.setAlias(spec.modelName(), CHALLENGER, version.version());
       PromotionGate.Decision decision = gate(spec, table, model, promotion);
-      String superseded = null;
+      NightshiftException failed = null;
       if (decision.promote()) {
-        // another run may have moved @champion since the gate read it: the record must not claim a promotion that
-        // this run then refuses to carry out
+        // the record below says what happened to @champion, so the alias moves first
         String compared = decision.championVersion() == null ? "" : decision.championVersion();
+        // re-read right before the move: another run may have moved @champion since the gate read it
         String current = currentChampion(spec.modelName());
+        String problem = null;
         if (!current.equals(compared)) {
-          superseded =
+          problem =
               "Not moving @" + CHAMPION + " of " + spec.modelName() + " to version " + version.version()
                   + ": " + (current.isEmpty() ? "@" + CHAMPION + " was removed" : "another run promoted version "
                   + current) + " meanwhile, and the promotion gate compared against "
                   + (compared.isEmpty() ? "no champion" : "version " + compared) + ". Version " + version.version()
                   + " stays @" + CHALLENGER + ". Fix: re-run the training so that the promotion gate compares against"
                   + " the current champion.";
-          decision = decision.rejected(superseded + " (the gate had promoted it: " + decision.reason() + ")");
+          failed = new NightshiftException(problem);
+        } else {
+          try {
+            registry.setAlias(spec.modelName(), CHAMPION, version.version());
+          } catch (RuntimeException e) {
+            problem =
+                "Could not move @" + CHAMPION + " of " + spec.modelName() + " to version " + version.version() + ": "
+                    + e.getMessage() + ". Version " + version.version() + " stays @" + CHALLENGER + " and the run"
+                    + " records it as not promoted. Fix: check that the MLflow server answers (scripts/mlflow.sh"
+                    + " status), then re-run the training.";
+            failed = new NightshiftException(problem, e);
+          }
+          if (failed == null) {
+            // MLflow has no compare-and-set for aliases: a run moving it at the same moment shows in a read-back
+            String moved = championAfterMove(spec.modelName(), version.version());
+            if (!moved.equals(version.version())) {
+              problem =
+                  "@" + CHAMPION + " of " + spec.modelName() + " names version "
+                      + (moved.isEmpty() ? "none" : moved) + " right after this run moved it to version "
+                      + version.version() + ": another run moved it at the same moment (MLflow cannot move an alias"
+                      + " only if it still names the version compared against). Version " + version.version()
+                      + " stays @" + CHALLENGER + ". Fix: run one training of " + spec.modelName() + " at a time;"
+                      + " re-run this training so that the promotion gate compares against the current champion.";
+              failed = new NightshiftException(problem);
+            }
+          }
+        }
+        if (problem != null) {
+          decision = decision.rejected(problem + " (the gate had promoted it: " + decision.reason() + ")");
         }
       }
       Path blessing = tmp.resolve("blessing");
@@ -227,11 +256,8 @@ public final class TrainingPipeline {
       outcomeTags.put("nightshift.blessing", decision.promote() ? "PROMOTED" : "REJECTED");
       outcomeTags.put("nightshift.blessing.reason", decision.reason());
       tracker.setTags(run.runId(), outcomeTags);
-      if (superseded != null) {
-        throw new NightshiftException(superseded);
-      }
-      if (decision.promote()) {
-        registry.setAlias(spec.modelName(), CHAMPION, version.version());
+      if (failed != null) {
+        throw failed;
       }
       ok = true;
       LOG.info(
@@ -288,7 +314,8 @@ public final class TrainingPipeline {
 
   /**
    * The champion version now ("" when there is none), to check that no other run moved {@code @champion} since the
-   * promotion gate compared against it.
+   * promotion gate compared against it. Only MLflow saying that the alias or the model does not exist means none
+   * (see MlflowRegistry.versionByAlias); any other failure fails the training.
    */
   private String currentChampion(String model) {
     try {
@@ -298,14 +325,27 @@ public final class TrainingPipeline {
     }
   }
 
+  /**
+   * {@code @champion} read back right after this run moved it to {@code moved}. The move succeeded, so a failing
+   * read-back leaves it as moved (with a warning) rather than failing a promotion that happened.
+   */
+  private String championAfterMove(String model, String moved) {
+    try {
+      return currentChampion(model);
+    } catch (RuntimeException e) {
+      LOG.warn("Moved @{} of {} to version {} but could not read it back: {}", CHAMPION, model, moved, e.toString());
+      return moved;
+    }
+  }
+
   private PromotionGate.Decision gate(
       ModelSpec spec, Dataset<Row> table, TrainedModel model, Promotion promotion) {
-    LoadedModel champion;
-    try {
-      champion = LoadedModel.load(registry, ModelUri.alias(spec.modelName(), CHAMPION));
-    } catch (InvalidInputException noChampion) {
+    // only an unknown alias or model means "no champion": a champion whose files cannot be read fails the training
+    String championVersion = currentChampion(spec.modelName());
+    if (championVersion.isEmpty()) {
       return PromotionGate.firstModel(promotion.margin());
     }
+    LoadedModel champion = LoadedModel.load(registry, new ModelUri(spec.modelName(), null, championVersion));
     PromotionGate.Decision d =
         PromotionGate.evaluate(table, spec, model, model.booster(), champion, promotion.margin(), spec.seed());
     if (promotion.force() && !d.promote()) {

@@ -170,6 +170,73 @@ class TrainingPipelineTest {
   }
 
   @Test
+  void aFailedChampionMoveIsRecordedAsNotPromotedAndFailsTheRun() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    RuntimeException down = new IllegalStateException("HTTP 503 from the registry");
+    InMemoryRegistry registry =
+        new InMemoryRegistry() {
+          @Override
+          public void setAlias(String name, String alias, String version) {
+            if (alias.equals(TrainingPipeline.CHAMPION)) {
+              throw down;
+            }
+            super.setAlias(name, alias, version);
+          }
+        };
+    RecordingTracker tracker = new RecordingTracker();
+
+    assertThatThrownBy(
+            () ->
+                new TrainingPipeline(spark, warehouse, tracker, registry)
+                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("Could not move @champion of " + spec.modelName() + " to version 1")
+        .hasMessageContaining("HTTP 503 from the registry")
+        .hasRootCauseMessage("HTTP 503 from the registry");
+    assertThat(registry.aliases(spec.modelName())).doesNotContainKey(TrainingPipeline.CHAMPION);
+    assertThat(tracker.runs.get(0).succeeded).isFalse();
+    assertThat(tracker.runs.get(0).tags)
+        .containsEntry("nightshift.blessing", "REJECTED")
+        .hasEntrySatisfying("nightshift.blessing.reason", r -> assertThat(r).contains("HTTP 503 from the registry"));
+    assertThat(tracker.runs.get(0).jsonArtifacts.get("blessing.json"))
+        .contains("\"decision\" : \"REJECTED\"")
+        .contains("HTTP 503 from the registry");
+  }
+
+  @Test
+  void aChampionMovedByAnotherRunAtTheSameMomentIsReportedNotClaimed() {
+    ModelSpec spec = spec();
+    Warehouse warehouse = copyOfFeatures(spec);
+    InMemoryRegistry registry =
+        new InMemoryRegistry() {
+          @Override
+          public void setAlias(String name, String alias, String version) {
+            super.setAlias(name, alias, version);
+            if (alias.equals(TrainingPipeline.CHAMPION)) {
+              // another run's move lands right after this run's
+              add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
+              aliases(name).put(TrainingPipeline.CHAMPION, "7");
+            }
+          }
+        };
+    RecordingTracker tracker = new RecordingTracker();
+
+    assertThatThrownBy(
+            () ->
+                new TrainingPipeline(spark, warehouse, tracker, registry)
+                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+        .isInstanceOf(NightshiftException.class)
+        .hasMessageContaining("@champion of " + spec.modelName() + " names version 7")
+        .hasMessageContaining("another run moved it at the same moment")
+        .hasMessageContaining("Fix: ");
+    assertThat(registry.aliases(spec.modelName())).containsEntry(TrainingPipeline.CHAMPION, "7");
+    assertThat(tracker.runs.get(0).succeeded).isFalse();
+    assertThat(tracker.runs.get(0).tags).containsEntry("nightshift.blessing", "REJECTED");
+    assertThat(tracker.runs.get(0).jsonArtifacts.get("blessing.json")).contains("\"decision\" : \"REJECTED\"");
+  }
+
+  @Test
   void aFailingEndRunDoesNotMaskTheFailureNorKeepTheTempDir() {
     ModelSpec spec = spec();
     Warehouse warehouse = copyOfFeatures(spec);
