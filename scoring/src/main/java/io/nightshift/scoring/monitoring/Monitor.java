@@ -336,14 +336,15 @@ public final class Monitor {
   }
 
   /**
-   * WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known, and for quantile
-   * forecasts the share of actuals inside [P10, P90] (nominally 0.8) and the mean pinball loss over P10/P50/P90
-   * divided by the mean actual.
+   * WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known (a row with an empty
+   * sales field is not), and for quantile forecasts the share of actuals inside [P10, P90] (nominally 0.8) and the
+   * mean pinball loss over P10/P50/P90 divided by the mean actual.
    */
   static Dataset<Row> demandAccuracy(SparkSession spark, Warehouse warehouse, Dataset<Row> predictions, LocalDate date) {
     Dataset<Row> actuals =
         RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES)
             .where(col("date").leq(lit(Date.valueOf(date))))
+            .where(col("sales").isNotNull()) // an empty sales field is no outcome: not counted in n either
             .select(col("store"), col("item"), col("date").as("target_date"), col("sales").cast("double").as("actual"));
     Dataset<Row> known =
         predictions

@@ -54,6 +54,29 @@ class DemandAccuracyTest {
     assertThat(h1.<Double>getAs("pinball")).isCloseTo((13.7 / 12) / 10.25, within(1e-12));
   }
 
+  /** Hand-made predictions without quantiles; extra columns (the model version) are carried along. */
+  static final StructType PLAIN =
+      new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+          .add("horizon_days", "int").add("prediction", "double").add("model_version", "string");
+
+  @Test
+  void aSalesRowWithoutAValueIsNoOutcomeAndNotCounted() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("accuracy-null-sales").toString());
+    // the sales of D-1 landed with an empty sales field: no outcome is known for it yet
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 1, null),
+        RowFactory.create(Date.valueOf(D), 1, 1, 20)), RawData.SALES), w.rawSales());
+    List<Row> predictions = List.of(
+        RowFactory.create(Date.valueOf(D.minusDays(2)), 1, 1, Date.valueOf(D.minusDays(1)), 1, 19.0, "3"),
+        RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 1, Date.valueOf(D), 1, 22.0, "3"));
+
+    Row h = Monitor.demandAccuracy(spark, w, spark.createDataFrame(predictions, PLAIN), D).head();
+
+    assertThat(h.<Long>getAs("n")).isEqualTo(1L);
+    assertThat(h.<Double>getAs("wape")).isCloseTo(0.1, within(1e-12));
+    assertThat(h.<Double>getAs("bias")).isCloseTo(0.1, within(1e-12));
+  }
+
   @Test
   void predictionsWithoutQuantilesReportNullCoverage() {
     SparkSession spark = SparkTestSession.get();
