@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * the last 28 days; maintenance: failures within seven days of nights at least seven days old); feature and
  * prediction drift (PSI, KS) against the baseline stored with the scoring model version; and retraining signals
  * when drift or accuracy cross their thresholds (demand: the realized accuracy of horizons 1..7, the direct forecasts
- * validation measured; longer, recursive horizons are reported by horizon but do not raise the signal). Written to
+ * validation measured, of the forecasts made by the night's model version; longer, recursive horizons are reported
+ * by horizon but do not raise the signal). Accuracy rows are by model version, so after a retrain the replaced
+ * version's forecasts, still in the window, are reported apart and do not count against its successor. Written to
  * {@code monitoring/prediction_stats}, {@code accuracy}, {@code feature_drift} and {@code retraining_signals},
  * replacing the date's rows.
  */
@@ -105,7 +107,9 @@ public final class Monitor {
                       Double.isNaN(weighted("coverage_p10_p90")) ? ""
                           : String.format(Locale.ROOT, ", P10-P90 coverage %.2f", weighted("coverage_p10_p90")),
                       total())
-                  : String.format(Locale.ROOT, "realized recall %.2f over %d scored machine-days", accuracy.get(0).<Double>getAs("recall"), total());
+                  : accuracy.stream().map(a -> String.format(Locale.ROOT,
+                      "realized recall %.2f over %d scored machine-days of version %s", a.<Double>getAs("recall"),
+                      a.<Long>getAs("n"), a.<String>getAs("model_version"))).collect(Collectors.joining(", "));
       Row worst = drift.stream().filter(r -> !r.isNullAt(r.fieldIndex("psi")))
           .max(java.util.Comparator.comparingDouble(r -> r.<Double>getAs("psi"))).orElse(null);
       String d = worst == null ? "no drift baseline" : String.format(Locale.ROOT, "max PSI %.3f (%s)",
@@ -178,7 +182,7 @@ public final class Monitor {
     // (a model version gone from the registry, a missing feature table) leaves the monitoring tables as they were
     Row s = stats.head();
     StructType statsSchema = stats.schema();
-    List<Row> acc = accuracy.orderBy("horizon_days").collectAsList();
+    List<Row> acc = accuracy.orderBy("horizon_days", "model_version").collectAsList();
     StructType accuracySchema = accuracy.schema();
     Row used = predictions.where(tonight).select("model_name", "model_version", "feature_table_version").head();
     LoadedModel model =
@@ -305,7 +309,10 @@ public final class Monitor {
         .orElse(null);
   }
 
-  /** Retraining signals: drift alerts, and realized demand accuracy well below validation. */
+  /**
+   * Retraining signals: drift alerts, and realized demand accuracy well below validation, of the forecasts made by
+   * {@code model} (the version that scored the night; the accuracy rows of other versions are not its evidence).
+   */
   static List<Row> signals(UseCase useCase, LocalDate date, LoadedModel model, List<Row> drift, List<Row> accuracy) {
     List<Row> out = new java.util.ArrayList<>();
     for (Row d : drift) {
@@ -318,8 +325,12 @@ public final class Monitor {
     // validation measures the direct forecast of one feature build (horizons 1..7); recursive horizons are
     // naturally less accurate and would raise the signal without anything having degraded
     // a horizon whose actual sales were all zero has no WAPE (null): it carries no evidence either way
+    // only the forecasts of the version monitored tonight are its evidence: after a retrain, the replaced version's
+    // forecasts stay in the 28-day window for weeks and must not raise a signal against (and blamed on) its successor
+    String version = model.version().version();
     List<Row> direct =
         accuracy.stream()
+            .filter(r -> version.equals(r.getAs("model_version")))
             .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
             .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
             .toList();
@@ -336,9 +347,9 @@ public final class Monitor {
   }
 
   /**
-   * WAPE and bias by forecast horizon for target days in the last 28 days whose sales are known (a row with an empty
-   * sales field is not), and for quantile forecasts the share of actuals inside [P10, P90] (nominally 0.8) and the
-   * mean pinball loss over P10/P50/P90 divided by the mean actual.
+   * WAPE and bias by model version and forecast horizon for target days in the last 28 days whose sales are known (a
+   * row with an empty sales field is not), and for quantile forecasts the share of actuals inside [P10, P90]
+   * (nominally 0.8) and the mean pinball loss over P10/P50/P90 divided by the mean actual.
    */
   static Dataset<Row> demandAccuracy(SparkSession spark, Warehouse warehouse, Dataset<Row> predictions, LocalDate date) {
     Dataset<Row> actuals =
@@ -361,7 +372,7 @@ public final class Monitor {
             .plus(ForecastQuantiles.pinball(col("forecast_p90"), col("actual"), 0.9))
             .divide(3);
     return known
-        .groupBy("horizon_days")
+        .groupBy("model_version", "horizon_days")
         .agg(
             count(lit(1)).as("n"),
             sum(abs(err)).divide(sum(abs(col("actual")))).as("wape"),
@@ -373,12 +384,15 @@ public final class Monitor {
                 ? avg(pinball).divide(avg(abs(col("actual")))).as("pinball")
                 : lit(null).cast("double").as("pinball"))
         .select(
-            lit(UseCase.DEMAND.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"), col("horizon_days"),
-            col("n"), col("wape"), col("bias"), col("precision"), col("recall"), col("coverage_p10_p90"),
-            col("pinball"));
+            lit(UseCase.DEMAND.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"), col("model_version"),
+            col("horizon_days"), col("n"), col("wape"), col("bias"), col("precision"), col("recall"),
+            col("coverage_p10_p90"), col("pinball"));
   }
 
-  /** Precision and recall at 0.5 for nights whose seven-day outcome window has closed, within the last 28 days. */
+  /**
+   * Precision and recall at 0.5 by model version for nights whose seven-day outcome window has closed, within the last
+   * 28 days.
+   */
   static Dataset<Row> maintenanceAccuracy(
       SparkSession spark, Warehouse warehouse, Dataset<Row> predictions, LocalDate date) {
     Dataset<Row> failures =
@@ -393,11 +407,13 @@ public final class Monitor {
         closed
             .join(failures, closed.col("machine_id").equalTo(failures.col("machine_id"))
                 .and(datediff(failures.col("failure_date"), closed.col("score_date")).between(1, 7)), "left")
-            .groupBy(closed.col("machine_id"), closed.col("score_date"), closed.col("prediction"))
+            .groupBy(closed.col("model_version"), closed.col("machine_id"), closed.col("score_date"),
+                closed.col("prediction"))
             .agg(max(when(col("failure_date").isNotNull(), 1).otherwise(0)).as("failed"));
     Column flagged = col("prediction").geq(0.5);
     Column tp = sum(when(flagged.and(col("failed").equalTo(1)), 1).otherwise(0));
     return labeled
+        .groupBy("model_version")
         .agg(
             count(lit(1)).as("n"),
             tp.divide(sum(when(flagged, 1).otherwise(0))).as("precision"),
@@ -405,7 +421,8 @@ public final class Monitor {
         .where(col("n").gt(0))
         .select(
             lit(UseCase.MAINTENANCE.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"),
-            lit(7).as("horizon_days"), col("n"), lit(null).cast("double").as("wape"), lit(null).cast("double").as("bias"),
+            col("model_version"), lit(7).as("horizon_days"), col("n"), lit(null).cast("double").as("wape"),
+            lit(null).cast("double").as("bias"),
             col("precision").cast("double").as("precision"), col("recall").cast("double").as("recall"),
             lit(null).cast("double").as("coverage_p10_p90"), lit(null).cast("double").as("pinball"));
   }

@@ -8,7 +8,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * A monitoring run's metrics in the Prometheus text exposition format (version 0.0.4), for a Pushgateway: batch jobs
- * do not live long enough to be scraped, so each run pushes its last values, grouped by job and use case, and an
+ * do not live long enough to be scraped, so each run pushes its last values, grouped by job and use case (realized
+ * accuracy by horizon and model version), and an
  * alert rule on {@code nightshift_monitor_last_success_timestamp_seconds} catches nights that did not run.
  */
 public final class PrometheusMetrics {
@@ -26,11 +27,11 @@ public final class PrometheusMetrics {
     gauge(out, "nightshift_retraining_signals", "Retraining signals raised by this run.", r.signals().size());
     header(out, "nightshift_feature_psi", "Population stability index of a column against the training baseline.");
     for (Row d : r.drift()) {
-      sample(out, "nightshift_feature_psi", "column", d.getAs("column"), d.<Double>getAs("psi"));
+      sample(out, "nightshift_feature_psi", label("column", d.getAs("column")), d.<Double>getAs("psi"));
     }
     header(out, "nightshift_feature_ks", "Kolmogorov-Smirnov distance of a column against the training baseline.");
     for (Row d : r.drift()) {
-      sample(out, "nightshift_feature_ks", "column", d.getAs("column"), d.<Double>getAs("ks"));
+      sample(out, "nightshift_feature_ks", label("column", d.getAs("column")), d.<Double>getAs("ks"));
     }
     List<String> metrics = List.of("wape", "bias", "coverage_p10_p90", "pinball", "precision", "recall");
     for (String m : metrics) {
@@ -42,7 +43,11 @@ public final class PrometheusMetrics {
       header(out, name, "Realized " + m.replace('_', ' ') + " of forecasts whose outcome is known, by horizon.");
       for (Row a : r.accuracy()) {
         if (a.schema().getFieldIndex(m).isDefined() && !a.isNullAt(a.fieldIndex(m))) {
-          sample(out, name, "horizon_days", String.valueOf(a.<Integer>getAs("horizon_days")), a.<Double>getAs(m));
+          String labels = label("horizon_days", String.valueOf(a.<Integer>getAs("horizon_days")));
+          if (a.schema().getFieldIndex("model_version").isDefined() && !a.isNullAt(a.fieldIndex("model_version"))) {
+            labels += "," + label("model_version", a.getAs("model_version")); // one series per version and horizon
+          }
+          sample(out, name, labels, a.<Double>getAs(m));
         }
       }
     }
@@ -63,9 +68,12 @@ public final class PrometheusMetrics {
     out.append(name).append(' ').append(format(value)).append('\n');
   }
 
-  private static void sample(StringBuilder out, String name, String label, String labelValue, Number value) {
-    out.append(name).append('{').append(label).append("=\"").append(escape(labelValue)).append("\"} ")
-        .append(format(value)).append('\n');
+  private static String label(String label, String value) {
+    return label + "=\"" + escape(value) + "\"";
+  }
+
+  private static void sample(StringBuilder out, String name, String labels, Number value) {
+    out.append(name).append('{').append(labels).append("} ").append(format(value)).append('\n');
   }
 
   static String format(Number v) {

@@ -31,21 +31,22 @@ class DemandAccuracyTest {
       LocalDate target = D.minusDays(3 - i);
       sales.add(RowFactory.create(Date.valueOf(target), 1, 1, actual[i]));
       predictions.add(
-          RowFactory.create(Date.valueOf(target.minusDays(1)), 1, 1, Date.valueOf(target), 1, 10.0, 6.0, 9.0, 14.0));
+          RowFactory.create(Date.valueOf(target.minusDays(1)), 1, 1, Date.valueOf(target), 1, 10.0, 6.0, 9.0, 14.0, "3"));
     }
     // a forecast whose target day is still in the future has no outcome yet
-    predictions.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(1)), 1, 10.0, 6.0, 9.0, 14.0));
+    predictions.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(1)), 1, 10.0, 6.0, 9.0, 14.0, "3"));
     RawData.write(spark.createDataFrame(sales, RawData.SALES), w.rawSales());
     StructType schema =
         new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
             .add("horizon_days", "int").add("prediction", "double").add("forecast_p10", "double")
-            .add("forecast_p50", "double").add("forecast_p90", "double");
+            .add("forecast_p50", "double").add("forecast_p90", "double").add("model_version", "string");
 
     List<Row> rows = Monitor.demandAccuracy(spark, w, spark.createDataFrame(predictions, schema), D).collectAsList();
 
     assertThat(rows).hasSize(1);
     Row h1 = rows.get(0);
     assertThat(h1.<Integer>getAs("horizon_days")).isEqualTo(1);
+    assertThat(h1.<String>getAs("model_version")).isEqualTo("3");
     assertThat(h1.<Long>getAs("n")).isEqualTo(4L);
     assertThat(h1.<Double>getAs("wape")).isCloseTo(15.0 / 41, within(1e-12)); // |2| + |-2| + |-6| + |5| over 41
     assertThat(h1.<Double>getAs("bias")).isCloseTo(-1.0 / 41, within(1e-12));
@@ -58,6 +59,28 @@ class DemandAccuracyTest {
   static final StructType PLAIN =
       new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
           .add("horizon_days", "int").add("prediction", "double").add("model_version", "string");
+
+  @Test
+  void accuracyIsReportedByModelVersionAndHorizon() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("accuracy-versions").toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 1, 10),
+        RowFactory.create(Date.valueOf(D), 1, 1, 20)), RawData.SALES), w.rawSales());
+    // version 2 forecast both days one day ahead before the retrain; version 3 forecast D one day ahead
+    List<Row> predictions = List.of(
+        RowFactory.create(Date.valueOf(D.minusDays(2)), 1, 1, Date.valueOf(D.minusDays(1)), 1, 19.0, "2"),
+        RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 1, Date.valueOf(D), 1, 38.0, "2"),
+        RowFactory.create(Date.valueOf(D.minusDays(1)), 1, 1, Date.valueOf(D), 1, 22.0, "3"));
+
+    List<Row> rows = Monitor.demandAccuracy(spark, w, spark.createDataFrame(predictions, PLAIN), D)
+        .orderBy("model_version").collectAsList();
+
+    assertThat(rows).extracting(r -> r.<String>getAs("model_version")).containsExactly("2", "3");
+    assertThat(rows.get(0).<Long>getAs("n")).isEqualTo(2L);
+    assertThat(rows.get(0).<Double>getAs("wape")).isCloseTo(27.0 / 30, within(1e-12)); // |9| + |18| over 30
+    assertThat(rows.get(1).<Long>getAs("n")).isEqualTo(1L);
+    assertThat(rows.get(1).<Double>getAs("wape")).isCloseTo(0.1, within(1e-12)); // |2| over 20
+  }
 
   @Test
   void aSalesRowWithoutAValueIsNoOutcomeAndNotCounted() {
@@ -83,13 +106,10 @@ class DemandAccuracyTest {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("accuracy-plain").toString());
     RawData.write(
         spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 10)), RawData.SALES), w.rawSales());
-    StructType schema =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double");
     Row h =
         Monitor.demandAccuracy(
                 spark, w,
-                spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D.minusDays(2)), 1, 1, Date.valueOf(D), 2, 12.0)), schema),
+                spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D.minusDays(2)), 1, 1, Date.valueOf(D), 2, 12.0, "3")), PLAIN),
                 D)
             .head();
     assertThat(h.<Double>getAs("wape")).isCloseTo(0.2, within(1e-12));
@@ -100,7 +120,7 @@ class DemandAccuracyTest {
   @Test
   void theAccuracySignalComparesOnlyTheDirectHorizonsWithValidation() {
     StructType schema =
-        new StructType().add("horizon_days", "int").add("n", "long").add("wape", "double");
+        new StructType().add("model_version", "string").add("horizon_days", "int").add("n", "long").add("wape", "double");
     io.nightshift.training.model.ModelMetadata meta =
         new io.nightshift.training.model.ModelMetadata("nightshift-demand", "demand", "REGRESSION", "v", List.of("store"),
             "date", "sales", List.of("x"), "", "", 0, "", "", "", "", 1.0, java.util.Map.of("valid_wape", 0.3),
@@ -113,12 +133,12 @@ class DemandAccuracyTest {
     List<Row> accuracy = new ArrayList<>();
     for (int h = 1; h <= 28; h++) {
       accuracy.add(new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(
-          new Object[] {h, 20L, h <= 7 ? 0.3 : 0.9}, schema));
+          new Object[] {"4", h, 20L, h <= 7 ? 0.3 : 0.9}, schema));
     }
     assertThat(Monitor.signals(io.nightshift.core.UseCase.DEMAND, D, model, List.of(), accuracy)).isEmpty();
     // the direct horizons degrading does raise it: 0.5 > 1.25 x 0.3
     accuracy.replaceAll(r -> r.<Integer>getAs("horizon_days") <= 7
-        ? new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {r.getAs("horizon_days"), 20L, 0.5}, schema)
+        ? new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[] {"4", r.getAs("horizon_days"), 20L, 0.5}, schema)
         : r);
     List<Row> signals = Monitor.signals(io.nightshift.core.UseCase.DEMAND, D, model, List.of(), accuracy);
     assertThat(signals).hasSize(1);

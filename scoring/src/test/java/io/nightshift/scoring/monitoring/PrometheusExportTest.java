@@ -45,6 +45,22 @@ class PrometheusExportTest {
   }
 
   @Test
+  void realizedAccuracyOfSeveralModelVersionsIsOneSeriesPerVersionAndHorizon() {
+    StructType accuracy =
+        new StructType().add("model_version", "string").add("horizon_days", "int").add("n", "long").add("wape", "double");
+    Monitor.Result r = result();
+    Monitor.Result twoVersions = new Monitor.Result(r.useCase(), r.date(), r.stats(),
+        List.of(new GenericRowWithSchema(new Object[] {"2", 1, 10L, 0.9}, accuracy),
+            new GenericRowWithSchema(new Object[] {"3", 1, 10L, 0.25}, accuracy)),
+        r.drift(), r.signals(), r.plots());
+    String text = PrometheusMetrics.render(twoVersions, Instant.ofEpochSecond(1_709_300_000L));
+    // the same labels twice would be a duplicate series, which the Pushgateway rejects
+    assertThat(text)
+        .contains("nightshift_realized_wape{horizon_days=\"1\",model_version=\"2\"} 0.9\n")
+        .contains("nightshift_realized_wape{horizon_days=\"1\",model_version=\"3\"} 0.25\n");
+  }
+
+  @Test
   void rendersGaugesWithLabelsAndSkipsMetricsWithoutValues() {
     String text = PrometheusMetrics.render(result(), Instant.ofEpochSecond(1_709_300_000L));
     assertThat(text)

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class RetrainingSignalsTest {
   static final LocalDate D = LocalDate.of(2024, 12, 26);
   static final StructType ACCURACY =
-      new StructType().add("horizon_days", "int").add("n", "long").add("wape", "double");
+      new StructType().add("model_version", "string").add("horizon_days", "int").add("n", "long").add("wape", "double");
 
   private static LoadedModel model(double validWape) {
     ModelMetadata meta = new ModelMetadata("nightshift-demand", "demand", "REGRESSION", "sales", List.of("store", "item"),
@@ -30,8 +30,13 @@ class RetrainingSignalsTest {
         meta, new byte[0]);
   }
 
+  /** A horizon's realized accuracy of the forecasts made by version 3, the model monitored tonight. */
   private static Row horizon(int h, long n, Double wape) {
-    return new GenericRowWithSchema(new Object[] {h, n, wape}, ACCURACY);
+    return horizon("3", h, n, wape);
+  }
+
+  private static Row horizon(String version, int h, long n, Double wape) {
+    return new GenericRowWithSchema(new Object[] {version, h, n, wape}, ACCURACY);
   }
 
   @Test
@@ -59,5 +64,27 @@ class RetrainingSignalsTest {
     List<Row> worse = List.of(horizon(1, 150, 0.45), horizon(2, 150, 0.40));
     assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), worse)).singleElement()
         .satisfies(s -> assertThat(s.<Double>getAs("value")).isCloseTo(0.425, within(1e-12)));
+  }
+
+  @Test
+  void onlyTheForecastsOfTonightsModelVersionCountTowardsItsAccuracySignal() {
+    // version 2, replaced by 3, made large errors before the retrain; 3's own forecasts are as good as validation
+    List<Row> oldWorse = List.of(horizon("2", 1, 500, 0.9), horizon("2", 2, 500, 0.8), horizon("3", 1, 200, 0.3),
+        horizon("3", 2, 100, 0.33));
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), oldWorse)).isEmpty();
+
+    // the reverse: version 3 degrades, the old version's good forecasts do not dilute it; the signal names version 3
+    List<Row> newWorse = List.of(horizon("2", 1, 500, 0.3), horizon("2", 2, 500, 0.3), horizon("3", 1, 200, 0.5),
+        horizon("3", 2, 100, 0.8));
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(), newWorse)).singleElement().satisfies(s -> {
+      assertThat(s.<String>getAs("kind")).isEqualTo("accuracy");
+      assertThat(s.<String>getAs("model_version")).isEqualTo("3");
+      assertThat(s.<Double>getAs("value")).isCloseTo((0.5 * 200 + 0.8 * 100) / 300, within(1e-12)); // 0.6
+      assertThat(s.<Double>getAs("threshold")).isCloseTo(0.375, within(1e-12));
+    });
+
+    // fewer than 100 outcomes of version 3 are not evidence enough, however many the old version has
+    assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(),
+        List.of(horizon("2", 1, 5000, 0.9), horizon("3", 1, 99, 0.9)))).isEmpty();
   }
 }
