@@ -168,6 +168,29 @@ class MonitorTest {
     assertThat(rowsOf(spark, warehouse, "feature_drift", "monitor_date", D)).hasSize(vacuumed.drift().size());
   }
 
+  @Test
+  void aNightScoredForFewerThanSevenDaysIsProfiledOnTheDaysItScored() {
+    SparkSession spark = SparkTestSession.get();
+    Champion c = champion(spark, "monitor-short-horizon", 3, 4, 10);
+    ScoringOptions twoDays = new ScoringOptions(2, ScoringOptions.Reconciliation.NONE);
+    BatchScorer.score(spark, c.warehouse(), c.model(), D, "test", twoDays);
+    Monitor.Result plain = Monitor.run(spark, c.warehouse(), c.registry(), UseCase.DEMAND, D);
+    assertThat(plain.stats().<Long>getAs("rows")).isEqualTo(2L * 3 * 4);
+
+    // plant a shift in days 3..7 after the night, which a two-day forecast never scores, and score the night again
+    // from that version: what it scored is unchanged, and so is its drift
+    Dataset<Row> table = spark.read().format("delta").load(c.path());
+    DeltaTables.overwrite(table.withColumn("rmean_28",
+        when(col("date").gt(lit(Date.valueOf(D.plusDays(2)))), col("rmean_28").multiply(3)).otherwise(col("rmean_28")))
+        .localCheckpoint(), c.path());
+    BatchScorer.score(spark, c.warehouse(), c.model(), D, "test", twoDays);
+    Monitor.Result shifted = Monitor.run(spark, c.warehouse(), c.registry(), UseCase.DEMAND, D);
+
+    assertThat(psi(shifted, "rmean_28")).isEqualTo(psi(plain, "rmean_28")).isLessThan(0.25);
+    assertThat(shifted.drift()).containsExactlyElementsOf(plain.drift());
+    assertThat(shifted.signals()).extracting(r -> r.<String>getAs("subject")).doesNotContain("rmean_28");
+  }
+
   /** A warehouse of generated sales as of {@link #D}, their demand features, and a model of them as @champion. */
   private record Champion(
       Warehouse warehouse, String path, TrainedModel trained, InMemoryRegistry registry, LoadedModel model) {}

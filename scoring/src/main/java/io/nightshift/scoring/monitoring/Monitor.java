@@ -211,12 +211,13 @@ public final class Monitor {
   }
 
   /**
-   * PSI and KS of each drift-monitored feature of the night's scored rows, and of the predictions, against the
-   * baseline profiles stored with the model version that scored them. The features are read from the version of the
-   * feature table that the night was scored from ({@code featureTableVersion}, recorded with every prediction), so a
-   * night's drift describes what its model saw, however the table has changed since; a version that can no longer be
-   * read as it was (the table recreated, so its id is not {@code featureTableId}, the night's manifest's; or its log
-   * or data files cleaned up) leaves the features' drift not measured ({@code no_data}).
+   * PSI and KS of each drift-monitored feature of the night's scored rows ({@link #scoredRows}), and of the
+   * predictions, against the baseline profiles stored with the model version that scored them. The features are read
+   * from the version of the feature table that the night was scored from ({@code featureTableVersion}, recorded with
+   * every prediction), so a night's drift describes what its model saw, however the table has changed since; a
+   * version that can no longer be read as it was (the table recreated, so its id is not {@code featureTableId}, the
+   * night's manifest's; or its log or data files cleaned up) leaves the features' drift not measured
+   * ({@code no_data}).
    */
   static List<Row> drift(
       SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date, LoadedModel model,
@@ -235,7 +236,7 @@ public final class Monitor {
     Map<String, FeatureProfile> tonight = new LinkedHashMap<>();
     Dataset<Row> scored = scoredFeatures(spark, warehouse, useCase, view, date, featureTableVersion, featureTableId);
     if (scored != null) {
-      tonight.putAll(FeatureProfile.profile(scored.where(QualityGate.scoringRows(view, date)), edges));
+      tonight.putAll(FeatureProfile.profile(scored.where(scoredRows(useCase, view, date, tonightsPredictions)), edges));
     } else {
       edges.keySet().forEach(f -> tonight.put(f, null));
     }
@@ -271,6 +272,23 @@ public final class Monitor {
           new Object[] {useCase.id(), Date.valueOf(date), model.version().version(), e.getKey(), psi, ks, status}, DRIFT));
     }
     return out;
+  }
+
+  /**
+   * The feature rows the night scored: {@link QualityGate#scoringRows}, narrowed as scoring narrows them for a demand
+   * forecast shorter than the direct horizons ({@code score --horizon-days N}, N < 7: days {@code date+1..date+N}),
+   * N read from the night's predictions (their longest horizon), so drift never profiles rows that were not scored.
+   */
+  static Column scoredRows(UseCase useCase, FeatureView view, LocalDate date, Dataset<Row> tonightsPredictions) {
+    Column rows = QualityGate.scoringRows(view, date);
+    if (useCase != UseCase.DEMAND) {
+      return rows;
+    }
+    Row longest = tonightsPredictions.agg(max("horizon_days")).head();
+    int horizon = longest.isNullAt(0) ? DemandFeatures.HORIZON_DAYS : ((Number) longest.get(0)).intValue();
+    return horizon < DemandFeatures.HORIZON_DAYS
+        ? rows.and(col(view.dateColumn()).leq(lit(Date.valueOf(date.plusDays(horizon)))))
+        : rows;
   }
 
   /**
