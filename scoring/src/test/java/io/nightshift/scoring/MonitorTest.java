@@ -191,6 +191,34 @@ class MonitorTest {
     assertThat(shifted.signals()).extracting(r -> r.<String>getAs("subject")).doesNotContain("rmean_28");
   }
 
+  @Test
+  void aNightWhosePlotsCannotBeWrittenLeavesTheMonitoringTablesAsTheyWere() throws java.io.IOException {
+    SparkSession spark = SparkTestSession.get();
+    Champion c = champion(spark, "monitor-plots-fail", 3, 4, 10);
+    Warehouse warehouse = c.warehouse();
+    BatchScorer.score(spark, warehouse, c.model(), D.minusDays(1), "test");
+    BatchScorer.score(spark, warehouse, c.model(), D, "test");
+    Monitor.run(spark, warehouse, c.registry(), UseCase.DEMAND, D.minusDays(1));
+    List<String> tables = List.of("prediction_stats", "accuracy", "feature_drift", "retraining_signals");
+    Map<String, Long> versions = new java.util.LinkedHashMap<>();
+    tables.forEach(t -> versions.put(t, DeltaTables.version(spark, warehouse.monitoring(t))));
+
+    // the night's report folder is a plain file: its plots cannot be written
+    java.nio.file.Path dir = java.nio.file.Path.of(warehouse.reports("monitoring/demand/" + D));
+    java.nio.file.Files.createDirectories(dir.getParent());
+    java.nio.file.Files.writeString(dir, "not a folder");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Monitor.run(spark, warehouse, c.registry(), UseCase.DEMAND, D))
+        .hasMessageContaining("Cannot write the monitoring plots to");
+
+    Map<String, Long> after = new java.util.LinkedHashMap<>();
+    tables.forEach(t -> after.put(t, DeltaTables.version(spark, warehouse.monitoring(t))));
+    assertThat(after).isEqualTo(versions);
+    for (String t : List.of("prediction_stats", "accuracy", "feature_drift")) {
+      assertThat(rowsOf(spark, warehouse, t, "monitor_date", D)).as(t).isEmpty();
+    }
+  }
+
   /** A warehouse of generated sales as of {@link #D}, their demand features, and a model of them as @champion. */
   private record Champion(
       Warehouse warehouse, String path, TrainedModel trained, InMemoryRegistry registry, LoadedModel model) {}

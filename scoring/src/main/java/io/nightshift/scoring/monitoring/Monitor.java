@@ -178,8 +178,9 @@ public final class Monitor {
                 prevMean.as("previous_mean"));
     Dataset<Row> accuracy =
         useCase == UseCase.DEMAND ? demandAccuracy(spark, warehouse, predictions, date) : maintenanceAccuracy(spark, warehouse, predictions, date);
-    // everything is computed, and every input checked, before the first table is written: a night that fails
-    // (a model version gone from the registry, a missing feature table) leaves the monitoring tables as they were
+    // everything is computed, every input checked and the plots written before the first table is written: a night
+    // that fails (a model version gone from the registry, a missing feature table, plots that cannot be written)
+    // leaves the monitoring tables as they were
     Row s = stats.head();
     StructType statsSchema = stats.schema();
     List<Row> acc = accuracy.orderBy("horizon_days", "model_version").collectAsList();
@@ -191,6 +192,8 @@ public final class Monitor {
     List<Row> drift = drift(spark, warehouse, useCase, date, model, scoredFrom,
         scoredTableId(spark, warehouse, useCase, date, scoredFrom), predictions.where(tonight));
     List<Row> signals = signals(useCase, date, model, drift, acc);
+    // the plots too: writing them can fail (a report folder that cannot be written), and must not do so between tables
+    List<String> plots = MonitoringReport.write(spark, warehouse, useCase, date, predictions, drift);
 
     String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
     DeltaTables.replaceWhere(
@@ -204,7 +207,6 @@ public final class Monitor {
         warehouse.monitoring("retraining_signals"),
         "use_case = '" + useCase.id() + "' AND signal_date = '" + date + "'",
         "use_case");
-    List<String> plots = MonitoringReport.write(spark, warehouse, useCase, date, predictions, drift);
     Result r = new Result(useCase, date, s, acc, drift, signals, plots);
     LOG.info("Monitoring {} {}: {}", useCase.id(), date, r.headline());
     return r;
