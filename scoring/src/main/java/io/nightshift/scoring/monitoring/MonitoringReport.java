@@ -78,6 +78,20 @@ public final class MonitoringReport {
 
   static void forecastVsActual(
       SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> predictions, Path png) {
+    Series s = forecastVsActualSeries(spark, warehouse, date, predictions);
+    Charts.daily(png, "Demand: total units per day, actual vs forecast (as of " + date + ")", "units", s.days(),
+        s.series());
+  }
+
+  /** The days of a daily plot and its series by name, one value per day (null: none). */
+  record Series(List<LocalDate> days, Map<String, List<Double>> series) {}
+
+  /**
+   * The data of {@code forecast_vs_actual.png} for night {@code date}: only forecasts made by that night or before
+   * (score date at most {@code date}), so the plot of a night does not change when later nights are scored.
+   */
+  static Series forecastVsActualSeries(
+      SparkSession spark, Warehouse warehouse, LocalDate date, Dataset<Row> predictions) {
     LocalDate from = date.minusDays(Monitor.ACCURACY_WINDOW_DAYS - 1);
     Map<LocalDate, Double> actual = new HashMap<>();
     RawData.read(spark, warehouse.rawSales(), "raw/sales", RawData.SALES)
@@ -99,7 +113,8 @@ public final class MonitoringReport {
     Map<LocalDate, Double> tonight = new HashMap<>();
     aggs.add(sum(when(col("score_date").equalTo(lit(Date.valueOf(date))), col("prediction"))).as("tonight"));
     predictions
-        .where(col("target_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date.plusDays(horizon)))))
+        .where(col("target_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(date.plusDays(horizon))))
+            .and(col("score_date").leq(lit(Date.valueOf(date)))))
         .groupBy("target_date")
         .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new org.apache.spark.sql.Column[0]))
         .collectAsList()
@@ -124,7 +139,7 @@ public final class MonitoringReport {
       series.put("forecast " + h + (h == 1 ? " day" : " days") + " ahead", days.stream().map(byLead.get(h)::get).toList());
     }
     series.put("tonight's forecast", days.stream().map(tonight::get).toList());
-    Charts.daily(png, "Demand: total units per day, actual vs forecast (as of " + date + ")", "units", days, series);
+    return new Series(days, series);
   }
 
   private static List<String> copy(SparkSession spark, Path dir, String target) {
