@@ -40,24 +40,34 @@ final class MonitorCommand implements Callable<Integer> {
       Monitor.Result r = steps.monitor(u, d);
       System.out.println(r.render());
       if (push != null) {
-        push(push, r, spec.commandLine().getErr());
+        push(push, r, steps.newestMonitored(u).orElse(d), spec.commandLine().getErr());
       }
     }
     return NightshiftCli.OK;
   }
 
   /**
-   * The monitoring tables are written by now; a Pushgateway that is down must not fail (and so re-run) the night,
-   * but it must be visible: a warning on stderr, and the missing last-success timestamp alerts in Prometheus.
+   * Pushes the night's metrics, and says whether it did. The monitoring tables are written by now; a Pushgateway that
+   * is down must not fail (and so re-run) the night, but it must be visible: a warning on stderr, and the missing
+   * last-success timestamp alerts in Prometheus. The use case's group holds one night's metrics (PUT replaces them),
+   * so a night older than the newest one monitored ({@code newestMonitored}, from the monitoring tables: a backfill
+   * or a retry) is not pushed: it would replace the newest night's metrics and reset its last-success timestamp.
    */
-  static void push(MetricsPush push, Monitor.Result r, java.io.PrintWriter err) {
+  static boolean push(MetricsPush push, Monitor.Result r, LocalDate newestMonitored, java.io.PrintWriter err) {
+    if (newestMonitored.isAfter(r.date())) {
+      System.out.println("  not pushing " + r.useCase().id() + " monitoring metrics of " + r.date()
+          + " to the Pushgateway: " + newestMonitored + " is monitored already, and its metrics stay the current ones");
+      return false;
+    }
     try {
       push.push(
           Pushgateway.grouping("nightshift_monitor", java.util.Map.of("use_case", r.useCase().id())),
           PrometheusMetrics.render(r, java.time.Instant.now()));
       System.out.println("  pushed " + r.useCase().id() + " monitoring metrics to the Pushgateway");
+      return true;
     } catch (io.nightshift.core.NightshiftException e) {
       err.println("WARNING: " + e.getMessage());
+      return false;
     }
   }
 }

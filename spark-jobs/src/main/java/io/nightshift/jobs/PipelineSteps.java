@@ -177,4 +177,9 @@ final class PipelineSteps {
     ctx.stage("monitor-" + useCase.id(), "Monitor " + useCase.id() + " predictions of " + date);
     return Monitor.run(ctx.spark(), ctx.warehouse(), ctx.registry(), useCase, date);
   }
+
+  /** The newest night monitored for {@code useCase}, if any. */
+  java.util.Optional<LocalDate> newestMonitored(UseCase useCase) {
+    return Monitor.newestMonitored(ctx.spark(), ctx.warehouse(), useCase);
+  }
 }

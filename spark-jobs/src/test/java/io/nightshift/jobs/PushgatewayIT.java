@@ -94,7 +94,7 @@ class PushgatewayIT {
   /** The monitoring job's own push: its grouping key and rendered text, warnings to {@code err}. */
   static String pushAsMonitorDoes(Monitor.Result result) {
     StringWriter err = new StringWriter();
-    MonitorCommand.push(new Pushgateway(url), result, new PrintWriter(err, true));
+    MonitorCommand.push(new Pushgateway(url), result, result.date(), new PrintWriter(err, true));
     return err.toString();
   }
 

@@ -213,6 +213,22 @@ public final class Monitor {
   }
 
   /**
+   * The newest night monitored for {@code useCase} ({@code monitoring/prediction_stats}, which every monitoring run
+   * writes), or empty when none is. A night monitored after a newer one (a backfill or a retry) is not the current
+   * state of the use case.
+   */
+  public static java.util.Optional<LocalDate> newestMonitored(
+      SparkSession spark, Warehouse warehouse, UseCase useCase) {
+    String path = warehouse.monitoring("prediction_stats");
+    if (!DeltaTables.exists(spark, path)) {
+      return java.util.Optional.empty();
+    }
+    Row newest = spark.read().format("delta").load(path).where(col("use_case").equalTo(useCase.id()))
+        .agg(max("monitor_date")).head();
+    return newest.isNullAt(0) ? java.util.Optional.empty() : java.util.Optional.of(newest.getDate(0).toLocalDate());
+  }
+
+  /**
    * PSI and KS of each drift-monitored feature of the night's scored rows ({@link #scoredRows}), and of the
    * predictions, against the baseline profiles stored with the model version that scored them. The features are read
    * from the version of the feature table that the night was scored from ({@code featureTableVersion}, recorded with
