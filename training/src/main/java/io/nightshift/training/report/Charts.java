@@ -93,9 +93,18 @@ public final class Charts {
    * in the map's order; a null value leaves a gap.
    */
   public static Path daily(Path png, String title, String yTitle, List<LocalDate> days, Map<String, List<Double>> series) {
+    return write(png, dailyChart(title, yTitle, days, series));
+  }
+
+  /**
+   * The chart of {@link #daily}. Days are UTC midnights, so the date axis formats them in UTC (XChart's default is the
+   * JVM's time zone, which west of Greenwich labels each day as the one before).
+   */
+  static XYChart dailyChart(String title, String yTitle, List<LocalDate> days, Map<String, List<Double>> series) {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("date").yAxisTitle(yTitle).build();
     style(chart.getStyler());
     chart.getStyler().setDatePattern("yyyy-MM-dd");
+    chart.getStyler().setTimezone(java.util.TimeZone.getTimeZone("UTC"));
     chart.getStyler().setXAxisLabelRotation(45);
     List<Date> xs =
         days.isEmpty()
@@ -107,7 +116,7 @@ public final class Charts {
       s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
       s.setMarker(SeriesMarkers.CIRCLE);
     }
-    return write(png, chart);
+    return chart;
   }
 
   private static void style(Styler styler) {

@@ -77,6 +77,29 @@ class ChartsTest {
   }
 
   @Test
+  void dailyDatesAreLabelledAsTheirDayWhateverTheDefaultTimeZone() {
+    java.util.TimeZone before = java.util.TimeZone.getDefault();
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/New_York")); // UTC-5: midnight UTC is the day before
+    try {
+      List<LocalDate> days = List.of(LocalDate.of(2024, 3, 10), LocalDate.of(2024, 3, 11));
+      org.knowm.xchart.XYChart chart =
+          Charts.dailyChart("demand", "units", days, Map.of("actual", java.util.Arrays.asList(1.0, 2.0)));
+      org.knowm.xchart.style.XYStyler styler = chart.getStyler();
+      // the date axis formats its ticks as XChart 3.8.8 does: the styler's pattern and locale, in its time zone
+      java.text.SimpleDateFormat ticks = new java.text.SimpleDateFormat(styler.getDatePattern(), styler.getLocale());
+      ticks.setTimeZone(styler.getTimezone());
+      List<String> labels = new ArrayList<>();
+      for (Object x : chart.getSeriesMap().get("actual").getXData()) {
+        labels.add(ticks.format(new java.util.Date(((Number) x).longValue())));
+      }
+      assertThat(labels).containsExactly("2024-03-10", "2024-03-11");
+      assertThat(styler.getTimezone().getID()).isEqualTo("UTC");
+    } finally {
+      java.util.TimeZone.setDefault(before);
+    }
+  }
+
+  @Test
   void emptyInputsStillGiveAChart() throws IOException {
     assertThat(read(Charts.bars(dir.resolve("e1.png"), "t", "x", "y", Map.of(), 0.2)).getWidth()).isEqualTo(Charts.WIDTH);
     assertThat(read(Charts.daily(dir.resolve("e2.png"), "t", "y", List.of(), Map.of("a", List.of()))).getWidth())
