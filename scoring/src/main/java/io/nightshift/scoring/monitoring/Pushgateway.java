@@ -45,7 +45,9 @@ public final class Pushgateway implements MetricsPush {
     HttpUrl.Builder b = base.newBuilder().addPathSegment("metrics");
     grouping.forEach(
         (k, v) -> {
-          if (v.isEmpty() || v.contains("/")) { // the Pushgateway's base64 form for values a path cannot carry
+          // the Pushgateway's base64 form for values a path cannot carry: empty, with a slash, or "." and ".." (path
+          // steps that URL normalization removes or resolves against the segment before)
+          if (v.isEmpty() || v.contains("/") || v.equals(".") || v.equals("..")) {
             b.addPathSegment(k + "@base64").addPathSegment(
                 v.isEmpty() ? "=" : java.util.Base64.getUrlEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8)));
           } else {

@@ -109,6 +109,21 @@ class PrometheusExportTest {
   }
 
   @Test
+  void dotAndDotDotValuesUseBase64SoTheyAreNotReadAsPathSteps() throws Exception {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("dot", ".");
+    labels.put("dots", "..");
+    labels.put("use_case", "demand");
+    try (MockWebServer server = new MockWebServer()) {
+      server.enqueue(new MockResponse().setResponseCode(200));
+      new Pushgateway(server.url("/").toString()).push(Pushgateway.grouping("j", labels), "x 1\n");
+      // "." would vanish from the path and ".." remove the segment before it; base64url of "." is Lg==, of ".." Li4=
+      assertThat(server.takeRequest().getPath())
+          .isEqualTo("/metrics/job/j/dot@base64/Lg==/dots@base64/Li4=/use_case/demand");
+    }
+  }
+
+  @Test
   void rejectedPushNamesTheStatusAndTheGatewaysMessage() throws Exception {
     try (MockWebServer server = new MockWebServer()) {
       server.enqueue(new MockResponse().setResponseCode(400).setBody("text format parsing error in line 1"));
