@@ -1,8 +1,12 @@
 """The DAG folder imports cleanly, quickly, and serializes the way the scheduler stores it."""
 
+import os
+
 from conftest import DAGS_FOLDER
 
 EXPECTED = {"nightly_demand_forecast", "maintenance_scoring", "weekly_retrain"}
+# one DAG per file; nightshift_common/ is in .airflowignore
+EXPECTED_FILES = ["maintenance_scoring.py", "nightly_demand_forecast.py", "weekly_retrain.py"]
 
 
 def test_dags_import_without_errors(dagbag):
@@ -17,13 +21,17 @@ def test_shared_helpers_are_not_parsed_as_dag_files():
 
 def test_parsing_is_cheap(dagbag):
     # No heavy top-level code: each DAG file parses well under the dag-processor's timeouts.
-    slow = {s.file: s.duration for s in dagbag.dagbag_stats if s.duration.total_seconds() > 2}
+    stats = dagbag.dagbag_stats
+    assert sorted(os.path.basename(s.file) for s in stats) == EXPECTED_FILES
+    assert [s.dag_num for s in stats] == [1, 1, 1]
+    slow = {s.file: s.duration for s in stats if s.duration.total_seconds() > 2}
     assert slow == {}
 
 
 def test_dags_serialize_and_deserialize(dagbag):
     from airflow.serialization.serialized_objects import DagSerialization
 
+    assert set(dagbag.dags) == EXPECTED
     for dag in dagbag.dags.values():
         restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
         assert restored.dag_id == dag.dag_id

@@ -3,6 +3,7 @@
 import datetime
 import os
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,8 +19,10 @@ def test_settings_come_from_variable_then_environment_then_default(variables, mo
     variables["nightshift_warehouse"] = "hdfs:///nightshift"
     assert setting("warehouse") == "hdfs:///nightshift"
     monkeypatch.delenv("NIGHTSHIFT_JOB_JAR")
-    assert setting("job_jar") == SETTINGS["job_jar"].default
-    assert SETTINGS["job_jar"].default.endswith("spark-jobs/target/nightshift-jobs.jar")
+    # the default is the jar the repository's build makes (this file is <repo>/airflow-dags/tests/...)
+    repo = Path(__file__).resolve().parents[2]
+    assert setting("job_jar") == str(repo / "spark-jobs" / "target" / "nightshift-jobs.jar")
+    assert SETTINGS["job_jar"].default == str(repo / "spark-jobs" / "target" / "nightshift-jobs.jar")
     assert setting("spark_conn_id") == "nightshift_spark"
 
 
