@@ -202,16 +202,19 @@ class HorizonForecastTest {
 
   @Test
   void aPlantedStepChangeCarriesThroughTheRecursiveWeeks() {
+    List<Integer> days = java.util.stream.IntStream.rangeClosed(1, 28).boxed().toList();
     // store 1 item 1 sold 40 on D-2..D: lag_7 repeats that in D+5..D+7, whose forecasts are next week's lag_7, ...
+    assertThat(series(twentyEightDays, 1, 1)).extracting(HorizonForecastTest::h).containsExactlyElementsOf(days);
     for (Row r : series(twentyEightDays, 1, 1)) {
       int dayOfWeek = Math.floorMod(h(r) - 1, 7); // D+1 -> 0, ..., D+7 -> 6
       assertThat(value(r, "prediction")).as("h=%d", h(r)).isEqualTo(dayOfWeek >= 4 ? 40.0 : 10.0);
     }
     // the plan's promotion on D+10 (recursive week 2) raises that day only; a promoted 20 is not "high" next week
+    assertThat(series(twentyEightDays, 1, 2)).extracting(HorizonForecastTest::h).containsExactlyElementsOf(days);
     for (Row r : series(twentyEightDays, 1, 2)) {
       assertThat(value(r, "prediction")).as("h=%d", h(r)).isEqualTo(h(r) == 10 ? 20.0 : 10.0);
     }
-    assertThat(series(twentyEightDays, 2, 1)).allSatisfy(r -> assertThat(value(r, "prediction")).isEqualTo(10.0));
+    assertThat(series(twentyEightDays, 2, 1)).hasSize(28).allSatisfy(r -> assertThat(value(r, "prediction")).isEqualTo(10.0));
   }
 
   @Test
