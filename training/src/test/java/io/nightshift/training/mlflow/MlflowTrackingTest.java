@@ -49,8 +49,20 @@ class MlflowTrackingTest {
     JsonNode run = tracker.rest().get("runs/get", Map.of("run_id", outcome.run().runId())).path("run");
     assertThat(run.path("info").path("status").asText()).isEqualTo("FINISHED");
     assertThat(run.path("info").path("run_name").asText()).isEqualTo("maintenance-train-2023-12-31");
-    assertThat(values(run.path("data").path("params"), "key")).contains("objective", "eta", "num_round", "feature_view");
-    assertThat(values(run.path("data").path("metrics"), "key")).contains("valid_auc", "valid_logloss", "train_rows");
+    Map<String, String> params = new java.util.HashMap<>();
+    run.path("data").path("params").forEach(p -> params.put(p.path("key").asText(), p.path("value").asText()));
+    assertThat(params)
+        .containsEntry("objective", "binary:logistic")
+        .containsEntry("num_round", "25") // TrainingFixtures.quick(..., 25)
+        .containsEntry("feature_view", "features/machine_daily")
+        .containsEntry("backtest_folds", "2") // the Evaluation above
+        .containsEntry("alert_threshold", "0.5")
+        .containsKey("eta");
+    Map<String, Double> metrics = new java.util.HashMap<>();
+    run.path("data").path("metrics").forEach(m -> metrics.put(m.path("key").asText(), m.path("value").asDouble()));
+    assertThat(metrics).containsKeys("valid_auc", "valid_logloss");
+    assertThat(metrics.get("train_rows")).isEqualTo((double) outcome.model().trainRows());
+    assertThat(outcome.model().trainRows()).isPositive();
     assertThat(values(run.path("data").path("tags"), "key"))
         .contains("mlflow.source.name", "nightshift.use_case", "nightshift.registered_version", "mlflow.note.content");
     assertThat(run.path("inputs").path("dataset_inputs")).hasSize(2);
