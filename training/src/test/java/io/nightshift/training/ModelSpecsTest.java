@@ -46,7 +46,9 @@ class ModelSpecsTest {
     Path dir = LocalMlflowServer.projectRoot().resolve("conf/models");
     try (Stream<Path> files = Files.list(dir)) {
       List<Path> yamls = files.filter(f -> f.toString().endsWith(".yaml")).toList();
-      assertThat(yamls).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(yamls).extracting(f -> f.getFileName().toString())
+          .containsExactlyInAnyOrder(
+              "cmapss_rul.yaml", "demand.yaml", "maintenance.yaml", "sales_daily.yaml", "store_item_demand.yaml");
       for (Path f : yamls) {
         assertThat(ModelSpecs.load(f).numRound()).as(f.toString()).isPositive();
       }
