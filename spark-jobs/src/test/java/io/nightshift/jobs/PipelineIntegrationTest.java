@@ -92,8 +92,10 @@ class PipelineIntegrationTest {
     assertThat(first.code()).as(first.err()).isZero();
     List<Row> before = delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList();
     assertThat(before).hasSize(2 * 4 * 7);
+    // one risk per machine with a feature row on the night: all 8 generated machines
     long machines = delta("predictions/maintenance").where("score_date = '" + NIGHT + "'").count();
-    assertThat(machines).isBetween(1L, 8L);
+    assertThat(delta("features/machine_daily").where("date = '" + NIGHT + "'").count()).isEqualTo(8L);
+    assertThat(machines).isEqualTo(8L);
 
     CliRun second = cli("score", "--date", NIGHT, "--use-case", "demand");
     assertThat(second.code()).as(second.err()).isZero();
@@ -116,7 +118,14 @@ class PipelineIntegrationTest {
   void actAndMonitor() throws Exception {
     CliRun act = cli("act", "--date", NIGHT);
     assertThat(act.code()).as(act.err()).isZero();
-    assertThat(act.out()).contains("replenishment: 8 proposals").contains("maintenance: ");
+    assertThat(act.out()).contains("replenishment: 8 proposals");
+    // a work order per machine at the default risk threshold 0.5, the first 5 (the default crews) scheduled
+    long risky = delta("predictions/maintenance").where("score_date = '" + NIGHT + "' AND prediction >= 0.5").count();
+    Dataset<Row> orders = delta("actions/work_orders").where("decision_date = '" + NIGHT + "'");
+    assertThat(orders.count()).isEqualTo(risky);
+    long scheduled = Math.min(risky, 5);
+    assertThat(orders.where("status = 'scheduled' AND scheduled_date = '2024-01-01'").count()).isEqualTo(scheduled);
+    assertThat(act.out()).contains("maintenance: " + risky + " work orders, " + scheduled + " scheduled -> ");
     assertThat(delta("actions/replenishment_orders").count()).isEqualTo(8);
     try (okhttp3.mockwebserver.MockWebServer pushgateway = new okhttp3.mockwebserver.MockWebServer()) {
       pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(200));
