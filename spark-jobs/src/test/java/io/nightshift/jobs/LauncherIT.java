@@ -21,6 +21,10 @@ class LauncherIT {
   record Result(int code, String output) {}
 
   static Result launch(String... args) throws IOException, InterruptedException {
+    return launch(java.util.Map.of(), args);
+  }
+
+  static Result launch(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
     Path root = LocalMlflowServer.projectRoot();
     List<String> cmd = new ArrayList<>(List.of(root.resolve("bin/nightshift").toString()));
     cmd.addAll(List.of(args));
@@ -28,6 +32,7 @@ class LauncherIT {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     // the launcher's default heap, and the C1 compiler only (a short-lived JVM, see ExternalProcess)
     pb.environment().put("NIGHTSHIFT_JAVA_OPTS", "-Xmx4g " + ExternalProcess.SHORT_LIVED_JVM);
+    pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
     return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
@@ -35,10 +40,12 @@ class LauncherIT {
 
   @Test
   void versionAndHelpWork() throws Exception {
-    Result v = launch("--version");
+    // the version is the code's commit: the launcher passes NIGHTSHIFT_GIT_COMMIT, else the checkout's short HEAD
+    Result v = launch(java.util.Map.of("NIGHTSHIFT_GIT_COMMIT", "0123abc"), "--version");
     assertThat(v.code()).as(v.output()).isZero();
-    assertThat(v.output()).startsWith("nightshift ");
+    assertThat(v.output()).isEqualTo("nightshift 0123abc\n");
     Result help = launch("--help");
+    assertThat(help.code()).as(help.output()).isZero();
     assertThat(help.output()).contains("generate").contains("features").contains("train").contains("score");
   }
 
