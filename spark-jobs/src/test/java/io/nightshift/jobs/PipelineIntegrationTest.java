@@ -126,6 +126,15 @@ class PipelineIntegrationTest {
     long scheduled = Math.min(risky, 5);
     assertThat(orders.where("status = 'scheduled' AND scheduled_date = '2024-01-01'").count()).isEqualTo(scheduled);
     assertThat(act.out()).contains("maintenance: " + risky + " work orders, " + scheduled + " scheduled -> ");
+    // a threshold below every risk opens a work order for each of the 8 machines: 5 scheduled, 3 backlog
+    CliRun everyMachine = cli("act", "--date", NIGHT, "--use-case", "maintenance", "--risk-threshold", "0.000001");
+    assertThat(everyMachine.code()).as(everyMachine.err()).isZero();
+    assertThat(everyMachine.out()).contains("maintenance: 8 work orders, 5 scheduled -> ");
+    Dataset<Row> all = delta("actions/work_orders").where("decision_date = '" + NIGHT + "'");
+    assertThat(all.count()).isEqualTo(8);
+    assertThat(all.where("status = 'scheduled' AND scheduled_date = '2024-01-01'").count()).isEqualTo(5);
+    assertThat(all.where("status = 'backlog' AND scheduled_date IS NULL").count()).isEqualTo(3);
+    assertThat(all.select("machine_id").distinct().count()).isEqualTo(8);
     assertThat(delta("actions/replenishment_orders").count()).isEqualTo(8);
     try (okhttp3.mockwebserver.MockWebServer pushgateway = new okhttp3.mockwebserver.MockWebServer()) {
       pushgateway.enqueue(new okhttp3.mockwebserver.MockResponse().setResponseCode(200));
