@@ -8,13 +8,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delta housekeeping for every Nightshift table: compaction (OPTIMIZE, Z-ordered by entity keys for the feature
- * tables), VACUUM with a retention that keeps replays and time travel safe, and the retention table properties.
+ * Delta housekeeping for every Nightshift table (every Delta table below the warehouse's {@link #ZONES}, whichever
+ * command or model wrote it): compaction (OPTIMIZE, Z-ordered by entity keys for the feature tables), VACUUM with a
+ * retention that keeps replays and time travel safe, and the retention table properties.
  */
 public final class Housekeeping {
   private static final Logger LOG = LoggerFactory.getLogger(Housekeeping.class);
@@ -30,19 +32,67 @@ public final class Housekeeping {
   /** What was done to one table. */
   public record TableReport(String table, String zOrderBy, long filesBefore, long filesAfter) {}
 
-  /** The tables and the columns their files are Z-ordered by (empty: compaction only). */
-  static Map<String, List<String>> tables(Warehouse w) {
+  /** The folders of the warehouse that hold Nightshift's own Delta tables (raw/ holds the user's data). */
+  static final List<String> ZONES = List.of("features", "predictions", "actions", "monitoring", "registry", "quarantine");
+
+  /**
+   * Every Delta table in the warehouse's {@link #ZONES} and the columns its files are Z-ordered by (empty: compaction
+   * only): the built-in feature tables by their keys, a declared feature view by the entities its latest recorded
+   * build names, every other table (predictions of any model, decisions, monitoring, the view registry, quarantined
+   * rows) compacted. The built-in tables come first, then the others by path.
+   */
+  static Map<String, List<String>> tables(SparkSession spark, Warehouse w) {
     Map<String, List<String>> t = new LinkedHashMap<>();
     t.put(w.features(UseCase.DEMAND), List.of("store", "item"));
     t.put(w.features(UseCase.MAINTENANCE), List.of("machine_id"));
-    t.put(w.predictions(UseCase.DEMAND), List.of());
-    t.put(w.predictions(UseCase.MAINTENANCE), List.of());
-    t.put(w.replenishmentOrders(), List.of());
-    t.put(w.workOrders(), List.of());
-    for (String m : List.of("scoring_manifest", "prediction_stats", "accuracy", "feature_drift", "retraining_signals")) {
-      t.put(w.monitoring(m), List.of());
+    Map<String, List<String>> viewKeys = viewEntities(spark, w);
+    for (String zone : ZONES) {
+      for (String table : deltaTablesIn(spark, w, zone)) {
+        t.putIfAbsent(table, viewKeys.getOrDefault(table, List.of()));
+      }
     }
     return t;
+  }
+
+  /** The entities of each declared view, by its table's path, from the registry's latest build of the view. */
+  private static Map<String, List<String>> viewEntities(SparkSession spark, Warehouse w) {
+    Map<String, List<String>> keys = new LinkedHashMap<>();
+    if (!DeltaTables.exists(spark, w.featureRegistry())) {
+      return keys;
+    }
+    List<Row> latest = spark.read().format("delta").load(w.featureRegistry())
+        .withColumn("latest", org.apache.spark.sql.functions.row_number().over(
+            org.apache.spark.sql.expressions.Window.partitionBy("view")
+                .orderBy(org.apache.spark.sql.functions.col("built_at").desc(),
+                    org.apache.spark.sql.functions.col("table_version").desc())))
+        .where("latest = 1").select("view", "entities").collectAsList();
+    for (Row r : latest) {
+      keys.put(w.featureView(r.getString(0)), r.getList(1));
+    }
+    return keys;
+  }
+
+  /** The Delta tables directly below {@code zone}, sorted by path (none when the folder does not exist). */
+  private static List<String> deltaTablesIn(SparkSession spark, Warehouse w, String zone) {
+    String dir = w.path(zone);
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
+    List<String> out = new ArrayList<>();
+    try {
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(p)) {
+        return out;
+      }
+      for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(p)) {
+        String table = dir + "/" + f.getPath().getName();
+        if (f.isDirectory() && DeltaTables.exists(spark, table)) {
+          out.add(table);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new io.nightshift.core.NightshiftException("Cannot list the tables in " + dir + ": " + e.getMessage(), e);
+    }
+    out.sort(null);
+    return out;
   }
 
   public static List<TableReport> run(SparkSession spark, Warehouse warehouse, int retentionHours) {
@@ -53,7 +103,7 @@ public final class Housekeeping {
           "keep at least " + MIN_RETENTION_HOURS + " hours, so replays and readers of recent versions keep their files");
     }
     List<TableReport> out = new ArrayList<>();
-    for (Map.Entry<String, List<String>> e : tables(warehouse).entrySet()) {
+    for (Map.Entry<String, List<String>> e : tables(spark, warehouse).entrySet()) {
       String path = e.getKey();
       if (!DeltaTables.exists(spark, path)) {
         continue;

@@ -10,9 +10,14 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.demand.DemandFeatures;
 import io.nightshift.featurestore.generate.GeneratorConfig;
 import io.nightshift.featurestore.generate.SyntheticData;
+import io.nightshift.featurestore.views.ViewDefinition;
+import io.nightshift.featurestore.views.ViewDefinitions;
+import io.nightshift.featurestore.views.ViewRegistry;
 import io.nightshift.testing.SparkTestSession;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -40,6 +45,43 @@ class HousekeepingTest {
     assertThat(operations).contains("OPTIMIZE", "SET TBLPROPERTIES", "VACUUM END");
     Row props = spark.sql("SHOW TBLPROPERTIES delta.`" + path + "` ('delta.deletedFileRetentionDuration')").head();
     assertThat(props.getString(1)).isEqualTo("interval 168 hours");
+  }
+
+  @Test
+  void keepsEveryTableOfTheWarehouseIncludingDeclaredViewsAndAnyModelsPredictions() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping-all").toString());
+    LocalDate asOf = LocalDate.of(2023, 4, 30);
+    SyntheticData.generate(spark, w, new GeneratorConfig(1, LocalDate.of(2023, 1, 1), asOf, 2, 2, 2, 7));
+    java.nio.file.Path file = io.nightshift.testing.LocalMlflowServer.projectRoot().resolve("conf/features/sales_daily.yaml");
+    ViewDefinition view = ViewDefinitions.load(file);
+    ViewRegistry.build(spark, w, view, file.toString(), java.util.Optional.of(asOf), true);
+    // tables that scoring, actions and quarantine write besides the built-in ones, each in three files
+    Dataset<Row> rows = spark.range(30).selectExpr("id", "cast(id % 3 as int) as part");
+    List<String> others = List.of(
+        "predictions/demand_store", "predictions/nightshift-sales-daily", "monitoring/scoring_price_plan",
+        "actions/rul_work_orders", "quarantine/sales_daily");
+    for (String t : others) {
+      DeltaTables.overwrite(rows.repartition(3), w.path(t));
+    }
+    // a Delta table the user landed as raw data is not Nightshift's to compact or vacuum
+    DeltaTables.overwrite(rows.repartition(3), w.path("raw/landed"));
+
+    Map<String, Housekeeping.TableReport> reports = new java.util.HashMap<>();
+    Housekeeping.run(spark, w, Housekeeping.MIN_RETENTION_HOURS).forEach(r -> reports.put(r.table(), r));
+
+    List<String> expected = new java.util.ArrayList<>(List.of(w.featureView("sales_daily"), w.featureRegistry()));
+    others.forEach(t -> expected.add(w.path(t)));
+    assertThat(reports.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+    for (String t : others) {
+      assertThat(reports.get(w.path(t))).as(t).isEqualTo(new Housekeeping.TableReport(w.path(t), "", 3, 1));
+    }
+    // the declared view is Z-ordered by the entities its registry record names
+    assertThat(reports.get(w.featureView("sales_daily")).zOrderBy()).isEqualTo(String.join(",", view.entities()))
+        .isEqualTo("store,item");
+    assertThat(reports.get(w.featureRegistry()).filesAfter()).isEqualTo(1);
+    assertThat(spark.sql("DESCRIBE DETAIL delta.`" + w.path("raw/landed") + "`").head().<Long>getAs("numFiles"))
+        .isEqualTo(3L);
   }
 
   @Test
