@@ -17,7 +17,7 @@ class ActCommandTest {
 
   @Test
   void badRulOptionsAreExitCodeTwoNamingTheOptionAndTheFix() throws Exception {
-    Path warehouse = Files.createTempDirectory("act-options");
+    Path warehouse = io.nightshift.testing.SparkTestSession.tempDir("act-options");
 
     CliRun zero = act(warehouse, "--rul-model", "nightshift-cmapss-rul", "--rul-horizon", "0");
     assertThat(zero.code()).isEqualTo(NightshiftCli.BAD_INPUT);
@@ -54,7 +54,7 @@ class ActCommandTest {
   void badMaintenanceSettingsStopTheNightBeforeTheReplenishmentOrdersAreWritten() throws Exception {
     // every use case plans demand first: its settings and the maintenance ones are all checked before it, so the
     // error names the bad option (not the predictions the empty warehouse lacks) and nothing is written
-    Path warehouse = Files.createTempDirectory("act-options");
+    Path warehouse = io.nightshift.testing.SparkTestSession.tempDir("act-options");
 
     CliRun risk = act(warehouse, "--risk-threshold", "1.5");
     assertThat(risk.code()).isEqualTo(NightshiftCli.BAD_INPUT);

@@ -17,7 +17,7 @@ class ScoreCommandTest {
 
   @Test
   void badHorizonOrReconciliationIsExitCodeTwoNamingTheOptionAndTheFix() throws Exception {
-    Path warehouse = Files.createTempDirectory("score-options");
+    Path warehouse = io.nightshift.testing.SparkTestSession.tempDir("score-options");
 
     CliRun zero = score(warehouse, "--horizon-days", "0");
     assertThat(zero.code()).isEqualTo(NightshiftCli.BAD_INPUT);
