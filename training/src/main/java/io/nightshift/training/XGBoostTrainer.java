@@ -83,7 +83,7 @@ public final class XGBoostTrainer {
       validWindow = validationStart + ".." + asOf;
     }
     int taskCpus = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
-    int workers = workers(spark.sparkContext().defaultParallelism(), taskCpus);
+    int workers = workers(spark, spec, taskCpus);
     train = canonical(train, view, workers).cache();
     valid = canonical(valid, view, workers).cache();
     try {
@@ -267,6 +267,19 @@ public final class XGBoostTrainer {
     order.add(view.labelColumn());
     view.features().stream().filter(f -> !key.contains(f)).forEach(order::add);
     return prepared.repartition(workers, SparkColumns.cols(key)).sortWithinPartitions(SparkColumns.cols(order));
+  }
+
+  /**
+   * XGBoost workers for {@code spec} in this application: one per task slot ({@link #workers(int, int)}), and on
+   * {@code device: cuda} at most one per GPU slot ({@link Device#gpuSlots}): Spark counts cores (at least 2 on a
+   * cluster), while XGBoost needs a GPU for each worker at once.
+   */
+  static int workers(SparkSession spark, ModelSpec spec, int taskCpus) {
+    int workers = workers(spark.sparkContext().defaultParallelism(), taskCpus);
+    if (String.valueOf(spec.boosterParams().get("device")).startsWith("cuda")) {
+      workers = Math.max(1, Math.min(workers, Device.gpuSlots(spark)));
+    }
+    return workers;
   }
 
   /**

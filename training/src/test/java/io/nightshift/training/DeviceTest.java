@@ -46,6 +46,46 @@ class DeviceTest {
   }
 
   @Test
+  void gpuSlotsPerExecutorFollowXgboostsSchedulingAndSparksSlotRule() {
+    org.apache.spark.SparkConf shipped = new org.apache.spark.SparkConf(false).set("spark.master", "spark://m:7077");
+    Device.gpuSparkConf(1, "gpus.sh").forEach(shipped::set);
+    shipped.set("spark.executor.cores", "1"); // as conf/spark/gpu.conf
+    assertThat(Device.stageLevelScheduling(shipped)).isFalse();
+    assertThat(Device.gpuSlotsPerExecutor(shipped)).isEqualTo(1);
+    // standalone, 4 cores sharing one GPU: XGBoost's training tasks take 3 cores and the GPU, one per executor
+    org.apache.spark.SparkConf shared = new org.apache.spark.SparkConf(false).set("spark.master", "spark://m:7077");
+    Device.gpuSparkConf(4, "gpus.sh").forEach(shared::set);
+    shared.set("spark.executor.cores", "4");
+    assertThat(Device.stageLevelScheduling(shared)).isTrue();
+    assertThat(Device.gpuSlotsPerExecutor(shared)).isEqualTo(1);
+    assertThat(Device.gpuSlotsPerExecutor(shared.clone().remove("spark.task.resource.gpu.amount"))).isEqualTo(1);
+    // on YARN XGBoost keeps Spark's slots: the GPU's four shares, bounded by the executor's cores
+    org.apache.spark.SparkConf yarn = shared.clone().set("spark.master", "yarn");
+    assertThat(Device.stageLevelScheduling(yarn)).isFalse();
+    assertThat(Device.gpuSlotsPerExecutor(yarn)).isEqualTo(4);
+    assertThat(Device.gpuSlotsPerExecutor(yarn.clone().set("spark.executor.cores", "2"))).isEqualTo(2);
+    assertThat(Device.gpuSlotsPerExecutor(yarn.clone().remove("spark.task.resource.gpu.amount"))).isZero();
+    // two whole GPUs per executor, one per task
+    org.apache.spark.SparkConf two = new org.apache.spark.SparkConf(false).set("spark.master", "spark://m:7077")
+        .set("spark.executor.resource.gpu.amount", "2").set("spark.task.resource.gpu.amount", "1")
+        .set("spark.executor.cores", "8");
+    assertThat(Device.gpuSlotsPerExecutor(two)).isEqualTo(2);
+    assertThat(Device.gpuSlotsPerExecutor(new org.apache.spark.SparkConf(false))).isZero();
+  }
+
+  @Test
+  void cudaTrainingAsksForNoMoreWorkersThanGpuSlots() {
+    org.apache.spark.sql.SparkSession spark = SparkTestSession.get();
+    int cores = spark.sparkContext().defaultParallelism();
+    assertThat(cores).as("the test session's cores").isGreaterThan(1);
+    assertThat(Device.gpuSlots(spark)).isZero(); // local mode, no GPU given to the driver
+    ModelSpec cpu = ModelSpecs.demand();
+    assertThat(XGBoostTrainer.workers(spark, cpu, 1)).isEqualTo(Math.min(cores, 8));
+    // XGBoost would put worker i on GPU i: with no more GPUs than this, one worker (requireGpus stops a real run)
+    assertThat(XGBoostTrainer.workers(spark, cpu.onDevice(Device.CUDA), 1)).isEqualTo(1);
+  }
+
+  @Test
   void cudaWithoutGpuResourcesIsAClearInputError() {
     assertThatThrownBy(() -> Device.requireGpus(SparkTestSession.get()))
         .isInstanceOf(InvalidInputException.class)
