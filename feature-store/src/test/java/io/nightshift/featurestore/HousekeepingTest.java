@@ -23,12 +23,20 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
 class HousekeepingTest {
+  static final LocalDate AS_OF = LocalDate.of(2023, 4, 30);
+
+  /** A warehouse of its own with generated raw data through {@link #AS_OF}. */
+  private static Warehouse generated(String name) {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir(name).toString());
+    SyntheticData.generate(SparkTestSession.get(), w, new GeneratorConfig(1, LocalDate.of(2023, 1, 1), AS_OF, 2, 2, 2, 7));
+    return w;
+  }
+
   @Test
   void compactsZOrdersVacuumsAndKeepsTheData() {
     SparkSession spark = SparkTestSession.get();
-    Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping").toString());
-    LocalDate asOf = LocalDate.of(2023, 4, 30);
-    SyntheticData.generate(spark, w, new GeneratorConfig(1, LocalDate.of(2023, 1, 1), asOf, 2, 2, 2, 7));
+    Warehouse w = generated("housekeeping");
+    LocalDate asOf = AS_OF;
     String path = w.features(UseCase.DEMAND);
     DeltaTables.overwrite(DemandFeatures.compute(spark, w, asOf).repartition(6), path);
     long rows = spark.read().format("delta").load(path).count();
@@ -50,9 +58,8 @@ class HousekeepingTest {
   @Test
   void keepsEveryTableOfTheWarehouseIncludingDeclaredViewsAndAnyModelsPredictions() {
     SparkSession spark = SparkTestSession.get();
-    Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping-all").toString());
-    LocalDate asOf = LocalDate.of(2023, 4, 30);
-    SyntheticData.generate(spark, w, new GeneratorConfig(1, LocalDate.of(2023, 1, 1), asOf, 2, 2, 2, 7));
+    Warehouse w = generated("housekeeping-all");
+    LocalDate asOf = AS_OF;
     java.nio.file.Path file = io.nightshift.testing.LocalMlflowServer.projectRoot().resolve("conf/features/sales_daily.yaml");
     ViewDefinition view = ViewDefinitions.load(file);
     ViewRegistry.build(spark, w, view, file.toString(), java.util.Optional.of(asOf), true);

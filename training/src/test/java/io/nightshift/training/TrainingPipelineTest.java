@@ -117,10 +117,7 @@ class TrainingPipelineTest {
         };
     RecordingTracker tracker = new RecordingTracker();
 
-    assertThatThrownBy(
-            () ->
-                new TrainingPipeline(spark, warehouse, tracker, registry)
-                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+    assertThatThrownBy(() -> gatedTraining(spec, warehouse, tracker, registry))
         .isInstanceOf(NightshiftException.class)
         .hasMessageContaining("Not moving @champion of " + spec.modelName() + " to version 1")
         .hasMessageContaining("another run promoted version 7 meanwhile")
@@ -186,10 +183,7 @@ class TrainingPipelineTest {
         };
     RecordingTracker tracker = new RecordingTracker();
 
-    assertThatThrownBy(
-            () ->
-                new TrainingPipeline(spark, warehouse, tracker, registry)
-                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+    assertThatThrownBy(() -> gatedTraining(spec, warehouse, tracker, registry))
         .isInstanceOf(NightshiftException.class)
         .hasMessageContaining("Could not move @champion of " + spec.modelName() + " to version 1")
         .hasMessageContaining("HTTP 503 from the registry")
@@ -222,10 +216,7 @@ class TrainingPipelineTest {
         };
     RecordingTracker tracker = new RecordingTracker();
 
-    assertThatThrownBy(
-            () ->
-                new TrainingPipeline(spark, warehouse, tracker, registry)
-                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+    assertThatThrownBy(() -> gatedTraining(spec, warehouse, tracker, registry))
         .isInstanceOf(NightshiftException.class)
         .hasMessageContaining("@champion of " + spec.modelName() + " names version 7")
         .hasMessageContaining("another run moved it at the same moment")
@@ -264,13 +255,17 @@ class TrainingPipelineTest {
           }
         };
 
-    assertThatThrownBy(
-            () ->
-                new TrainingPipeline(spark, warehouse, tracker, registry)
-                    .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of()))
+    assertThatThrownBy(() -> gatedTraining(spec, warehouse, tracker, registry))
         .isSameAs(registryDown)
         .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(endRunFailed));
     assertThat(uploaded).isNotEmpty();
     assertThat(uploaded.get(0).getParent()).doesNotExist(); // the model's temp dir
+  }
+
+  /** A gated training of {@code spec} on {@code warehouse} as of the fixtures' date. */
+  private static void gatedTraining(
+      ModelSpec spec, Warehouse warehouse, RecordingTracker tracker, InMemoryRegistry registry) {
+    new TrainingPipeline(spark, warehouse, tracker, registry)
+        .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
   }
 }
