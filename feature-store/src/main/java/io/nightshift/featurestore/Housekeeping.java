@@ -110,7 +110,7 @@ public final class Housekeeping {
       }
       long before = files(spark, path);
       spark.sql(
-          "ALTER TABLE delta.`" + path + "` SET TBLPROPERTIES ("
+          "ALTER TABLE " + sqlTable(spark, path) + " SET TBLPROPERTIES ("
               + "'delta.deletedFileRetentionDuration' = 'interval " + retentionHours + " hours', "
               + "'delta.logRetentionDuration' = 'interval 30 days')");
       DeltaTable table = DeltaTable.forPath(spark, path);
@@ -129,6 +129,21 @@ public final class Housekeeping {
   }
 
   private static long files(SparkSession spark, String path) {
-    return spark.sql("DESCRIBE DETAIL delta.`" + path + "`").head().getAs("numFiles");
+    return spark.sql("DESCRIBE DETAIL " + sqlTable(spark, path)).head().getAs("numFiles");
+  }
+
+  /**
+   * The table at {@code path} as Delta's SQL names a table by path: qualified and absolute (Delta refuses a relative
+   * one, such as the default warehouse {@code .nightshift/warehouse}, as "table or view not found"), backticks
+   * doubled.
+   */
+  private static String sqlTable(SparkSession spark, String path) {
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+    try {
+      String qualified = p.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(p).toString();
+      return "delta.`" + qualified.replace("`", "``") + "`";
+    } catch (java.io.IOException e) {
+      throw new io.nightshift.core.NightshiftException("Cannot resolve the table path " + path + ": " + e.getMessage(), e);
+    }
   }
 }

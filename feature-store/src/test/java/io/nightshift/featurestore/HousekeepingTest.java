@@ -92,6 +92,23 @@ class HousekeepingTest {
   }
 
   @Test
+  void keepsTheTablesOfAWarehouseGivenAsARelativePath() {
+    // the CLI's default warehouse is .nightshift/warehouse, relative to the working directory
+    SparkSession spark = SparkTestSession.get();
+    java.nio.file.Path absolute = SparkTestSession.tempDir("housekeeping-relative");
+    String relative = java.nio.file.Path.of("").toAbsolutePath().relativize(absolute).toString();
+    assertThat(relative).doesNotStartWith("/");
+    Warehouse w = new Warehouse(relative);
+    Dataset<Row> rows = spark.range(30).selectExpr("id");
+    DeltaTables.overwrite(rows.repartition(3), w.path("predictions/demand"));
+
+    List<Housekeeping.TableReport> reports = Housekeeping.run(spark, w, Housekeeping.MIN_RETENTION_HOURS);
+    assertThat(reports).containsExactly(new Housekeeping.TableReport(w.path("predictions/demand"), "", 3, 1));
+    assertThat(spark.read().format("delta").load(absolute.resolve("predictions/demand").toString()).count())
+        .isEqualTo(30);
+  }
+
+  @Test
   void refusesUnsafeRetention() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping2").toString());
     assertThatThrownBy(() -> Housekeeping.run(SparkTestSession.get(), w, 1))
