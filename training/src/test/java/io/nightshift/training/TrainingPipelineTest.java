@@ -108,8 +108,7 @@ class TrainingPipelineTest {
                 return super.versionByAlias(name, alias); // no champion yet: the gate sees a first model
               } finally {
                 // meanwhile another run registers version 7 and promotes it
-                add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
-                aliases(name).put(TrainingPipeline.CHAMPION, "7");
+                promoteVersion7OfAnotherRun(this, name);
               }
             }
             return super.versionByAlias(name, alias);
@@ -209,8 +208,7 @@ class TrainingPipelineTest {
             super.setAlias(name, alias, version);
             if (alias.equals(TrainingPipeline.CHAMPION)) {
               // another run's move lands right after this run's
-              add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
-              aliases(name).put(TrainingPipeline.CHAMPION, "7");
+              promoteVersion7OfAnotherRun(this, name);
             }
           }
         };
@@ -267,5 +265,11 @@ class TrainingPipelineTest {
       ModelSpec spec, Warehouse warehouse, RecordingTracker tracker, InMemoryRegistry registry) {
     new TrainingPipeline(spark, warehouse, tracker, registry)
         .train(spec, TrainingFixtures.AS_OF, TrainingPipeline.Promotion.gated(), Map.of());
+  }
+
+  /** What another run of the same model does meanwhile: registers version 7 and moves @champion to it. */
+  private static void promoteVersion7OfAnotherRun(InMemoryRegistry registry, String name) {
+    registry.add(new ModelVersion(name, "7", "other-run", "mem://other-run/model", Map.of(), List.of()));
+    registry.aliases(name).put(TrainingPipeline.CHAMPION, "7");
   }
 }
