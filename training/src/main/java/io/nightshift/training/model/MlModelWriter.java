@@ -107,8 +107,9 @@ public final class MlModelWriter {
 
   /**
    * {@code value} as a YAML string scalar that reads back as that string, never as a boolean, number or null
-   * ({@code on}, {@code null}, {@code 1e3}): single-quoted, a quote written twice. A value with a line break or another control
-   * character, which single quotes cannot hold, is written double-quoted with JSON's escapes (YAML reads those too).
+   * ({@code on}, {@code null}, {@code 1e3}): single-quoted, a quote written twice. A value with a line break or another
+   * control character, which single quotes cannot hold, is written double-quoted with JSON's escapes (YAML reads those
+   * too).
    */
   static String quoted(String value) {
     if (value == null) {
