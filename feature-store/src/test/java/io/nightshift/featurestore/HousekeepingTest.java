@@ -109,6 +109,53 @@ class HousekeepingTest {
   }
 
   @Test
+  void vacuumListsASmallTableInAFewTasksUnlessTheSessionSaysOtherwise() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    String key = Housekeeping.LISTING_PARALLELISM;
+    String testValue = spark.conf().get(key);
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping-listing").toString());
+    DeltaTables.overwrite(spark.range(30).selectExpr("id").repartition(3), w.path("predictions/demand"));
+    // the largest stage of each run, as a listener on the session's context sees them
+    java.util.concurrent.atomic.AtomicInteger largest = new java.util.concurrent.atomic.AtomicInteger();
+    org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted stage) {
+        largest.accumulateAndGet(stage.stageInfo().numTasks(), Math::max);
+      }
+    };
+    spark.sparkContext().addSparkListener(listener);
+    try {
+      // Spark's default: Delta would list the table in 10,000 tasks
+      spark.conf().unset(key);
+      Housekeeping.run(spark, w, Housekeeping.MIN_RETENTION_HOURS);
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertThat(largest.get()).as("tasks of the largest stage").isBetween(1, 2);
+      assertThat(spark.conf().contains(key)).as("the session's setting is left as it was").isFalse();
+
+      // a value the session sets is Delta's to use
+      spark.conf().set(key, 7);
+      largest.set(0);
+      Housekeeping.run(spark, w, Housekeeping.MIN_RETENTION_HOURS);
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertThat(largest.get()).isEqualTo(7);
+      assertThat(spark.conf().get(key)).isEqualTo("7");
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+      spark.conf().set(key, testValue);
+    }
+  }
+
+  @Test
+  void listingTasksGrowWithTheTableBetweenTheDefaultParallelismAndSparksDefault() {
+    assertThat(Housekeeping.listingTasks(2, 0)).isEqualTo(2);
+    assertThat(Housekeeping.listingTasks(2, 18)).isEqualTo(2);
+    assertThat(Housekeeping.listingTasks(2, 31)).isEqualTo(4);
+    assertThat(Housekeeping.listingTasks(200, 5_000)).isEqualTo(500);
+    assertThat(Housekeeping.listingTasks(200, 1_000)).isEqualTo(200);
+    assertThat(Housekeeping.listingTasks(8, 10_000_000)).isEqualTo(10_000);
+  }
+
+  @Test
   void refusesUnsafeRetention() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("housekeeping2").toString());
     assertThatThrownBy(() -> Housekeeping.run(SparkTestSession.get(), w, 1))
