@@ -185,6 +185,71 @@ class WorkOrderPlannerRulTest {
     assertThat(spark.read().format("delta").load(w.rulWorkOrders()).count()).isEqualTo(8);
   }
 
+  /** A one-engine predictions/NAME for D with its own key and event-time columns. */
+  static void oneEngine(SparkSession spark, Warehouse w, String model, String keyDdl, String timeDdl) {
+    spark.sql("SELECT CAST('" + D + "' AS DATE) AS score_date, " + keyDdl + ", " + timeDdl + ", 5.0D AS prediction, "
+            + "CAST('" + D.plusDays(5) + "' AS DATE) AS predicted_end_of_life, '" + model + "' AS model_name,"
+            + " '1' AS model_version")
+        .write().format("delta").mode("overwrite").save(w.path("predictions/" + model));
+  }
+
+  @Test
+  void aModelWhoseColumnsCannotJoinTheSharedTableIsAnInputErrorThatWritesNothing() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("rul-orders-shared").toString());
+    engines(spark, w);
+    WorkOrderPlanner.planFromRul(spark, w, D, "engines-rul", 30, 2);
+    long version = io.delta.tables.DeltaTable.forPath(spark, w.rulWorkOrders()).history(1).head().getLong(0);
+
+    // a view whose event time is a date: its predicted end of life is a date, where engines-rul's is a cycle count
+    oneEngine(spark, w, "dated-rul", "7 AS tail", "CAST('" + D + "' AS DATE) AS day");
+    assertThatThrownBy(() -> WorkOrderPlanner.planFromRul(spark, w, D, "dated-rul", 30, 2))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("actions/rul_work_orders")
+        .hasMessageContaining("predicted_end_of_life")
+        .hasMessageContaining("engines-rul")
+        .hasMessageContaining("Fix:");
+    // an entity key with the name of a work-order column, in any case
+    oneEngine(spark, w, "asset-rul", "'a-1' AS Asset", "10 AS cycle");
+    assertThatThrownBy(() -> WorkOrderPlanner.planFromRul(spark, w, D, "asset-rul", 30, 2))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("predictions/asset-rul")
+        .hasMessageContaining("Asset")
+        .hasMessageContaining("rename");
+    // nothing was written by either
+    assertThat(io.delta.tables.DeltaTable.forPath(spark, w.rulWorkOrders()).history(1).head().getLong(0))
+        .isEqualTo(version);
+    assertThat(spark.read().format("delta").load(w.rulWorkOrders()).select("model_name").distinct().collectAsList())
+        .containsExactly(RowFactory.create("engines-rul"));
+    assertThat(new java.io.File(w.path("exports/rul_work_orders/dated-rul"))).doesNotExist();
+  }
+
+  @Test
+  void aModelsExportHasItsOwnColumnsWhateverOtherModelsAddedToTheTable() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("rul-orders-export").toString());
+    fleet(spark, w);
+    WorkOrderPlanner.RulResult alone = WorkOrderPlanner.planFromRul(spark, w, D, "fleet-rul", 30, 5);
+    String header = header(alone.export());
+    assertThat(header).isEqualTo("decision_date,model_name,rank,site,engine,asset,cycle,predicted_rul,"
+        + "predicted_end_of_life,priority,scheduled_date,status,reasons,model_version");
+
+    engines(spark, w); // adds its key column unit to the shared table
+    WorkOrderPlanner.planFromRul(spark, w, D, "engines-rul", 30, 2);
+    WorkOrderPlanner.RulResult again = WorkOrderPlanner.planFromRul(spark, w, D, "fleet-rul", 30, 5);
+    assertThat(header(again.export())).isEqualTo(header);
+  }
+
+  /** The first line of the one CSV file in {@code dir}. */
+  static String header(String dir) {
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(java.nio.file.Path.of(dir))) {
+      java.nio.file.Path csv = files.filter(f -> f.getFileName().toString().endsWith(".csv")).findFirst().orElseThrow();
+      return java.nio.file.Files.readAllLines(csv).get(0);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Test
   void missingOrNonRulPredictionsAndBadSettingsAreInputErrorsThatWriteNothing() {
     SparkSession spark = SparkTestSession.get();

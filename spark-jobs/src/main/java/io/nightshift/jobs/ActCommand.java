@@ -34,7 +34,8 @@ final class ActCommand implements Callable<Integer> {
   @Option(names = "--risk-threshold", defaultValue = "0.5", description = "Failure risk that opens a work order (default: ${DEFAULT-VALUE}).")
   double riskThreshold;
 
-  @Option(names = "--crews", defaultValue = "5", description = "Work orders the crews can take per day (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--crews", defaultValue = "5", description = "Work orders the crews can take per day, in each plan: the machines' and, with --rul-model,"
+          + " that model's (default: ${DEFAULT-VALUE}).")
   int crews;
 
   @Option(

@@ -93,7 +93,15 @@ public final class WorkOrderPlanner {
    * as one CSV file to {@code export}, and counts them and the scheduled ones.
    */
   private static Written exportWritten(SparkSession spark, String table, Column mine, String export) {
+    return exportWritten(spark, table, mine, null, export);
+  }
+
+  /** As above, exporting only {@code columns} (all of the table's when null), in their order. */
+  private static Written exportWritten(SparkSession spark, String table, Column mine, String[] columns, String export) {
     Dataset<Row> written = spark.read().format("delta").load(table).where(mine);
+    if (columns != null) {
+      written = written.select(Arrays.stream(columns).map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+    }
     written.orderBy("rank").coalesce(1).write().mode("overwrite").option("header", "true").csv(export);
     return new Written(written.count(), written.where(col("status").equalTo("scheduled")).count());
   }
@@ -102,6 +110,46 @@ public final class WorkOrderPlanner {
 
   /** What {@link #planFromRul} wrote: the model's work orders for the decision date. */
   public record RulResult(String model, long workOrders, long scheduled, double horizon, String table, String export) {}
+
+  /** The columns a remaining-life work order adds to the model's entity keys and event time (lower case). */
+  private static final Set<String> RUL_ORDER_COLUMNS = Set.of(
+      "decision_date", "model_name", "rank", "asset", "predicted_rul", "predicted_end_of_life", "priority",
+      "scheduled_date", "status", "reasons", "model_version");
+
+  /**
+   * Fails with an input error, before anything is written, unless {@code orders} can be written to the shared {@code
+   * table} as Delta merges their schemas: a column of the same name (in any case) with a type the table's cannot take,
+   * such as a predicted end of life that is a date for one model and a cycle count for another, would fail the write.
+   */
+  private static void requireSharable(SparkSession spark, String table, Dataset<Row> orders, String modelName) {
+    if (!DeltaTables.exists(spark, table)) {
+      return;
+    }
+    org.apache.spark.sql.types.StructType existing = spark.read().format("delta").load(table).schema();
+    try {
+      org.apache.spark.sql.delta.schema.SchemaMergingUtils.mergeSchemas(
+          existing, orders.schema(), false, false, false, false);
+    } catch (Exception e) { // Delta's AnalysisException, undeclared from Scala
+      List<String> conflicting = new ArrayList<>();
+      for (org.apache.spark.sql.types.StructField f : orders.schema().fields()) {
+        for (org.apache.spark.sql.types.StructField t : existing.fields()) {
+          if (t.name().equalsIgnoreCase(f.name()) && !t.dataType().equals(f.dataType())) {
+            conflicting.add(f.name() + " is " + f.dataType().simpleString() + " for " + modelName + " but "
+                + t.dataType().simpleString() + " in the table");
+          }
+        }
+      }
+      List<String> others = spark.read().format("delta").load(table).select("model_name").distinct()
+          .where(col("model_name").notEqual(lit(modelName))).orderBy("model_name")
+          .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+      throw Errors.unusableRows("actions/rul_work_orders", table,
+          "the work orders of " + modelName + " do not fit the table that the work orders of " + others
+              + " are in: " + (conflicting.isEmpty() ? e.getMessage() : String.join("; ", conflicting)),
+          "models that share actions/rul_work_orders need the same type for columns of the same name (entity keys,"
+              + " event time and so predicted_end_of_life): give " + modelName + "'s feature view the types of the"
+              + " others', or plan it with --warehouse set to a warehouse of its own");
+    }
+  }
 
   /** The columns of a remaining-life predictions table other than the entity keys and the event time. */
   private static final Set<String> RUL_PREDICTION_COLUMNS = Set.of(
@@ -170,6 +218,15 @@ public final class WorkOrderPlanner {
     }
     List<String> keys = ids.subList(0, ids.size() - 1);
     String time = ids.get(ids.size() - 1);
+    for (String id : ids) {
+      if (RUL_ORDER_COLUMNS.contains(id.toLowerCase(java.util.Locale.ROOT))) {
+        throw Errors.unusableRows(name, warehouse.path(name),
+            "its entity key or event-time column '" + id + "' has the name of a work-order column "
+                + RUL_ORDER_COLUMNS.stream().sorted().toList(),
+            "rename the column in the model's feature view (e.g. " + id + "_id), rebuild the view, retrain and"
+                + " score the model");
+      }
+    }
     Dataset<Row> night = predictions.where(col("score_date").equalTo(lit(Date.valueOf(date))));
     if (night.isEmpty()) {
       throw Errors.emptyPartition(name, "score date " + date, score);
@@ -199,15 +256,17 @@ public final class WorkOrderPlanner {
             .select(out.toArray(new Column[0]))
             .orderBy("rank");
 
+    String table = warehouse.rulWorkOrders();
+    requireSharable(spark, table, orders, modelName);
     return () -> {
-      String table = warehouse.rulWorkOrders();
       Column mine =
           col("decision_date").equalTo(lit(Date.valueOf(date))).and(col("model_name").equalTo(lit(modelName)));
       DeltaTables.replaceWhere(orders, table,
           "decision_date = '" + date + "' AND model_name = '" + modelName.replace("'", "''") + "'",
           "decision_date", "model_name");
       String export = warehouse.exports("rul_work_orders/" + modelName + "/" + date);
-      Written w = exportWritten(spark, table, mine, export);
+      // this model's columns in its own order, whatever columns other models sharing the table have added
+      Written w = exportWritten(spark, table, mine, orders.columns(), export);
       LOG.info("Planned {} work orders from {} (predicted remaining life <= {}, event time {}) for {} ({} scheduled for"
           + " the next day) -> {}", w.workOrders(), modelName, horizon, time, String.valueOf(date), w.scheduled(), export);
       return new RulResult(modelName, w.workOrders(), w.scheduled(), horizon, table, export);
