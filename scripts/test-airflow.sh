@@ -172,7 +172,7 @@ export AIRFLOW_VAR_NIGHTSHIFT_WAREHOUSE="$WAREHOUSE"
 export NIGHTSHIFT_TASK_RETRIES=0
 # Triggered runs only: a cron run of "yesterday" (no data there) would start as soon as the DAG is unpaused.
 export NIGHTSHIFT_TIME_SCHEDULES=off
-export SPARK_SUBMIT_JAVA_OPTS="-Xmx2g -XX:TieredStopAtLevel=1"
+export SPARK_DRIVER_MEMORY=2g SPARK_SUBMIT_OPTS="-XX:TieredStopAtLevel=1"
 # spark-submit is the repo's launcher (Spark's own SparkSubmit from the Maven-resolved jars); no pyspark.
 export PATH="$ROOT/bin:$VENV/bin:$PATH"
 

@@ -74,4 +74,63 @@ class LauncherIT {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.output()).contains("Invalid date for --as-of: 'yesterday'");
   }
+
+  /**
+   * A jar whose main class prints the driver JVM's heap limit and system property {@code probe}, then exits with
+   * {@code probe.exit}: what bin/spark-submit gives the driver, seen from inside it.
+   */
+  static Path probeJar() throws IOException {
+    Path dir = SparkTestSession.tempDir("submit-probe");
+    Path source = dir.resolve("Probe.java");
+    Files.writeString(source, "public class Probe { public static void main(String[] a) {"
+        + " System.out.println(\"heap=\" + Runtime.getRuntime().maxMemory() / (1024 * 1024)"
+        + " + \" probe=\" + System.getProperty(\"probe\"));"
+        + " System.exit(Integer.getInteger(\"probe.exit\", 0)); } }");
+    assertThat(javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", dir.toString(),
+        source.toString())).isZero();
+    Path jar = dir.resolve("probe.jar");
+    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+      out.putNextEntry(new java.util.jar.JarEntry("Probe.class"));
+      out.write(Files.readAllBytes(dir.resolve("Probe.class")));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  static Result submit(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+    Path root = LocalMlflowServer.projectRoot();
+    List<String> cmd = new ArrayList<>(List.of(root.resolve("bin/spark-submit").toString()));
+    cmd.addAll(List.of(args));
+    Path log = SparkTestSession.tempDir("submit").resolve("out.log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+    return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void sparkSubmitGivesTheDriverItsMemoryAndJavaOptionsAsSparksOwnDoes() throws Exception {
+    String jar = probeJar().toString();
+    // the default, 1g, as Spark's spark-submit
+    Result plain = submit(java.util.Map.of(), "--master", "local[1]", "--class", "Probe", jar);
+    assertThat(plain.code()).as(plain.output()).isZero();
+    assertThat(plain.output()).contains("heap=1024 probe=null");
+    // --driver-memory and --driver-java-options
+    Result options = submit(java.util.Map.of(), "--master", "local[1]", "--driver-memory", "1536m",
+        "--driver-java-options", "-Dprobe=options", "--class", "Probe", jar);
+    assertThat(options.output()).contains("heap=1536 probe=options");
+    // spark.driver.memory from the properties file (conf/spark/local.conf: 4g), the environment's Java options
+    Result preset = submit(java.util.Map.of("SPARK_SUBMIT_OPTS", "-Dprobe=env"), "--master", "local[1]",
+        "--properties-file", "conf/spark/local.conf", "--class", "Probe", jar);
+    assertThat(preset.output()).contains("heap=4096 probe=env");
+    // the driver's exit code reaches the shell, as for a job's bad input (exit code 2)
+    Result exit = submit(java.util.Map.of(), "--master", "local[1]", "--conf", "spark.driver.extraJavaOptions=-Dprobe.exit=2",
+        "--class", "Probe", jar);
+    assertThat(exit.code()).as(exit.output()).isEqualTo(2);
+    // an option spark-submit does not know is its usage error
+    Result bad = submit(java.util.Map.of(), "--no-such-option");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.output()).contains("Unrecognized option: --no-such-option");
+  }
 }

@@ -88,6 +88,7 @@ class S3ObjectStoreIT {
                 "bin/spark-submit",
                 "--master", "local[2]",
                 "--properties-file", "conf/spark/local.conf",
+                "--driver-memory", "2g",
                 "--jars", s3aJars,
                 "--conf", "spark.driver.host=127.0.0.1",
                 "--conf", "spark.sql.shuffle.partitions=4"));
@@ -110,7 +111,7 @@ class S3ObjectStoreIT {
                 "AWS_SECRET_ACCESS_KEY", secretKey,
                 "AWS_REGION", "us-east-1",
                 "SPARK_LOCAL_IP", "127.0.0.1",
-                "SPARK_SUBMIT_JAVA_OPTS", "-Xmx2g " + ExternalProcess.SHORT_LIVED_JVM),
+                "SPARK_SUBMIT_OPTS", ExternalProcess.SHORT_LIVED_JVM),
             300,
             cmd);
     System.err.printf("spark-submit %s: exit %d in %.1f s%n", String.join(" ", nightshiftArgs), r.code(), r.seconds());

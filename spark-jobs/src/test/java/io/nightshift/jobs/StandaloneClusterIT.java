@@ -87,6 +87,7 @@ class StandaloneClusterIT {
                 "bin/spark-submit",
                 "--master", masterUrl,
                 "--properties-file", "conf/spark/standalone.conf",
+                "--driver-memory", "1g",
                 // the preset's executors are bigger than these workers
                 "--conf", "spark.executor.cores=1",
                 "--conf", "spark.executor.memory=1g",
@@ -102,7 +103,7 @@ class StandaloneClusterIT {
     cmd.addAll(List.of(nightshiftArgs));
     Path log = logs.resolve(String.join("-", nightshiftArgs).replaceAll("[^A-Za-z0-9-]", "") + ".log");
     ExternalProcess.Result r =
-        ExternalProcess.run(log, Map.of("SPARK_LOCAL_IP", "127.0.0.1", "SPARK_SUBMIT_JAVA_OPTS", "-Xmx1g " + ExternalProcess.SHORT_LIVED_JVM), 300, cmd);
+        ExternalProcess.run(log, Map.of("SPARK_LOCAL_IP", "127.0.0.1", "SPARK_SUBMIT_OPTS", ExternalProcess.SHORT_LIVED_JVM), 300, cmd);
     driverOutputs.add(r.output());
     System.err.printf("spark-submit %s: exit %d in %.1f s%n", String.join(" ", nightshiftArgs), r.code(), r.seconds());
     return r;
