@@ -124,7 +124,7 @@ final class FeaturesCommand implements Runnable {
             "features/%s: %d rows written (%s; Delta version %d, definition %s)%n",
             b.view(), b.rows(), b.scope(), b.tableVersion(), b.hash());
         if (quarantine) {
-          long moved = steps.quarantineView(v, date != null ? date : toDate);
+          long moved = steps.quarantineView(v, date != null ? date : toDate, b);
           System.out.printf("features/%s: %d rows quarantined to %s%n", b.view(), moved,
               parent.root.context().warehouse().quarantine(b.view()));
         }

@@ -63,16 +63,23 @@ final class PipelineSteps {
     return ViewRegistry.buildRange(ctx.spark(), ctx.warehouse(), d, file.toString(), from, to);
   }
 
-  long quarantineView(java.nio.file.Path file, LocalDate asOf) {
+  /**
+   * Quarantines the bad rows of a declared view right after {@code build} into the partition {@code asOf}: the rows
+   * quarantined there before are replaced where the build recomputed them and kept elsewhere.
+   */
+  long quarantineView(java.nio.file.Path file, LocalDate asOf, ViewRegistry.Build build) {
     ViewDefinition d = ViewDefinitions.load(file);
     ctx.stage("features-quarantine-" + d.name(), "Quarantine bad rows of features/" + d.name());
     return QualityGate.quarantineView(
-        ctx.spark(), ctx.warehouse(), d.name(), d.entities(), d.eventTime(), d.expectations(), asOf);
+        ctx.spark(), ctx.warehouse(), d.name(), d.entities(), d.eventTime(), d.expectations(), asOf,
+        build.recomputed(d.eventTime()));
   }
 
+  /** Quarantines the bad rows of a built-in view right after {@link #buildFeatures} rebuilt its whole table. */
   long quarantine(UseCase useCase, LocalDate asOf) {
     ctx.stage("features-quarantine-" + useCase.id(), "Quarantine bad rows of " + QualityGate.view(useCase).name());
-    return QualityGate.quarantine(ctx.spark(), ctx.warehouse(), useCase, asOf);
+    return QualityGate.quarantine(
+        ctx.spark(), ctx.warehouse(), useCase, asOf, org.apache.spark.sql.functions.lit(true));
   }
 
   QualityGate.Report checkFeatures(UseCase useCase, LocalDate asOf) {

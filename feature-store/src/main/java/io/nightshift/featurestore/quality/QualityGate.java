@@ -1,7 +1,9 @@
 package io.nightshift.featurestore.quality;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -162,27 +164,58 @@ public final class QualityGate {
    * Moves the rows breaking a row-level expectation (null key or date, label out of range) out of the feature
    * table into {@code quarantine/<view>} (partition {@code as_of}, with the reason), so that the gate judges and the
    * models see only good rows while nothing is lost. The quarantine partition is committed before the rows are
-   * deleted from the feature table, so a failure in between leaves the rows in both tables, never in neither;
-   * quarantining again after a rebuild replaces the date's partition with the
-   * rebuilt table's bad rows, and with no bad rows left the partition is kept.
+   * deleted from the feature table, so a failure in between leaves the rows in both tables, never in neither.
+   * Quarantining into a date's partition again adds the rows found now and keeps the rows quarantined before: a row
+   * found again (same keys and date) is replaced by its current version, so re-running gives the same rows once; a
+   * row the table no longer has stays recorded. This call knows no rebuild, so a quarantined row whose source was
+   * corrected since stays too; see {@link #quarantine(SparkSession, Warehouse, UseCase, LocalDate, Column)}.
    *
    * @return the rows quarantined
    */
   public static long quarantine(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate asOf) {
+    return quarantine(spark, warehouse, useCase, asOf, lit(false));
+  }
+
+  /**
+   * As {@link #quarantine(SparkSession, Warehouse, UseCase, LocalDate)} right after a build that recomputed the rows
+   * matching {@code rebuilt} (a predicate on the view's columns: {@code lit(true)} after a whole-table build): the
+   * date's quarantined rows in that part are replaced by the rebuilt table's bad rows there, as the build replaced
+   * them in the feature table, so a row whose source was corrected leaves the quarantine; the others stay.
+   *
+   * @return the rows quarantined
+   */
+  public static long quarantine(
+      SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate asOf, Column rebuilt) {
     FeatureView view = view(useCase);
     String path = warehouse.features(useCase);
-    Dataset<Row> table = DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
-    return quarantine(spark, warehouse, view.name(), path, table, declared(view), asOf);
+    Dataset<Row> table =
+        DeltaTables.read(spark, path, view.name(), "run 'nightshift features build --as-of " + asOf + "' first");
+    return quarantine(spark, warehouse, view.name(), path, table, declared(view),
+        identity(view.keys(), view.dateColumn()), rebuilt, asOf);
   }
 
   /**
    * As {@link #quarantine(SparkSession, Warehouse, UseCase, LocalDate)} for a view declared in YAML: rows with a null
    * entity key or event time, or breaking one of the view's row-level expectations (strict not-null, ranges, allowed
-   * values), move to {@code quarantine/<view>}.
+   * values), move to {@code quarantine/<view>}; rows quarantined before into the same date stay unless found again.
    */
   public static long quarantineView(
       SparkSession spark, Warehouse warehouse, String name, List<String> keys, String eventTime,
       List<Expectation> declared, LocalDate asOf) {
+    return quarantineView(spark, warehouse, name, keys, eventTime, declared, asOf, lit(false));
+  }
+
+  /**
+   * As {@link #quarantineView(SparkSession, Warehouse, String, List, String, List, LocalDate)} right after a build
+   * that recomputed the rows matching {@code rebuilt} (e.g. the event times of a {@code --from/--to} range, or
+   * {@code lit(true)} after a whole-table build): the date's quarantined rows there are replaced by the bad rows the
+   * build produced; those outside it stay (a range rebuild does not bring them back to the feature table).
+   *
+   * @return the rows quarantined
+   */
+  public static long quarantineView(
+      SparkSession spark, Warehouse warehouse, String name, List<String> keys, String eventTime,
+      List<Expectation> declared, LocalDate asOf, Column rebuilt) {
     String path = warehouse.featureView(name);
     Dataset<Row> table = DeltaTables.read(spark, path, "features/" + name,
         "run 'nightshift features build --view conf/features/" + name + ".yaml' first");
@@ -190,19 +223,47 @@ public final class QualityGate {
     keys.forEach(k -> expectations.add(new Expectation.NotNull(k, 0)));
     expectations.add(new Expectation.NotNull(eventTime, 0));
     declared.stream().filter(e -> !expectations.contains(e)).forEach(expectations::add);
-    return quarantine(spark, warehouse, name, path, table, expectations, asOf);
+    return quarantine(spark, warehouse, name, path, table, expectations, identity(keys, eventTime), rebuilt, asOf);
   }
 
+  private static List<String> identity(List<String> keys, String time) {
+    List<String> out = new ArrayList<>(keys);
+    out.add(time);
+    return out;
+  }
+
+  /**
+   * The date's partition becomes the rows quarantined into it before, less those superseded (in the rebuilt part, or
+   * found bad again by their keys and time, null-safe), plus the bad rows found now: one Delta commit, then one
+   * delete from the feature table.
+   */
   private static long quarantine(
       SparkSession spark, Warehouse warehouse, String name, String path, Dataset<Row> table,
-      List<Expectation> expectations, LocalDate asOf) {
+      List<Expectation> expectations, List<String> identity, Column rebuilt, LocalDate asOf) {
     ExpectationSuite suite = new ExpectationSuite(name, expectations, table.schema());
     Dataset<Row> bad = suite.violating(table).withColumn("as_of", lit(Date.valueOf(asOf))).localCheckpoint();
     long n = bad.count();
     String target = warehouse.quarantine(name);
-    if (n > 0) { // with nothing to move, an earlier quarantine of the date stays as it is
-      DeltaTables.replaceWhere(bad, target, "as_of = '" + asOf + "'", "as_of");
-      io.delta.tables.DeltaTable.forPath(spark, path).delete(suite.anyViolation());
+    Dataset<Row> partition = bad;
+    long superseded = 0;
+    if (DeltaTables.exists(spark, target)) {
+      Dataset<Row> earlier =
+          spark.read().format("delta").load(target).where(col("as_of").equalTo(lit(Date.valueOf(asOf))));
+      Dataset<Row> found = bad.select(identity.stream().map(c -> col(c).as("_found_" + c)).toArray(Column[]::new));
+      Column same = lit(true);
+      for (String c : identity) {
+        same = same.and(col(c).eqNullSafe(col("_found_" + c)));
+      }
+      Dataset<Row> kept = earlier.where(not(coalesce(rebuilt, lit(false)))).join(found, same, "left_anti")
+          .localCheckpoint();
+      superseded = earlier.count() - kept.count();
+      partition = kept.unionByName(bad, true);
+    }
+    if (n > 0 || superseded > 0) { // otherwise the date's partition stays as it is
+      DeltaTables.replacePartition(partition, target, "as_of", asOf.toString());
+      if (n > 0) {
+        io.delta.tables.DeltaTable.forPath(spark, path).delete(suite.anyViolation());
+      }
     }
     return n;
   }

@@ -72,6 +72,22 @@ public final class ViewRegistry {
           ? "up to date through " + from.get().minusDays(1)
           : from.get() + ".." + to.get();
     }
+
+    /**
+     * The rows this build recomputed, as a predicate on the view's event time column {@code eventTime}: every row
+     * after a whole-table build, none when the table was up to date, else the days {@code from..to}; what a
+     * quarantine right after it replaces ({@link io.nightshift.featurestore.quality.QualityGate#quarantineView}).
+     */
+    public Column recomputed(String eventTime) {
+      if (from.isEmpty()) {
+        return lit(true);
+      }
+      if (from.get().isAfter(to.orElseThrow())) {
+        return lit(false);
+      }
+      Column day = col(eventTime);
+      return day.geq(lit(Date.valueOf(from.get()))).and(day.leq(lit(Date.valueOf(to.get()))));
+    }
   }
 
   /**

@@ -8,10 +8,16 @@ import io.nightshift.core.QualityGateException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.FeatureView;
+import io.nightshift.featurestore.views.ViewDefinition;
+import io.nightshift.featurestore.views.ViewDefinition.Format;
+import io.nightshift.featurestore.views.ViewDefinition.Function;
 import io.nightshift.featurestore.views.ViewDefinition.TimeType;
+import io.nightshift.featurestore.views.ViewRegistry;
 import io.nightshift.testing.SparkTestSession;
 import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -108,5 +114,75 @@ class DeclaredViewGateTest {
     assertThat(quarantined.where("cycle = 2").head().<String>getAs("quarantine_reason")).contains("rul");
     assertThat(spark.read().format("delta").load(w.featureView("engines")).count()).isEqualTo(2);
     assertThat(QualityGate.enforceView(spark, w, engines(declared), AS_OF).passed()).isTrue();
+  }
+
+  /** 2 stores x 30 days of units from 2024-03-01, negative for store 1 on 2024-03-02 and 2024-03-20. */
+  static ViewDefinition dailyUnits(SparkSession spark, Warehouse w, String badDayIndexes) {
+    spark.sql("SELECT DATE'2024-03-01' + CAST(id / 2 AS INT) AS day, CAST(id % 2 AS INT) AS store,"
+            + " IF(id % 2 = 1 AND CAST(id / 2 AS INT) IN (" + badDayIndexes + "), -5D, 1D) AS units FROM range(60)")
+        .write().format("delta").mode("overwrite").save(w.path("raw/units"));
+    Map<String, String> cols = new LinkedHashMap<>();
+    cols.put("day", "date");
+    cols.put("store", "int");
+    cols.put("units", "double");
+    return ViewDefinition.builder("daily_units")
+        .entities("store")
+        .eventTime("day", TimeType.DATE)
+        .source(Format.DELTA, "raw/units", Map.of(), cols)
+        .label("units")
+        .aggregate("units", List.of(Function.SUM), List.of(3))
+        .expect(new Expectation.Range("units", 0.0, null))
+        .build();
+  }
+
+  static List<String> quarantinedDays(SparkSession spark, Warehouse w, String view) {
+    return spark.read().format("delta").load(w.quarantine(view)).orderBy("day").collectAsList().stream()
+        .map(r -> r.getAs("as_of") + " " + r.getAs("day") + " store " + r.getAs("store"))
+        .toList();
+  }
+
+  @Test
+  void quarantiningARangeRebuildKeepsTheRowsQuarantinedEarlierOutsideTheRange() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("quarantine-range").toString());
+    ViewDefinition d = dailyUnits(spark, w, "1, 19");
+    String file = "conf/features/daily_units.yaml";
+    LocalDate asOf = LocalDate.of(2024, 3, 25);
+    LocalDate from = LocalDate.of(2024, 3, 15);
+    List<String> both = List.of("2024-03-25 2024-03-02 store 1", "2024-03-25 2024-03-20 store 1");
+
+    // features build --view F --as-of 2024-03-25 --quarantine: both bad rows move
+    ViewRegistry.Build first = ViewRegistry.buildMissing(spark, w, d, file, asOf);
+    assertThat(QualityGate.quarantineView(spark, w, d.name(), d.entities(), d.eventTime(), d.expectations(), asOf,
+        first.recomputed(d.eventTime()))).isEqualTo(2);
+    assertThat(quarantinedDays(spark, w, d.name())).isEqualTo(both);
+
+    // features build --view F --from 2024-03-15 --to 2024-03-25 --quarantine, twice (without and with what the
+    // build recomputed): the rebuild brings back the 03-20 row only; the 03-02 row, in neither the range nor the
+    // features, stays quarantined, and nothing doubles
+    for (int run = 0; run < 2; run++) {
+      ViewRegistry.Build range = ViewRegistry.buildRange(spark, w, d, file, from, asOf);
+      long moved = run == 0
+          ? QualityGate.quarantineView(spark, w, d.name(), d.entities(), d.eventTime(), d.expectations(), asOf)
+          : QualityGate.quarantineView(spark, w, d.name(), d.entities(), d.eventTime(), d.expectations(), asOf,
+              range.recomputed(d.eventTime()));
+      assertThat(moved).isEqualTo(1);
+      assertThat(quarantinedDays(spark, w, d.name())).isEqualTo(both);
+      Dataset<Row> features = spark.read().format("delta").load(w.featureView(d.name()));
+      assertThat(features.count()).isEqualTo(2 * 25 - 2);
+      assertThat(features.where("units < 0").count()).isZero();
+    }
+    // nothing to move and no rebuild: the quarantine stays as it is
+    assertThat(QualityGate.quarantineView(spark, w, d.name(), d.entities(), d.eventTime(), d.expectations(), asOf))
+        .isZero();
+    assertThat(quarantinedDays(spark, w, d.name())).isEqualTo(both);
+
+    // the source of 03-20 is corrected: its rebuilt row is good and leaves the quarantine; the 03-02 row stays
+    dailyUnits(spark, w, "1");
+    ViewRegistry.Build corrected = ViewRegistry.buildRange(spark, w, d, file, from, asOf);
+    assertThat(QualityGate.quarantineView(spark, w, d.name(), d.entities(), d.eventTime(), d.expectations(), asOf,
+        corrected.recomputed(d.eventTime()))).isZero();
+    assertThat(quarantinedDays(spark, w, d.name())).containsExactly("2024-03-25 2024-03-02 store 1");
+    assertThat(spark.read().format("delta").load(w.featureView(d.name())).count()).isEqualTo(2 * 25 - 1);
   }
 }
