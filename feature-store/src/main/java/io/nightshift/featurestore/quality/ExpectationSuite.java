@@ -82,27 +82,28 @@ public final class ExpectationSuite {
 
   /**
    * The checks from the aggregated row, reading the suite's columns from {@code offset}; {@code historyMedianRows}
-   * is the median row count of earlier runs (null without history).
+   * is the median row count of earlier runs (null without history). A table without rows gives counts of 0 (and
+   * fails its row-count and freshness expectations), never an error.
    */
   public List<QualityGate.Check> checks(Row r, int offset, Double historyMedianRows) {
     List<QualityGate.Check> out = new ArrayList<>();
-    long rows = r.getLong(offset);
+    long rows = countAt(r, offset);
     int i = offset + 1;
     for (Expectation e : expectations) {
       if (e instanceof Expectation.NotNull n) {
-        long nulls = r.getLong(i++);
+        long nulls = countAt(r, i++);
         double share = rows == 0 ? 0.0 : (double) nulls / rows;
         boolean strict = n.maxNullShare() == 0;
         out.add(new QualityGate.Check(n.column(), strict ? "null_rows" : "null_share",
             strict ? "0" : "<= " + n.maxNullShare(), strict ? nulls : share, share <= n.maxNullShare()));
       } else if (e instanceof Expectation.Range rg) {
-        long bad = r.getLong(i++);
+        long bad = countAt(r, i++);
         out.add(new QualityGate.Check(rg.column(), "out_of_range_rows", "0 outside " + bounds(rg), bad, bad == 0));
       } else if (e instanceof Expectation.AllowedValues a) {
-        long bad = r.getLong(i++);
+        long bad = countAt(r, i++);
         out.add(new QualityGate.Check(a.column(), "disallowed_value_rows", "0 outside " + a.values(), bad, bad == 0));
       } else if (e instanceof Expectation.Unique u) {
-        long dup = rows - r.getLong(i++);
+        long dup = rows - countAt(r, i++);
         out.add(new QualityGate.Check(u.subject(), "duplicate_rows", "0", dup, dup == 0));
       } else if (e instanceof Expectation.Freshness f) {
         boolean none = r.isNullAt(i);
@@ -124,6 +125,14 @@ public final class ExpectationSuite {
       }
     }
     return out;
+  }
+
+  /**
+   * The count at {@code i} of an aggregated row, 0 where it is null: Spark's {@code sum} over no rows is null, so
+   * the counts of an empty table are.
+   */
+  static long countAt(Row r, int i) {
+    return r.isNullAt(i) ? 0 : r.getLong(i);
   }
 
   /** Whether the suite has a row-count expectation that compares with history. */

@@ -137,15 +137,15 @@ public final class QualityGate {
     int suiteOffset = aggs.size();
     aggs.addAll(suite.aggregations(asOf));
     Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
-    long scoring = r.getLong(0);
-    long labeled = r.getLong(1);
+    long scoring = ExpectationSuite.countAt(r, 0);
+    long labeled = ExpectationSuite.countAt(r, 1);
 
     List<Check> checks = new ArrayList<>();
     checks.add(new Check("*", "rows_to_score(" + asOf + ")", "> 0", scoring, scoring > 0));
     checks.add(new Check("*", "labeled_rows", "> 0", labeled, labeled > 0));
     checks.addAll(suite.checks(r, suiteOffset, historyMedianRows));
     for (int i = 0; i < view.features().size(); i++) {
-      long nulls = r.getLong(2 + i);
+      long nulls = ExpectationSuite.countAt(r, 2 + i);
       double share = scoring == 0 ? 0.0 : (double) nulls / scoring;
       if (share > 0) {
         checks.add(
@@ -288,7 +288,7 @@ public final class QualityGate {
     ExpectationSuite suite = new ExpectationSuite(view.name(), expectations, table.schema());
     List<Column> aggs = new ArrayList<>(suite.aggregations(asOf));
     Row r = table.agg(sum(when(col(view.labelColumn()).isNotNull(), 1).otherwise(0)), aggs.toArray(new Column[0])).head();
-    long labeled = r.isNullAt(0) ? 0 : r.getLong(0);
+    long labeled = ExpectationSuite.countAt(r, 0);
     Double median = suite.comparesRowCountWithHistory()
         ? QualityMetrics.medianBefore(spark, warehouse, view.name(), "*", "row_count", asOf, HISTORY_RUNS)
         : null;

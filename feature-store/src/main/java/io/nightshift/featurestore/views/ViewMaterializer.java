@@ -216,11 +216,38 @@ public final class ViewMaterializer {
    * integer views the whole source is used).
    */
   public static Dataset<Row> compute(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
+    return features(sourceRows(spark, d, warehouseRoot, asOf), d);
+  }
+
+  /**
+   * Fails with an input error naming the view, its source and the fix, before anything is written, when a build of
+   * {@code d} as of {@code asOf} would have no rows: no source row passing the view's filter has an event time at or
+   * before {@code asOf} (any event time for integer views), e.g. a date before the source starts. Reads one row.
+   */
+  public static void requireRows(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
+    Dataset<Row> rows = sourceRows(spark, d, warehouseRoot, asOf);
+    Dataset<Row> filtered = d.filter().isPresent() ? rows.where(expr(d.filter().get())) : rows;
+    boolean[] empty = new boolean[1];
+    explainingMalformedRows(spark, d, warehouseRoot, () -> empty[0] = filtered.isEmpty());
+    if (empty[0]) {
+      boolean dated = d.timeType() == TimeType.DATE && asOf.isPresent();
+      throw Errors.emptyPartition(
+          "the source of feature view " + d.name() + " (" + sourcePath(d, warehouseRoot) + ")",
+          (dated ? d.eventTime() + " up to " + asOf.get() : "any " + d.eventTime())
+              + d.filter().map(f -> " passing filter '" + f + "'").orElse(""),
+          (dated ? "pick an --as-of date inside the source's history, or land" : "land")
+              + " the source data first; nothing was written to features/" + d.name());
+    }
+  }
+
+  /** The source rows a build as of {@code asOf} reads: for date views, those with event time at or before it. */
+  private static Dataset<Row> sourceRows(
+      SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
     Dataset<Row> df = readSource(spark, d, warehouseRoot);
     if (d.timeType() == TimeType.DATE && asOf.isPresent()) {
       df = df.where(to_date(col(d.eventTime())).leq(lit(java.sql.Date.valueOf(asOf.get()))));
     }
-    return features(df, d);
+    return df;
   }
 
   /**

@@ -92,7 +92,8 @@ public final class ViewRegistry {
 
   /**
    * Computes {@code d} as of {@code asOf}, replaces its Delta table in one commit and records the build. When the
-   * table exists and was built from a different definition, refuses (exit code 2) unless {@code backfill}.
+   * table exists and was built from a different definition, refuses (exit code 2) unless {@code backfill}; when the
+   * source has no rows through {@code asOf}, refuses (exit code 2) as the built-in views do, writing nothing.
    */
   public static Build build(
       SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, Optional<LocalDate> asOf, boolean backfill) {
@@ -102,6 +103,7 @@ public final class ViewRegistry {
     if (!backfill && DeltaTables.exists(spark, table)) {
       requireSameDefinition(d, file, hash, recorded);
     }
+    ViewMaterializer.requireRows(spark, d, warehouse.root(), asOf);
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     Dataset<Row> ordered = rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));

@@ -7,6 +7,7 @@ import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.QualityGateException;
 import io.nightshift.core.UseCase;
 import io.nightshift.core.Warehouse;
+import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.FeatureView;
 import io.nightshift.featurestore.views.ViewDefinition;
 import io.nightshift.featurestore.views.ViewDefinition.Format;
@@ -184,5 +185,32 @@ class DeclaredViewGateTest {
         corrected.recomputed(d.eventTime()))).isZero();
     assertThat(quarantinedDays(spark, w, d.name())).containsExactly("2024-03-25 2024-03-02 store 1");
     assertThat(spark.read().format("delta").load(w.featureView(d.name())).count()).isEqualTo(2 * 25 - 1);
+  }
+
+  @Test
+  void anEmptyBuildIsAnInputErrorAndAnEmptyTableFailsTheGateWithAReport() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("empty-view").toString());
+    ViewDefinition d = dailyUnits(spark, w, "1");
+    String file = "conf/features/daily_units.yaml";
+
+    // as of a date before the source starts (2024-03-01): nothing to build, nothing written
+    assertThatThrownBy(() -> ViewRegistry.buildMissing(spark, w, d, file, LocalDate.of(2024, 2, 1)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("feature view daily_units")
+        .hasMessageContaining(w.path("raw/units"))
+        .hasMessageContaining("2024-02-01")
+        .hasMessageContaining("Fix:");
+    assertThat(DeltaTables.exists(spark, w.featureView(d.name()))).isFalse();
+
+    // a table with no rows (e.g. all of them quarantined) fails the gate with a report, not a NullPointerException
+    spark.sql("SELECT * FROM VALUES (1, 1, 0.5, 2.0) AS t(unit, cycle, s1, rul)").where("false")
+        .write().format("delta").save(w.path("features/engines"));
+    FeatureView view = engines(List.of(new Expectation.Range("rul", 0.0, 125.0)));
+    assertThatThrownBy(() -> QualityGate.enforceView(spark, w, view, AS_OF))
+        .isInstanceOf(QualityGateException.class)
+        .hasMessageContaining("Quality gate engines")
+        .hasMessageMatching("(?s).*FAIL rul\\s+labeled_rows\\s+expected > 0\\s+actual 0.*")
+        .hasMessageMatching("(?s).*PASS unit\\s+null_rows\\s+expected 0\\s+actual 0.*");
   }
 }

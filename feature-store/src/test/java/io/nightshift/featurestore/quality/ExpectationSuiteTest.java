@@ -83,6 +83,41 @@ class ExpectationSuiteTest {
   }
 
   @Test
+  void anEmptyTableGivesChecksOfZeroRowsNotAnError() {
+    SparkSession spark = SparkTestSession.get();
+    StructType schema =
+        new StructType().add("id", "int").add("day", "date").add("x", "double").add("kind", "string");
+    Dataset<Row> empty = spark.createDataFrame(List.<Row>of(), schema);
+    ExpectationSuite suite =
+        new ExpectationSuite(
+            "t",
+            List.of(
+                new Expectation.NotNull("id", 0),
+                new Expectation.NotNull("x", 0.25),
+                new Expectation.Range("x", 0.0, 10.0),
+                new Expectation.AllowedValues("kind", List.of("a", "b")),
+                new Expectation.Unique(List.of("id", "day")),
+                new Expectation.Freshness("day", 1),
+                new Expectation.RowCount(1, 0.5)),
+            schema);
+    List<Column> aggs = suite.aggregations(D);
+    // sums over no rows are null in Spark
+    Row r = empty.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
+
+    Map<String, QualityGate.Check> c = byMetric(suite.checks(r, 0, null));
+    assertThat(c.get("id/null_rows").actual()).isZero();
+    assertThat(c.get("id/null_rows").passed()).isTrue();
+    assertThat(c.get("x/null_share").actual()).isZero();
+    assertThat(c.get("x/out_of_range_rows").actual()).isZero();
+    assertThat(c.get("kind/disallowed_value_rows").actual()).isZero();
+    assertThat(c.get("id,day/duplicate_rows").actual()).isZero();
+    assertThat(c.get("day/age_days").passed()).isFalse();
+    assertThat(c.get("day/age_days").detail()).isEqualTo("no day");
+    assertThat(c.get("*/row_count").actual()).isZero();
+    assertThat(c.get("*/row_count").passed()).isFalse(); // 0 < 1
+  }
+
+  @Test
   void metricsAreRecordedPerBuildAndTheRowCountIsComparedWithTheirMedian() {
     SparkSession spark = SparkTestSession.get();
     Warehouse w = new Warehouse(SparkTestSession.tempDir("quality-history").toString());
