@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.UUID;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -43,8 +44,9 @@ import okhttp3.ResponseBody;
  *       detail}; 404, 401/403 and 409 have their own subclasses.
  *   <li>Retries: connection failures (and 502/503/504) are retried with exponential backoff; timeouts too, except for
  *       posting asset events, which is not idempotent.
- *   <li>Idempotent triggers: {@link #trigger} sends a caller-chosen run id (see {@link #runIdFor}); when Airflow answers
- *       409 the existing run is returned instead, so a retried trigger never starts a second run.
+ *   <li>Idempotent triggers: {@link #trigger} always sends a run id, the caller's (see {@link #runIdFor}) or one it
+ *       generates once per call; when Airflow answers 409 the run with that id is returned instead, so a POST that is
+ *       sent again (after a timeout or a 502/503/504) never starts a second run.
  * </ul>
  *
  * <p>Thread-safe; close it to release OkHttp's threads and connections.
@@ -165,16 +167,20 @@ public final class AirflowClient implements AutoCloseable {
    * Triggers a run. When Airflow answers 409 (a run with this run id, or this logical date, exists already) the
    * existing run is returned with {@link DagRun#alreadyExisted()} set, so retrying a trigger is safe.
    *
-   * @param runId the run id to create; null lets Airflow choose one (then retries are not deduplicated)
+   * <p>The POST always carries a run id, so that sending it again after a timeout or a 502/503/504 (when Airflow may
+   * have created the run already) finds that run instead of creating a second one. Without a caller's run id it is
+   * {@code nightshift__manual__<random UUID>}, chosen once per call: a 409 on it means an earlier attempt of this call
+   * created the run, which is then returned as created ({@link DagRun#alreadyExisted()} false).
+   *
+   * @param runId the run id to create; null for a new run id of this call (every call then starts its own run)
    * @param logicalDate the run's logical date; null for a run without one
    * @param conf the run conf, validated by Airflow against the DAG's params (400 when it does not fit)
    */
   public DagRun trigger(String dagId, String runId, OffsetDateTime logicalDate, Map<String, ?> conf) {
     Objects.requireNonNull(dagId, "dagId is null");
-    ObjectNode body = MAPPER.createObjectNode();
-    if (runId != null) {
-      body.put("dag_run_id", runId);
-    }
+    boolean generated = runId == null;
+    String id = generated ? "nightshift__manual__" + UUID.randomUUID() : runId;
+    ObjectNode body = MAPPER.createObjectNode().put("dag_run_id", id);
     // The key is required by Airflow 3 (422 without it); null means "no logical date".
     if (logicalDate == null) {
       body.putNull("logical_date");
@@ -185,12 +191,12 @@ public final class AirflowClient implements AutoCloseable {
     try {
       return dagRun(call("POST", url("api", "v2", "dags", dagId, "dagRuns"), body, true, "trigger DAG " + dagId), false);
     } catch (AirflowException.Conflict conflict) {
-      if (runId != null) {
-        try {
-          return getRun(dagId, runId).existing();
-        } catch (AirflowException.NotFound ignored) {
-          // the conflict is on the logical date: another run id holds it
-        }
+      try {
+        DagRun run = getRun(dagId, id);
+        // nobody else knows a generated id: the run is the one an earlier (timed out) attempt of this call created
+        return generated ? run : run.existing();
+      } catch (AirflowException.NotFound ignored) {
+        // the conflict is on the logical date: another run id holds it
       }
       if (logicalDate != null) {
         DagRun holder = findRunByLogicalDate(dagId, logicalDate);

@@ -250,7 +250,9 @@ public class AirflowCommand implements Callable<Integer> {
     @Option(names = "--date", description = "The night to process (YYYY-MM-DD).")
     String date;
 
-    @Option(names = "--run-id", description = "Run id to use (default: nightshift__DATE with --date, else Airflow's).")
+    @Option(
+        names = "--run-id",
+        description = "Run id to use (default: nightshift__DATE with --date, else a new nightshift__manual__UUID).")
     String runId;
 
     @Option(names = "--conf", description = "Run conf as a JSON object (validated against the DAG's params).")

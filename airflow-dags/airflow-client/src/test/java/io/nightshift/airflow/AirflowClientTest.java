@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
@@ -168,7 +169,9 @@ class AirflowClientTest {
       JsonNode b = body(take());
       assertThat(b.has("logical_date")).as("Airflow 3 answers 422 when the key is missing").isTrue();
       assertThat(b.path("logical_date").isNull()).isTrue();
-      assertThat(b.has("dag_run_id")).isFalse();
+      assertThat(b.path("dag_run_id").asText())
+          .as("a run id chosen once per call, so that a retried POST cannot start a second run")
+          .matches("nightshift__manual__[0-9a-f-]{36}");
       assertThat(b.path("conf").path("use_case").asText()).isEqualTo("demand");
     }
   }
@@ -227,10 +230,87 @@ class AirflowClientTest {
     }
   }
 
+  /**
+   * Answers like Airflow for a trigger without a logical date: the first POST is processed (the run is stored) but
+   * answered too late, so the client times out; a POST of a stored run id is 409; GET returns the stored run.
+   */
+  private final class SlowTriggerAirflow extends Dispatcher {
+    final List<String> postedRunIds = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> stored = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      String runs = "/api/v2/dags/weekly_retrain/dagRuns";
+      if ("POST".equals(request.getMethod()) && runs.equals(request.getPath())) {
+        JsonNode b;
+        try {
+          b = body(request);
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+        // Airflow generates a fresh run id (from the current time) when none is sent
+        String id = b.hasNonNull("dag_run_id") ? b.get("dag_run_id").asText() : "manual__" + System.nanoTime();
+        postedRunIds.add(id);
+        if (stored.contains(id)) {
+          return json(409, "{\"detail\":\"DAG Run with id " + id + " already exists\"}");
+        }
+        stored.add(id);
+        MockResponse created = json(200, run(id));
+        return stored.size() == 1 ? created.setHeadersDelay(1, TimeUnit.SECONDS) : created;
+      }
+      if ("GET".equals(request.getMethod()) && request.getPath().startsWith(runs + "/")) {
+        String id = request.getRequestUrl().pathSegments().get(5);
+        return stored.contains(id) ? json(200, run(id)) : json(404, "{\"detail\":\"DagRun not found\"}");
+      }
+      return json(500, "{\"detail\":\"unexpected " + request.getMethod() + " " + request.getPath() + "\"}");
+    }
+
+    private String run(String id) {
+      return "{\"dag_id\":\"weekly_retrain\",\"dag_run_id\":\"" + id + "\",\"state\":\"queued\","
+          + "\"logical_date\":null,\"run_type\":\"manual\",\"conf\":{\"use_case\":\"demand\"}}";
+    }
+  }
+
+  @Test
+  void aTriggerWithoutRunIdOrDateThatTimesOutIsRetriedAsTheSameRun() {
+    SlowTriggerAirflow airflow = new SlowTriggerAirflow();
+    server.setDispatcher(airflow);
+    try (AirflowClient anonymous =
+        clientBuilder().readTimeout(Duration.ofMillis(300)).retries(3, Duration.ofMillis(10)).build()) {
+
+      DagRun run = anonymous.trigger("weekly_retrain", null, null, Map.of("use_case", "demand"));
+
+      assertThat(airflow.stored).as("runs Airflow created").hasSize(1);
+      assertThat(airflow.postedRunIds).as("the retried POST names the run of the first one").hasSize(2)
+          .containsOnly(airflow.stored.get(0));
+      assertThat(run.runId()).isEqualTo(airflow.stored.get(0));
+      assertThat(run.alreadyExisted()).as("this call created it (its first, timed out POST)").isFalse();
+    }
+  }
+
+  @Test
+  void aTriggerWithoutRunIdOrDateAnswered503IsRetriedWithTheSameRunId() throws Exception {
+    try (AirflowClient anonymous = clientBuilder().build()) {
+      server.enqueue(new MockResponse().setResponseCode(503));
+      server.enqueue(json(200, String.format(RUN, "queued")));
+      server.enqueue(json(200, String.format(RUN, "queued")));
+
+      anonymous.trigger("weekly_retrain", null, null, Map.of());
+      anonymous.trigger("weekly_retrain", null, null, Map.of());
+
+      String first = body(take()).path("dag_run_id").asText("");
+      String retried = body(take()).path("dag_run_id").asText("");
+      assertThat(first).as("a client-chosen run id").startsWith("nightshift__manual__");
+      assertThat(retried).as("the retry of the same trigger call").isEqualTo(first);
+      assertThat(body(take()).path("dag_run_id").asText()).as("another trigger call, another run").isNotEqualTo(first);
+    }
+  }
+
   @Test
   void a409ThatCannotBeResolvedIsAConflict() {
     try (AirflowClient anonymous = clientBuilder().build()) {
       server.enqueue(json(409, "{\"detail\":\"Conflict\"}"));
+      server.enqueue(json(404, "{\"detail\":\"DagRun not found\"}"));
 
       assertThatThrownBy(() -> anonymous.trigger("nightly_demand_forecast", null, null, null))
           .isInstanceOf(AirflowException.Conflict.class)
