@@ -18,6 +18,7 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -165,7 +166,9 @@ public final class AirflowClient implements AutoCloseable {
 
   /**
    * Triggers a run. When Airflow answers 409 (a run with this run id, or this logical date, exists already) the
-   * existing run is returned with {@link DagRun#alreadyExisted()} set, so retrying a trigger is safe.
+   * existing run is returned with {@link DagRun#alreadyExisted()} set, so retrying a trigger is safe; but only when
+   * that run has this trigger's logical date and conf: otherwise it is not the run asked for, and a {@link
+   * AirflowException.Conflict} names the run and what differs.
    *
    * <p>The POST always carries a run id, so that sending it again after a timeout or a 502/503/504 (when Airflow may
    * have created the run already) finds that run instead of creating a second one. Without a caller's run id it is
@@ -187,28 +190,52 @@ public final class AirflowClient implements AutoCloseable {
     } else {
       body.put("logical_date", iso(logicalDate));
     }
-    body.set("conf", MAPPER.valueToTree(conf == null ? Map.of() : conf));
+    body.set("conf", confTree(conf));
     try {
       return dagRun(call("POST", url("api", "v2", "dags", dagId, "dagRuns"), body, true, "trigger DAG " + dagId), false);
     } catch (AirflowException.Conflict conflict) {
+      DagRun run;
       try {
-        DagRun run = getRun(dagId, id);
-        // nobody else knows a generated id: the run is the one an earlier (timed out) attempt of this call created
-        return generated ? run : run.existing();
+        run = getRun(dagId, id);
       } catch (AirflowException.NotFound ignored) {
-        // the conflict is on the logical date: another run id holds it
+        run = null; // the conflict is on the logical date: another run id holds it
+      }
+      if (run != null && generated) {
+        // nobody else knows a generated id: the run is the one an earlier (timed out) attempt of this call created
+        return run;
+      }
+      if (run != null) {
+        // a run id names one run: one of another night or conf is not this trigger's run, and returning it would
+        // report (and --wait on) a run that never gets the settings asked for
+        List<String> differences = new ArrayList<>();
+        if (!sameLogicalDate(run.logicalDate(), logicalDate)) {
+          differences.add("logical date " + (run.logicalDate() == null ? "none" : run.logicalDate()) + " (not "
+              + (logicalDate == null ? "none" : iso(logicalDate)) + ")");
+        }
+        if (!confTree(conf).equals(confTree(run.conf()))) {
+          differences.add("conf " + confTree(run.conf()) + " (not " + confTree(conf) + ")");
+        }
+        if (!differences.isEmpty()) {
+          throw new AirflowException.Conflict(
+              "Cannot trigger DAG " + dagId + " as run " + id + " with logical date "
+                  + (logicalDate == null ? "none" : iso(logicalDate)) + " and conf " + confTree(conf) + ": run " + id
+                  + " (state " + run.state() + ") exists already with " + String.join(" and ", differences)
+                  + ", and a run id names one run. Fix: trigger with another run id, or clear run " + id
+                  + " to run it again with its own settings",
+              conflict.detail());
+        }
+        return run.existing();
       }
       if (logicalDate != null) {
         DagRun holder = findRunByLogicalDate(dagId, logicalDate);
         if (holder != null) {
           // the same night with the same conf (e.g. triggered from the UI) is this trigger's run; with another conf
           // it is not, and returning it would report a run that never gets the settings asked for
-          if (!MAPPER.valueToTree(conf == null ? Map.of() : conf)
-              .equals(MAPPER.valueToTree(holder.conf() == null ? Map.of() : holder.conf()))) {
+          if (!confTree(conf).equals(confTree(holder.conf()))) {
             throw new AirflowException.Conflict(
                 "Cannot trigger DAG " + dagId + " for logical date " + iso(logicalDate) + " with conf "
-                    + MAPPER.valueToTree(conf == null ? Map.of() : conf) + ": run " + holder.runId() + " (state "
-                    + holder.state() + ") holds that logical date with conf " + MAPPER.valueToTree(holder.conf())
+                    + confTree(conf) + ": run " + holder.runId() + " (state "
+                    + holder.state() + ") holds that logical date with conf " + confTree(holder.conf())
                     + ", and Airflow keeps one manual run per logical date. Fix: clear that run to run it again with"
                     + " its conf, or delete it first to run the date with this conf",
                 conflict.detail());
@@ -217,6 +244,22 @@ public final class AirflowClient implements AutoCloseable {
         }
       }
       throw conflict;
+    }
+  }
+
+  private static JsonNode confTree(Map<String, ?> conf) {
+    return MAPPER.valueToTree(conf == null ? Map.of() : conf);
+  }
+
+  /** Whether Airflow's {@code logical_date} of a run (null: none) is the instant {@code requested} (null: none). */
+  private static boolean sameLogicalDate(String existing, OffsetDateTime requested) {
+    if (existing == null || requested == null) {
+      return existing == null && requested == null;
+    }
+    try {
+      return OffsetDateTime.parse(existing).isEqual(requested);
+    } catch (DateTimeParseException e) {
+      return existing.equals(iso(requested));
     }
   }
 

@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code airflow trigger|status|wait|logs|unpause|asset-event}: drive Nightshift's DAGs on an Airflow 3 server. Usable alone
  * ({@link AirflowCli}) or as a subcommand of another picocli CLI; every subcommand returns its exit code itself: 0 ok,
- * 1 failure (run failed, Airflow unreachable, timeout), 2 bad input (unknown DAG, run or asset; invalid date or conf).
+ * 1 failure (run failed, Airflow unreachable, timeout), 2 bad input (unknown DAG, run or asset; invalid date or conf;
+ * a run id or logical date taken by a run of another date or conf).
  */
 @Command(
     name = "airflow",

@@ -94,6 +94,25 @@ class AirflowCliTest {
   }
 
   @Test
+  void aRunIdThatNamesARunOfAnotherDateAndConfIsBadInputNotThatRun() {
+    server.enqueue(json(200, String.format(DAG, false)));
+    server.enqueue(json(409, "{\"detail\":\"DAG Run with id rerun1 already exists\"}"));
+    server.enqueue(json(200, String.format(RUN, "success").replace("nightshift__2024-12-31", "rerun1")));
+
+    int code =
+        run("--request-timeout=2s", "trigger", "nightly_demand_forecast", "--run-id", "rerun1", "--date",
+            "2024-12-30", "--conf", "{\"horizon_days\":28}", "--wait", "--poll=10ms");
+
+    assertThat(code).as(out.toString()).isEqualTo(2);
+    assertThat(out.toString()).doesNotContain("already exists");
+    assertThat(err.toString())
+        .startsWith("error: Cannot trigger DAG nightly_demand_forecast as run rerun1 with logical date"
+            + " 2024-12-30T00:00:00Z and conf {\"horizon_days\":28}: run rerun1 (state success) exists already")
+        .contains("Fix: trigger with another run id");
+    assertThat(server.getRequestCount()).as("no wait on the other run").isEqualTo(3);
+  }
+
+  @Test
   void unknownDagIsBadInputNamingTheDagAndTheFix() {
     server.enqueue(json(404, "{\"detail\":\"The Dag with ID: `nightly_demand` was not found\"}"));
     server.enqueue(json(200, "{\"dags\":[{\"dag_id\":\"nightly_demand_forecast\"},{\"dag_id\":\"weekly_retrain\"}]}"));

@@ -192,6 +192,67 @@ class AirflowClientTest {
   }
 
   @Test
+  void aRunIdHeldByARunOfAnotherDateAndConfIsAConflictNotThisTriggersRun() throws Exception {
+    try (AirflowClient anonymous = clientBuilder().build()) {
+      server.enqueue(json(409, "{\"detail\":\"DAG Run with id rerun1 already exists\"}"));
+      server.enqueue(json(200, String.format(RUN, "success").replace("nightshift__2024-12-31", "rerun1")));
+
+      assertThatThrownBy(
+              () -> anonymous.trigger(
+                  "nightly_demand_forecast", "rerun1", AirflowClient.logicalDateOf(LocalDate.parse("2024-12-30")),
+                  Map.of("horizon_days", 28)))
+          .isInstanceOf(AirflowException.Conflict.class)
+          .hasMessage(
+              "Cannot trigger DAG nightly_demand_forecast as run rerun1 with logical date 2024-12-30T00:00:00Z and"
+                  + " conf {\"horizon_days\":28}: run rerun1 (state success) exists already with logical date"
+                  + " 2024-12-31T00:00:00Z (not 2024-12-30T00:00:00Z) and conf {} (not {\"horizon_days\":28}), and a"
+                  + " run id names one run. Fix: trigger with another run id, or clear run rerun1 to run it again with"
+                  + " its own settings")
+          .satisfies(e -> assertThat(((AirflowException) e).status()).isEqualTo(409));
+      take();
+      assertThat(take().getPath()).isEqualTo("/api/v2/dags/nightly_demand_forecast/dagRuns/rerun1");
+    }
+  }
+
+  @Test
+  void aRunIdHeldByARunWithoutLogicalDateIsAConflictForADatedTrigger() {
+    try (AirflowClient anonymous = clientBuilder().build()) {
+      server.enqueue(json(409, "{\"detail\":\"DAG Run with id rerun1 already exists\"}"));
+      server.enqueue(
+          json(200, String.format(RUN, "queued").replace("nightshift__2024-12-31", "rerun1")
+              .replace("\"2024-12-31T00:00:00Z\"", "null")));
+
+      assertThatThrownBy(
+              () -> anonymous.trigger(
+                  "nightly_demand_forecast", "rerun1", AirflowClient.logicalDateOf(LocalDate.parse("2024-12-31")),
+                  Map.of()))
+          .isInstanceOf(AirflowException.Conflict.class)
+          .hasMessageContaining("run rerun1 (state queued) exists already with logical date none"
+              + " (not 2024-12-31T00:00:00Z), and a run id names one run.")
+          .hasMessageNotContaining("and conf {} (not");
+    }
+  }
+
+  @Test
+  void aRunIdHeldByARunOfTheSameDateAndConfIsThatRun() {
+    try (AirflowClient anonymous = clientBuilder().build()) {
+      server.enqueue(json(409, "{\"detail\":\"DAG Run with id rerun1 already exists\"}"));
+      server.enqueue(
+          json(200, String.format(RUN, "running").replace("nightshift__2024-12-31", "rerun1")
+              .replace("\"2024-12-31T00:00:00Z\"", "\"2024-12-31T00:00:00+00:00\"")
+              .replace("\"conf\":{}", "\"conf\":{\"horizon_days\":28}")));
+
+      DagRun run =
+          anonymous.trigger(
+              "nightly_demand_forecast", "rerun1", AirflowClient.logicalDateOf(LocalDate.parse("2024-12-31")),
+              Map.of("horizon_days", 28));
+
+      assertThat(run.runId()).isEqualTo("rerun1");
+      assertThat(run.alreadyExisted()).isTrue();
+    }
+  }
+
+  @Test
   void a409OnTheLogicalDateReturnsTheRunHoldingIt() throws Exception {
     try (AirflowClient anonymous = clientBuilder().build()) {
       server.enqueue(json(409, "{\"detail\":\"A run with this logical date exists\"}"));
