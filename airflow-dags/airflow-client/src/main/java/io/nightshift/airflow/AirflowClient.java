@@ -40,7 +40,9 @@ import okhttp3.ResponseBody;
  *
  * <ul>
  *   <li>Auth: with {@link Builder#credentials} a JWT from {@code POST /auth/token}, cached and fetched again once when a
- *       call answers 401; without, no {@code Authorization} header (e.g. {@code simple_auth_manager_all_admins}).
+ *       call answers 401 (token expired) or 403 "Invalid JWT token" (a token Airflow cannot verify, e.g. after a
+ *       restart with another {@code jwt_secret}), not on a 403 that denies the call to the user's role; without
+ *       credentials, no {@code Authorization} header (e.g. {@code simple_auth_manager_all_admins}).
  *   <li>Errors: every non-2xx answer becomes an {@link AirflowException} carrying the HTTP status and Airflow's {@code
  *       detail}; 404, 401/403 and 409 have their own subclasses.
  *   <li>Retries: connection failures (and 502/503/504) are retried with exponential backoff; timeouts too, except for
@@ -470,13 +472,28 @@ public final class AirflowClient implements AutoCloseable {
           .header("Authorization", "Bearer " + token()).build();
       try (Response response = execute(authorized, idempotent, what)) {
         String text = readBody(response);
-        if (response.code() == 401 && username != null && !refreshed) {
-          refreshed = true; // the token expired or the server was restarted with a new secret: log in again once
+        int code = response.code();
+        // Airflow 3 answers 401 "Token Expired" for an expired token, and 403 "Invalid JWT token" for one it cannot
+        // verify (its API server restarted with another jwt_secret, or runs processes with a secret each): with
+        // credentials, log in again once. A 403 "Forbidden" is the user's role: a new token would change nothing.
+        if (username != null && !refreshed && (code == 401 || (code == 403 && invalidToken(text)))) {
+          refreshed = true;
           invalidateToken();
           continue;
         }
         if (!response.isSuccessful()) {
-          throw error(what, response.code(), text);
+          AirflowException e = error(what, code, text);
+          if (code == 403 && username != null) {
+            throw new AirflowException.AuthFailed(
+                e.getMessage() + ". Fix: "
+                    + (invalidToken(text)
+                        ? "Airflow refused a token it had just issued; give every API server process the same"
+                            + " [api_auth] jwt_secret (AIRFLOW__API_AUTH__JWT_SECRET)"
+                        : "give Airflow user '" + username + "' a role that allows this"),
+                code,
+                e.detail());
+          }
+          throw e;
         }
         if (text.isBlank()) {
           return MAPPER.createObjectNode();
@@ -493,6 +510,12 @@ public final class AirflowClient implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Whether a 403's {@code detail} says the token is invalid (Airflow 3: "Invalid JWT token"), not the role. */
+  private static boolean invalidToken(String body) {
+    String d = detail(body).toLowerCase(java.util.Locale.ROOT);
+    return d.contains("invalid") && d.contains("token");
   }
 
   /** Executes with retries on connection failures and 502/503/504; returns the (open) response. */

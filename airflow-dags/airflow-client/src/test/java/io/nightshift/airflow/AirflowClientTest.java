@@ -88,10 +88,14 @@ class AirflowClientTest {
     assertThat(server.getRequestCount()).isEqualTo(3);
   }
 
+  // Airflow 3 (api_fastapi/core_api/security.py get_user): an expired token is 401 "Token Expired"; a token it cannot
+  // verify (API server restarted with another jwt_secret, or API server processes with a secret each) is 403 "Invalid
+  // JWT token"; a user whose role does not allow the call is 403 "Forbidden".
+
   @Test
-  void fetchesANewTokenWhenACallAnswers401() throws Exception {
+  void fetchesANewTokenWhenTheTokenExpired() throws Exception {
     server.enqueue(token("old"));
-    server.enqueue(json(401, "{\"detail\":\"Invalid JWT token\"}"));
+    server.enqueue(json(401, "{\"detail\":\"Token Expired\"}"));
     server.enqueue(token("new"));
     server.enqueue(json(200, "{\"version\":\"3.3.2\"}"));
 
@@ -104,16 +108,67 @@ class AirflowClientTest {
   }
 
   @Test
-  void aSecond401AfterLoggingInAgainIsAnAuthError() {
+  void fetchesANewTokenWhenAirflowCannotVerifyTheToken() throws Exception {
+    server.enqueue(token("old"));
+    server.enqueue(json(403, "{\"detail\":\"Invalid JWT token\"}"));
+    server.enqueue(token("new"));
+    server.enqueue(json(200, "{\"version\":\"3.3.2\"}"));
+
+    assertThat(client.version()).isEqualTo("3.3.2");
+
+    take();
+    assertThat(take().getHeader("Authorization")).isEqualTo("Bearer old");
+    assertThat(take().getPath()).isEqualTo("/auth/token");
+    assertThat(take().getHeader("Authorization")).isEqualTo("Bearer new");
+    assertThat(server.getRequestCount()).isEqualTo(4);
+  }
+
+  @Test
+  void aPermissionDenialIsAnAuthErrorWithoutANewToken() {
     server.enqueue(token("t1"));
-    server.enqueue(json(401, "{\"detail\":\"Invalid JWT token\"}"));
+    server.enqueue(json(403, "{\"detail\":\"Forbidden\"}"));
     server.enqueue(token("t2"));
     server.enqueue(json(403, "{\"detail\":\"Forbidden\"}"));
 
     assertThatThrownBy(() -> client.unpause("nightly_demand_forecast"))
         .isInstanceOf(AirflowException.AuthFailed.class)
-        .hasMessage("Cannot unpause DAG nightly_demand_forecast: Airflow answered HTTP 403: Forbidden")
+        .hasMessage(
+            "Cannot unpause DAG nightly_demand_forecast: Airflow answered HTTP 403: Forbidden. Fix: give Airflow"
+                + " user 'ci' a role that allows this")
         .satisfies(e -> assertThat(((AirflowException) e).status()).isEqualTo(403));
+    assertThat(server.getRequestCount()).as("a login and the call; no new token").isEqualTo(2);
+  }
+
+  @Test
+  void aNewTokenThatIsInvalidTooIsAnAuthErrorNotAnEndlessRenewal() {
+    server.enqueue(token("t1"));
+    server.enqueue(json(403, "{\"detail\":\"Invalid JWT token\"}"));
+    server.enqueue(token("t2"));
+    server.enqueue(json(403, "{\"detail\":\"Invalid JWT token\"}"));
+    server.enqueue(token("t3"));
+    server.enqueue(json(200, "{\"version\":\"3.3.2\"}"));
+
+    assertThatThrownBy(() -> client.unpause("nightly_demand_forecast"))
+        .isInstanceOf(AirflowException.AuthFailed.class)
+        .hasMessage(
+            "Cannot unpause DAG nightly_demand_forecast: Airflow answered HTTP 403: Invalid JWT token. Fix: Airflow"
+                + " refused a token it had just issued; give every API server process the same [api_auth]"
+                + " jwt_secret (AIRFLOW__API_AUTH__JWT_SECRET)");
+    assertThat(server.getRequestCount()).as("login, call, login again, call; then give up").isEqualTo(4);
+  }
+
+  @Test
+  void aSecond401AfterLoggingInAgainIsAnAuthError() {
+    server.enqueue(token("t1"));
+    server.enqueue(json(401, "{\"detail\":\"Token Expired\"}"));
+    server.enqueue(token("t2"));
+    server.enqueue(json(403, "{\"detail\":\"Forbidden\"}"));
+
+    assertThatThrownBy(() -> client.unpause("nightly_demand_forecast"))
+        .isInstanceOf(AirflowException.AuthFailed.class)
+        .hasMessageStartingWith("Cannot unpause DAG nightly_demand_forecast: Airflow answered HTTP 403: Forbidden.")
+        .satisfies(e -> assertThat(((AirflowException) e).status()).isEqualTo(403));
+    assertThat(server.getRequestCount()).isEqualTo(4);
   }
 
   @Test
