@@ -145,7 +145,11 @@ export AIRFLOW_PASSWORD
 printf '{"nightshift": "%s"}' "$AIRFLOW_PASSWORD" > "$AIRFLOW_HOME/passwords.json"
 SECRET="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))')"
 
-export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/airflow-dags/dags"
+# The DAGs deployed the way the READMEs say (rsync -a --delete airflow-dags/dags/nightshift/
+# "$AIRFLOW_HOME/dags/nightshift/"; cp here, rsync may be missing): a copy in a DAGs folder outside the checkout.
+mkdir -p "$AIRFLOW_HOME/dags"
+cp -R "$ROOT/airflow-dags/dags/nightshift" "$AIRFLOW_HOME/dags/nightshift"
+export AIRFLOW__CORE__DAGS_FOLDER="$AIRFLOW_HOME/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__EXECUTOR=LocalExecutor
 export AIRFLOW__CORE__PARALLELISM=2

@@ -64,7 +64,7 @@ def dagbag():
 @pytest.fixture
 def variables(monkeypatch):
     """Airflow Variables as a dict the test fills in; none are set by default."""
-    import nightshift_common.settings as settings
+    import nightshift.common.settings as settings
 
     values: dict[str, str] = {}
     monkeypatch.setattr(settings, "_variable", lambda key: values.get(key))

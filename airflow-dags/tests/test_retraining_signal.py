@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pyarrow as pa
 import pytest
 
-from nightshift_common import RETRAIN_SIGNAL, retraining_signal
-from nightshift_common.signals import _delta_uri, read_signals
+from nightshift.common import RETRAIN_SIGNAL, retraining_signal
+from nightshift.common.signals import _delta_uri, read_signals
 
 
 def write_signals(warehouse, rows):

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 from helpers import UTC, dag_run, rendered
 
-from nightshift_common import run_date, setting, use_case
+from nightshift.common import run_date, setting, use_case
 
 
 def test_settings_come_from_variable_then_environment_then_default(variables, monkeypatch):
-    from nightshift_common.settings import SETTINGS
+    from nightshift.common.settings import SETTINGS
 
     assert setting("warehouse") == "/data/nightshift/warehouse"
     variables["nightshift_warehouse"] = "hdfs:///nightshift"

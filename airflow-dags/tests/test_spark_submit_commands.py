@@ -183,7 +183,7 @@ def test_standalone_cluster_mode_drops_the_env_vars_it_cannot_pass(dagbag, varia
 
 
 def test_extra_spark_conf_from_the_environment(dagbag, variables, monkeypatch):
-    from nightshift_common import nightshift_job
+    from nightshift.common import nightshift_job
 
     monkeypatch.setenv("NIGHTSHIFT_SPARK_CONF", '{"spark.executor.memory": "8g"}')
     task = nightshift_job("extra", "score", "--date", "2024-12-31")

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from nightshift_common import RETRAIN_SIGNAL, NightshiftSparkSubmitOperator
+from nightshift.common import RETRAIN_SIGNAL, NightshiftSparkSubmitOperator
 
 NIGHTLY_CHAIN = ["build_features", "quality_gate", "score", "act", "monitor", "retraining_signal"]
 

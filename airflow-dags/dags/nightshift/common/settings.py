@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-# airflow-dags/dags/nightshift_common/settings.py -> repository root (the defaults fit a checkout of the repo).
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+# airflow-dags/dags/nightshift/common/settings.py -> repository root (the defaults fit a checkout of the repo). A
+# deployed copy ($AIRFLOW_HOME/dags/nightshift/common/) gets default paths that mean nothing there: set the Variables.
+_PARENTS = Path(__file__).resolve().parents
+_REPO_ROOT = _PARENTS[4] if len(_PARENTS) > 4 else _PARENTS[-1]
 
 
 @dataclass(frozen=True)

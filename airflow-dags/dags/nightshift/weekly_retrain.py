@@ -14,7 +14,7 @@ import datetime
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
-from nightshift_common import (
+from nightshift.common import (
     RETRAIN_SIGNAL,
     dag_params,
     default_args,
@@ -22,7 +22,7 @@ from nightshift_common import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.spark import DATE
+from nightshift.common.spark import DATE
 
 USE_CASE = "{{ nightshift.use_case(dag_run, params) }}"
 

@@ -8,7 +8,7 @@ import datetime
 
 from airflow.sdk import DAG, CronTriggerTimetable
 
-from nightshift_common import (
+from nightshift.common import (
     dag_params,
     default_args,
     nightshift_job,
@@ -16,7 +16,7 @@ from nightshift_common import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.spark import DATE, PUSHGATEWAY, WAREHOUSE
+from nightshift.common.spark import DATE, PUSHGATEWAY, WAREHOUSE
 
 USE_CASE = "maintenance"
 

@@ -13,7 +13,7 @@ import datetime
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
-from nightshift_common import (
+from nightshift.common import (
     dag_params,
     default_args,
     nightshift_job,
@@ -21,7 +21,7 @@ from nightshift_common import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.spark import DATE, PUSHGATEWAY, WAREHOUSE
+from nightshift.common.spark import DATE, PUSHGATEWAY, WAREHOUSE
 
 USE_CASE = "demand"
 HORIZON_DAYS = "{{ params.horizon_days or nightshift.setting('demand_horizon_days') }}"

@@ -22,7 +22,7 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from nightshift_common.settings import run_date, setting, use_case
+from nightshift.common.settings import run_date, setting, use_case
 
 JAVA_CLASS = "io.nightshift.jobs.NightshiftCli"
 

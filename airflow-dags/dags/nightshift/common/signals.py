@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import task
 
-from nightshift_common.settings import RETRAIN_SIGNAL
+from nightshift.common.settings import RETRAIN_SIGNAL
 
 
 def _delta_uri(warehouse: str, table: str) -> str:

@@ -4,8 +4,8 @@ Kept import-light on purpose: DAG files import this at parse time, so nothing he
 metadata database or Spark until a task runs.
 """
 
-from nightshift_common.settings import RETRAIN_SIGNAL, Setting, run_date, setting, use_case
-from nightshift_common.spark import (
+from nightshift.common.settings import RETRAIN_SIGNAL, Setting, run_date, setting, use_case
+from nightshift.common.spark import (
     JAVA_CLASS,
     NightshiftSparkSubmitOperator,
     default_args,
@@ -15,7 +15,7 @@ from nightshift_common.spark import (
     template_macros,
     time_schedules_enabled,
 )
-from nightshift_common.signals import retraining_signal
+from nightshift.common.signals import retraining_signal
 
 __all__ = [
     "JAVA_CLASS",
