@@ -7,9 +7,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQ="$ROOT/airflow-dags/requirements.txt"
 VENV="${NIGHTSHIFT_VENVS:-$ROOT/.nightshift/venvs}/airflow"
 PY="${NIGHTSHIFT_PYTHON:-python3}"
-command -v "$PY" >/dev/null || { echo "airflow venv: $PY not found; install Python 3.11 or set NIGHTSHIFT_PYTHON" >&2; exit 2; }
-"$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 10) else 1)' \
-  || { echo "airflow venv: Airflow 3.3 needs Python 3.10+; $PY is $("$PY" -V 2>&1)" >&2; exit 2; }
+command -v "$PY" >/dev/null || { echo "airflow venv: $PY not found; install Python 3.11+ or set NIGHTSHIFT_PYTHON" >&2; exit 2; }
+# 3.11, not Airflow's own 3.10: the lock pins numpy 2.4, pandas 3.1, pyarrow 26, starlette 1.10, ... (Python >= 3.11).
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' || {
+  echo "airflow venv: airflow-dags/requirements.txt needs Python 3.11+; $PY is $("$PY" -V 2>&1)." \
+    "Fix: install Python 3.11 and run with NIGHTSHIFT_PYTHON=python3.11 (or the path of a Python 3.11+)" >&2
+  exit 2
+}
 STAMP="$VENV/.nightshift-requirements"
 source "$ROOT/scripts/venv-lock.sh"
 lock_venv "$VENV" # one creator at a time (bin/test creates the environments in the background)

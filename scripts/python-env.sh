@@ -8,7 +8,8 @@ REQ="$ROOT/requirements/$NAME.txt"
 VENV="${NIGHTSHIFT_VENVS:-$ROOT/.nightshift/venvs}/$NAME"
 [[ -f "$REQ" ]] || { echo "python-env: no requirements file $REQ" >&2; exit 2; }
 PY="${NIGHTSHIFT_PYTHON:-python3}"
-command -v "$PY" >/dev/null || { echo "python-env: $PY not found; install Python 3.10+ or set NIGHTSHIFT_PYTHON" >&2; exit 2; }
+# MLflow and S3 install on 3.10+, but the Airflow environment (airflow-dags/venv.sh) needs 3.11+: one Python for all.
+command -v "$PY" >/dev/null || { echo "python-env: $PY not found; install Python 3.11+ or set NIGHTSHIFT_PYTHON" >&2; exit 2; }
 STAMP="$VENV/.nightshift-requirements"
 source "$ROOT/scripts/venv-lock.sh"
 lock_venv "$VENV" # one creator at a time (bin/test creates the environments in the background)
