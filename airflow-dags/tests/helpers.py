@@ -15,13 +15,21 @@ def dag_run(
     logical_date: datetime.datetime | None = datetime.datetime(2024, 12, 31, tzinfo=UTC),
     run_after: datetime.datetime = datetime.datetime(2025, 1, 1, 2, 0, tzinfo=UTC),
     events: list[dict[str, Any]] | None = None,
+    run_type: str = "manual",
 ) -> SimpleNamespace:
+    """A dag_run as tasks see it. The default is a manual run for the night 2024-12-31 the way the Java client
+    triggers one (``nightshift airflow trigger --date 2024-12-31``: logical date midnight UTC, no ``date`` param)."""
     consumed = [
         SimpleNamespace(extra=e, timestamp=datetime.datetime(2025, 1, 1, 3, i, tzinfo=UTC))
         for i, e in enumerate(events or [])
     ]
     return SimpleNamespace(
-        run_id=run_id, logical_date=logical_date, run_after=run_after, consumed_asset_events=consumed, conf={}
+        run_id=run_id,
+        run_type=run_type,
+        logical_date=logical_date,
+        run_after=run_after,
+        consumed_asset_events=consumed,
+        conf={},
     )
 
 

@@ -43,6 +43,63 @@ def test_run_date_precedence():
     )
 
 
+def test_a_manual_run_triggered_now_processes_the_last_complete_day():
+    # The UI's Trigger button defaults the logical date to now: at 09:00Z on 2025-01-01 that day is still running.
+    now = datetime.datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+    run = dag_run(run_id="manual__2025-01-01T09:00:00+00:00", logical_date=now, run_after=now, run_type="manual")
+    assert run_date(run) == "2024-12-31"
+    assert run_date(run, {"date": None}) == "2024-12-31"
+    # the run_type a worker's dag_run carries is the Task SDK's enum (its str() is not its value)
+    from airflow.sdk.api.datamodels._generated import DagRunType
+
+    assert run_date(dag_run(logical_date=now, run_after=now, run_type=DagRunType.MANUAL)) == "2024-12-31"
+    assert run_date(dag_run(logical_date=now, run_after=now, run_type=DagRunType.SCHEDULED)) == "2025-01-01"
+    just_after_midnight = datetime.datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert run_date(dag_run(logical_date=just_after_midnight, run_after=just_after_midnight)) == "2024-12-31"
+    # a logical date in another zone is taken in UTC: 2025-01-01T01:30+02:00 is 2024-12-31T23:30Z
+    plus2 = datetime.timezone(datetime.timedelta(hours=2))
+    assert run_date(dag_run(logical_date=datetime.datetime(2025, 1, 1, 1, 30, tzinfo=plus2))) == "2024-12-30"
+
+
+def test_the_date_param_wins_over_a_manual_runs_logical_date():
+    now = datetime.datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+    assert run_date(dag_run(logical_date=now, run_after=now), {"date": "2025-01-01"}) == "2025-01-01"
+    assert run_date(dag_run(logical_date=now, run_after=now), {"date": "2024-12-15"}) == "2024-12-15"
+
+
+def test_a_manual_run_for_a_night_at_midnight_processes_that_night():
+    # what `nightshift airflow trigger --date 2024-12-31` sends: logical date 2024-12-31T00:00Z, no date param
+    run = dag_run(
+        run_id="nightshift__2024-12-31",
+        logical_date=datetime.datetime(2024, 12, 31, tzinfo=UTC),
+        run_after=datetime.datetime(2025, 1, 1, 9, 0, 12, tzinfo=UTC),
+        run_type="manual",
+    )
+    assert run_date(run) == "2024-12-31"
+
+
+@pytest.mark.parametrize("run_type", ["scheduled", "backfill"])
+def test_scheduled_and_backfill_runs_process_their_logical_date(run_type):
+    # the 02:00 run of 2025-01-02: one-day data interval, logical date = its start, 2025-01-01T02:00Z
+    run = dag_run(
+        run_id=f"{run_type}__2025-01-01T02:00:00+00:00",
+        logical_date=datetime.datetime(2025, 1, 1, 2, 0, tzinfo=UTC),
+        run_after=datetime.datetime(2025, 1, 2, 2, 0, tzinfo=UTC),
+        run_type=run_type,
+    )
+    assert run_date(run) == "2025-01-01"
+    assert run_date(run, {"date": "2024-12-01"}) == "2024-12-01"
+
+
+def test_asset_triggered_runs_keep_their_dates():
+    queued = datetime.datetime(2025, 1, 1, 2, 40, tzinfo=UTC)
+    signal = dag_run(logical_date=None, run_after=queued, events=[{"date": "2024-12-30"}], run_type="asset_triggered")
+    assert run_date(signal) == "2024-12-30"
+    assert run_date(dag_run(logical_date=None, run_after=queued, run_type="asset_triggered")) == "2024-12-31"
+    # an asset-triggered run that has a logical date (not Airflow 3's default) keeps it, time of day or not
+    assert run_date(dag_run(logical_date=queued, run_after=queued, run_type="asset_triggered")) == "2025-01-01"
+
+
 def test_run_date_rejects_a_malformed_event_date():
     with pytest.raises(ValueError, match=r"Invalid date in the triggering asset event's 'date': '12/21/2024'"):
         run_date(dag_run(logical_date=None, events=[{"date": "12/21/2024"}]))

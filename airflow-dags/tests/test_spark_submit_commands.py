@@ -110,6 +110,15 @@ def test_a_run_without_logical_date_or_signal_processes_the_day_before_it_was_qu
     assert cmd[-8:] == ["--date", "2025-03-01", "--use-case", "demand", *DEMAND_SCORE_OPTIONS]
 
 
+@pytest.mark.parametrize("dag_id", ["nightly_demand_forecast", "maintenance_scoring", "weekly_retrain"])
+def test_a_run_triggered_from_the_ui_processes_the_last_complete_day(dagbag, variables, dag_id):
+    # Trigger without changing the form: logical date = now (2025-01-01T09:00Z), conf {} -> the night of 2024-12-31
+    now = datetime.datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+    run = dag_run(run_id="manual__2025-01-01T09:00:00+00:00", logical_date=now, run_after=now, run_type="manual")
+    cmd, _ = spark_submit(dagbag.dags[dag_id], "build_features", run)
+    assert cmd[cmd.index("--as-of") + 1] == "2024-12-31"
+
+
 def test_the_date_param_overrides_the_logical_date(dagbag, variables):
     cmd, _ = spark_submit(dagbag.dags["nightly_demand_forecast"], "act", params={"date": "2024-11-30"})
     assert cmd[-4:] == ["--date", "2024-11-30", "--use-case", "demand"]

@@ -1,7 +1,8 @@
 """Nightly demand forecast: features as of the night -> quality gate -> score -> replenishment orders -> monitoring.
 
-Every task passes the date explicitly (the run's logical date, ``{{ ds }}``: the night that just ended) and each
-job replaces only that date's partition, so a retry or a re-run of a night never duplicates rows.
+Every task passes the date explicitly (the run's logical date, ``{{ ds }}``: the night that just ended; a manual run
+triggered at a time of day, e.g. from the UI, gets the day before it; the ``date`` param overrides both) and each job
+replaces only that date's partition, so a retry or a re-run of a night never duplicates rows.
 
 The forecast horizon (``--horizon-days``, 1..56, default 7; beyond 7 days the forecast is recursive) and store
 reconciliation (``--reconcile none|store``, default none) come from the run's ``horizon_days`` / ``reconcile``

@@ -5,9 +5,10 @@ nightly DAGs emit one when monitoring records drift or an accuracy drop; anythin
 REST API, e.g. ``AirflowClient.postAssetEvent``). ``train`` logs to MLflow, registers the new version as
 ``@challenger`` and moves ``@champion`` only when the challenger wins the promotion gate.
 
-Date: the run's logical date (the Saturday for the weekly schedule); for asset-triggered runs, which have no logical
-date, the ``date`` of the triggering event (the night whose monitoring raised the signal), else the day before the
-run was queued. Use case: the one the signal names, else all. Both can be set with the ``date`` / ``use_case`` params.
+Date: the run's logical date (the Saturday for the weekly schedule); for a manual run whose logical date is not
+midnight UTC (the UI's default: now), the day before it; for asset-triggered runs, which have no logical date, the
+``date`` of the triggering event (the night whose monitoring raised the signal), else the day before the run was
+queued. Use case: the one the signal names, else all. Both can be set with the ``date`` / ``use_case`` params.
 """
 
 import datetime

@@ -85,11 +85,15 @@ def run_date(dag_run: Any, params: Mapping[str, Any] | None = None) -> str:
     """The business date (YYYY-MM-DD) a run processes; jobs get it explicitly and never read the clock.
 
     1. the ``date`` param, when the run was triggered with one;
-    2. the run's logical date (``{{ ds }}``): the schedules use a one-day data interval, so a run that fires at
+    2. a manual run whose logical date has a time of day (not midnight UTC), e.g. the UI's Trigger button, which
+       defaults the logical date to now: the day before that logical date (UTC), the last complete day when it was
+       triggered. A manual run at midnight UTC names its night (``nightshift airflow trigger --date D`` sends D
+       00:00Z) and falls under 3;
+    3. the run's logical date (``{{ ds }}``): the schedules use a one-day data interval, so a run that fires at
        02:00 on the 2nd processes the 1st;
-    3. for asset-triggered runs (no logical date): the ``date`` in the newest triggering event's extra (the night
+    4. for asset-triggered runs (no logical date): the ``date`` in the newest triggering event's extra (the night
        whose monitoring raised the retraining signal);
-    4. otherwise (e.g. triggered with ``logical_date: null``): the day before ``run_after``, the last complete day
+    5. otherwise (e.g. triggered with ``logical_date: null``): the day before ``run_after``, the last complete day
        when the run was queued.
     """
     override = (params or {}).get("date")
@@ -97,6 +101,10 @@ def run_date(dag_run: Any, params: Mapping[str, Any] | None = None) -> str:
         return _iso_date(override, "the 'date' param")
     logical_date = getattr(dag_run, "logical_date", None)
     if logical_date is not None:
+        if _is_manual(dag_run):
+            utc = _utc(logical_date)
+            if utc.time() != datetime.time(0, 0):
+                return (utc.date() - datetime.timedelta(days=1)).isoformat()
         return logical_date.strftime("%Y-%m-%d")
     for extra in reversed(_event_extras(dag_run)):
         if extra.get("date"):
@@ -108,6 +116,18 @@ def run_date(dag_run: Any, params: Mapping[str, Any] | None = None) -> str:
             "logical date nor run_after. Fix: trigger it with a logical_date or with conf {\"date\": \"YYYY-MM-DD\"}."
         )
     return (run_after - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def _is_manual(dag_run: Any) -> bool:
+    """Whether the run was triggered by hand (UI, REST API, CLI): run_type ``manual`` (an enum or its value)."""
+    run_type = getattr(dag_run, "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == "manual"
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    if moment.tzinfo is None:  # Airflow's dates are aware; a naive one is taken as UTC
+        return moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
 
 
 def use_case(dag_run: Any, params: Mapping[str, Any] | None = None) -> str:
