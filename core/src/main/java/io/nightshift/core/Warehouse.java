@@ -2,6 +2,9 @@ package io.nightshift.core;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Where Nightshift's tables live: one root (a local directory, {@code s3a://bucket/prefix}, {@code hdfs://...}) with
  * a fixed layout below it. Raw inputs under {@code raw/}, Delta feature tables under {@code features/}, predictions
@@ -45,10 +48,26 @@ public record Warehouse(String root) {
   }
 
   public String features(UseCase useCase) {
-    return path(useCase == UseCase.DEMAND ? "features/demand_daily" : "features/machine_daily");
+    return path("features/" + builtInFeatureTable(useCase));
   }
 
-  /** The Delta table of a feature view declared in configuration (conf/features/NAME.yaml). */
+  /** The name under {@code features/} of a use case's built-in feature table, e.g. {@code demand_daily}. */
+  public static String builtInFeatureTable(UseCase useCase) {
+    return useCase == UseCase.DEMAND ? "demand_daily" : "machine_daily";
+  }
+
+  /**
+   * The names under {@code features/} of every built-in feature table: a declared feature view may not take one,
+   * since its table ({@link #featureView}) would be the built-in one.
+   */
+  public static List<String> builtInFeatureTables() {
+    return Arrays.stream(UseCase.values()).map(Warehouse::builtInFeatureTable).toList();
+  }
+
+  /**
+   * The Delta table of a feature view declared in configuration (conf/features/NAME.yaml); never one of the
+   * {@link #builtInFeatureTables}, which the view definitions refuse as names.
+   */
   public String featureView(String name) {
     return path("features/" + name);
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.nightshift.core.Errors;
+import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.quality.Expectation;
 import io.nightshift.featurestore.views.ViewDefinition.Aggregation;
 import io.nightshift.featurestore.views.ViewDefinition.CalendarPart;
@@ -49,7 +50,7 @@ import org.apache.spark.sql.types.DataType;
  * file, the key and the fix.
  *
  * <pre>
- * name: store_item_daily                       # the table: features/store_item_daily
+ * name: store_item_daily                       # the table: features/store_item_daily (not a built-in one)
  * description: ...
  * owner: demand-team
  * entities: [store, item]
@@ -340,6 +341,14 @@ public final class ViewDefinitions {
     if (!IDENTIFIER.matcher(d.name()).matches()) {
       throw Errors.invalidDefinition(file, "name", "'" + d.name() + "' is not a table name",
           "use letters, digits and underscores, starting with a letter");
+    }
+    for (String builtIn : Warehouse.builtInFeatureTables()) {
+      if (builtIn.equalsIgnoreCase(d.name())) { // features/NAME is also the built-in table's path
+        throw Errors.invalidDefinition(file, "name",
+            "'" + d.name() + "' is the name of the built-in feature table features/" + builtIn
+                + " (built by 'nightshift features build'), which the view's table would replace",
+            "give the view another name, e.g. name: " + d.name() + "_view");
+      }
     }
     if (d.entities().isEmpty()) {
       throw Errors.invalidDefinition(file, "entities", "is empty", "list the entity key columns, e.g. [store, item]");

@@ -205,6 +205,31 @@ class ViewDefinitionsTest {
   }
 
   @Test
+  void aViewCannotTakeTheNameOfABuiltInFeatureTable() {
+    // features/NAME is a view's table: a view named like a built-in table would read and overwrite it
+    for (String builtIn : List.of("demand_daily", "machine_daily", "Demand_Daily")) {
+      Path f = write(VALID.replace("name: sales_view", "name: " + builtIn));
+      assertThatThrownBy(() -> ViewDefinitions.load(f))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessage("Invalid definition " + f + ", name: '" + builtIn + "' is the name of the built-in feature table"
+              + " features/" + builtIn.toLowerCase(java.util.Locale.ROOT) + " (built by 'nightshift features build'),"
+              + " which the view's table would replace. Fix: give the view another name, e.g. name: " + builtIn
+              + "_view.");
+    }
+    assertThatThrownBy(
+            () -> ViewDefinition.builder("machine_daily")
+                .entities("unit")
+                .eventTime("cycle", TimeType.INTEGER)
+                .source(Format.PARQUET, "/data/engines", Map.of(), Map.of())
+                .columns("s2")
+                .build())
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("name: 'machine_daily' is the name of the built-in feature table features/machine_daily");
+    assertThat(ViewDefinitions.load(write(VALID.replace("name: sales_view", "name: demand_daily_view"))).name())
+        .isEqualTo("demand_daily_view");
+  }
+
+  @Test
   void aDirectoryWithTwoViewsOfOneNameIsRejected() throws IOException {
     Path dir = SparkTestSession.tempDir("views-dir");
     Files.writeString(dir.resolve("a.yaml"), VALID);
