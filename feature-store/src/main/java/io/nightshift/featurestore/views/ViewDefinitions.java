@@ -62,7 +62,8 @@ import org.apache.spark.sql.types.DataType;
  *   columns: {date: date, store: int, item: int, sales: double}
  * filter: "sales IS NOT NULL"                  # Spark SQL on source rows (optional)
  * transformations:                             # Spark SQL, in order; window functions allowed
- *   - {name: log_sales, expr: "ln(1 + sales)"}
+ *   - {name: log_sales, expr: "ln(1 + sales)"}  # one named like the event time redefines it (date views: before
+ *                                              # any window function)
  * label: sales                                 # optional; carried, never a feature
  * features:
  *   include_current: false                     # windows end before the row (default) or at it
@@ -398,6 +399,17 @@ public final class ViewDefinitions {
         known.add(t.name().toLowerCase(Locale.ROOT));
       }
       produced.add(t.name().toLowerCase(Locale.ROOT));
+    }
+    int timeDefined = ViewMaterializer.eventTimeDefinition(d);
+    for (int i = 0; d.timeType() == TimeType.DATE && i <= timeDefined; i++) {
+      // the as-of date cuts rows once their event time is final: a window function before that would see later rows
+      if (usesWindowFunction(d.transformations().get(i).expr())) {
+        throw Errors.invalidDefinition(file, "transformations[" + i + "].expr",
+            "uses a window function, but the event time " + d.eventTime() + " is only final after transformations["
+                + timeDefined + "] (the as-of date cuts rows by it, so the window would see rows after the as-of date)",
+            i == timeDefined ? "compute the event time without a window function"
+                : "move this transformation after transformations[" + timeDefined + "]");
+      }
     }
     if (checkColumns) {
       if (d.label().isPresent()) {

@@ -17,9 +17,12 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.month;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.quarter;
+import static org.apache.spark.sql.functions.raise_error;
 import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.weekofyear;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.year;
@@ -50,18 +53,23 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Computes a {@link ViewDefinition}: reads the source (rows with event time at or before the as-of date for date
- * views), applies the filter and the transformations, then every feature per entity over event time with range
- * windows (so gaps in the data shorten a window instead of stretching it): one shuffle and sort by entity and time
- * for all windows. The output has the entity keys, the event time, the label (if declared) and the features as
- * doubles.
+ * Computes a {@link ViewDefinition}: reads the source, applies the filter and the transformations (for date views,
+ * those after the event time is final see only rows with event time at or before the as-of date), then every feature
+ * per entity over event time with range windows (so gaps in the data shorten a window instead of stretching it): one
+ * shuffle and sort by entity and time for all windows. The event time is the one the view defines, after the
+ * transformations that redefine its column; a row without one fails the build (no row is dropped silently). The
+ * output has the entity keys, the event time, the label (if declared) and the features as doubles.
  */
 public final class ViewMaterializer {
   private static final String TIME = "__ns_time";
+  private static final String SOURCE_ROW = "__ns_source_row";
+  /** Starts the message of a failure on a row without event time ({@link #explainingMalformedRows} explains it). */
+  private static final String NULL_TIME = "Nightshift: a row without an event time in feature view ";
 
   private ViewMaterializer() {}
 
@@ -135,13 +143,19 @@ public final class ViewMaterializer {
   /**
    * Runs {@code action}, which reads {@code d}'s source (a write or collect of its rows). A CSV row that does not
    * parse as declared fails it (FAILFAST) with Spark's message, which names neither the file nor the column: that
-   * failure becomes an input error naming the source path, the file, the row and its column(s).
+   * failure becomes an input error naming the source path, the file, the row and its column(s). A row whose event
+   * time is null (after the source is read and the transformations applied) fails it too: that failure becomes an
+   * input error naming {@code file} (the view's definition), the key that defines the event time, example rows and
+   * the fix.
    */
   public static void explainingMalformedRows(
-      SparkSession spark, ViewDefinition d, String warehouseRoot, Runnable action) {
+      SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Runnable action) {
     try {
       action.run();
     } catch (Exception e) { // also Spark's SparkException (checked in Java, thrown undeclared from Scala)
+      if (causedByNullEventTime(d, e)) {
+        throw nullEventTime(spark, d, file, warehouseRoot, e);
+      }
       if (d.source().format() != Format.CSV) {
         throw e;
       }
@@ -207,30 +221,114 @@ public final class ViewMaterializer {
     return Optional.empty();
   }
 
+  private static boolean causedByNullEventTime(ViewDefinition d, Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains(NULL_TIME + d.name() + ":")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The input error for source rows whose event time is null as the view defines it: how many there are and a few
+   * of them (their source values, read again), the key that defines the event time and how to fix it.
+   */
+  private static InvalidInputException nullEventTime(
+      SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Throwable cause) {
+    int k = eventTimeDefinition(d);
+    String column = d.eventTime();
+    long count = -1;
+    List<String> examples = new ArrayList<>();
+    boolean text = false;
+    try {
+      Dataset<Row> df = readSource(spark, d, warehouseRoot);
+      text = df.schema().apply(df.schema().fieldIndex(column)).dataType().equals(DataTypes.StringType);
+      if (d.filter().isPresent()) {
+        df = df.where(expr(d.filter().get()));
+      }
+      Column[] all = java.util.Arrays.stream(df.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
+      df = df.withColumn(SOURCE_ROW, to_json(struct(all)));
+      for (int i = 0; i <= k; i++) {
+        df = df.withColumn(d.transformations().get(i).name(), expr(d.transformations().get(i).expr()));
+      }
+      Dataset<Row> missing = df.where(definedTime(d).isNull()).select(SOURCE_ROW).cache();
+      count = missing.count();
+      for (Row r : missing.limit(3).collectAsList()) {
+        examples.add(r.getString(0));
+      }
+      missing.unpersist();
+    } catch (RuntimeException diagnosis) { // the error stays an input error, with less detail
+      examples.clear();
+    }
+    boolean date = d.timeType() == TimeType.DATE;
+    String problem =
+        "feature view " + d.name() + " has " + (count > 0 ? count + " source row(s)" : "source rows") + " whose event"
+            + " time " + column + " is null" + (date ? " as a date" : "") + (k >= 0 ? " after transformations[" + k
+            + "]" : "") + (examples.isEmpty() ? "" : ", e.g. " + String.join(", ", examples))
+            + "; a row without an event time has no place in time";
+    String fix;
+    if (k >= 0) {
+      fix = "make transformations[" + k + "].expr give a " + (date ? "date for every row (a pattern that matches"
+          + " its values)" : "number for every row") + ", or correct the rows or leave them out with a filter";
+    } else if (date && text) {
+      fix = "parse " + column + " with a transformation in the pattern of its values, e.g. transformations: [{name: "
+          + column + ", expr: \"to_date(" + column + ", 'dd/MM/yyyy')\"}], or correct the rows or leave them out"
+          + " with a filter";
+    } else {
+      fix = "correct the rows or leave them out with a filter, e.g. filter: \"" + column + " IS NOT NULL\"";
+    }
+    InvalidInputException error =
+        Errors.invalidDefinition(file, k >= 0 ? "transformations[" + k + "].expr" : "event_time.column", problem, fix);
+    error.initCause(cause);
+    return error;
+  }
+
   private static Optional<String> messageLine(String message, String prefix) {
     return message.lines().filter(l -> l.startsWith(prefix)).findFirst().map(l -> l.substring(prefix.length()).strip());
   }
 
   /**
-   * The feature rows of {@code d} as of {@code asOf} (for date views: source rows after it are never read; for
+   * The feature rows of {@code d} as of {@code asOf} (for date views: rows whose event time, as the view defines it
+   * after its transformations, is after it are left out before any window function or feature sees them; for
    * integer views the whole source is used).
    */
   public static Dataset<Row> compute(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
-    return features(sourceRows(spark, d, warehouseRoot, asOf), d);
+    Dataset<Row> df = readSource(spark, d, warehouseRoot);
+    return features(df, d, asOfCut(d, asOf));
+  }
+
+  /** For a date view built as of a date, the cut on its event time (as the view defines it); none otherwise. */
+  private static Optional<Column> asOfCut(ViewDefinition d, Optional<LocalDate> asOf) {
+    return d.timeType() == TimeType.DATE && asOf.isPresent()
+        ? Optional.of(definedTime(d).leq(lit(java.sql.Date.valueOf(asOf.get()))))
+        : Optional.empty();
   }
 
   /**
    * Fails with an input error naming the view, its source and the fix, before anything is written, when a build of
-   * {@code d} as of {@code asOf} would have no rows: no source row passing the view's filter has an event time at or
-   * before {@code asOf} (any event time for integer views), e.g. a date before the source starts. Reads one row.
+   * {@code d} as of {@code asOf} would have no rows: no source row passing the view's filter has an event time (as
+   * the view defines it) at or before {@code asOf} (any row for integer views), e.g. a date before the source starts.
+   * Rows without an event time count as rows here: the build itself fails on them with its own error. Reads one row.
    */
-  public static void requireRows(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
-    Dataset<Row> rows = sourceRows(spark, d, warehouseRoot, asOf);
-    Dataset<Row> filtered = d.filter().isPresent() ? rows.where(expr(d.filter().get())) : rows;
+  public static void requireRows(
+      SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Optional<LocalDate> asOf) {
+    Dataset<Row> df = readSource(spark, d, warehouseRoot);
+    if (d.filter().isPresent()) {
+      df = df.where(expr(d.filter().get()));
+    }
+    // the transformations up to the one that defines the event time are row by row for date views (validation puts
+    // every window function of a date view after it), so they cannot make rows appear or vanish
+    for (int i = 0; i <= eventTimeDefinition(d); i++) {
+      Transformation t = d.transformations().get(i);
+      df = df.withColumn(t.name(), expr(t.expr()));
+    }
+    Optional<Column> cut = asOfCut(d, asOf);
+    Dataset<Row> rows = cut.isPresent() ? df.where(definedTime(d).isNull().or(cut.get())) : df;
     boolean[] empty = new boolean[1];
-    explainingMalformedRows(spark, d, warehouseRoot, () -> empty[0] = filtered.isEmpty());
+    explainingMalformedRows(spark, d, file, warehouseRoot, () -> empty[0] = rows.isEmpty());
     if (empty[0]) {
-      boolean dated = d.timeType() == TimeType.DATE && asOf.isPresent();
+      boolean dated = cut.isPresent();
       throw Errors.emptyPartition(
           "the source of feature view " + d.name() + " (" + sourcePath(d, warehouseRoot) + ")",
           (dated ? d.eventTime() + " up to " + asOf.get() : "any " + d.eventTime())
@@ -240,14 +338,20 @@ public final class ViewMaterializer {
     }
   }
 
-  /** The source rows a build as of {@code asOf} reads: for date views, those with event time at or before it. */
-  private static Dataset<Row> sourceRows(
-      SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
-    Dataset<Row> df = readSource(spark, d, warehouseRoot);
-    if (d.timeType() == TimeType.DATE && asOf.isPresent()) {
-      df = df.where(to_date(col(d.eventTime())).leq(lit(java.sql.Date.valueOf(asOf.get()))));
+  /** The index of the last transformation that (re)defines the event-time column, or -1 when none does. */
+  static int eventTimeDefinition(ViewDefinition d) {
+    int k = -1;
+    for (int i = 0; i < d.transformations().size(); i++) {
+      if (d.transformations().get(i).name().equalsIgnoreCase(d.eventTime())) {
+        k = i;
+      }
     }
-    return df;
+    return k;
+  }
+
+  /** The event time as the view defines it, once its column is final: the day of a date view, an integer's value. */
+  private static Column definedTime(ViewDefinition d) {
+    return d.timeType() == TimeType.DATE ? to_date(col(d.eventTime())) : col(d.eventTime());
   }
 
   /**
@@ -300,27 +404,47 @@ public final class ViewMaterializer {
               + " the whole source, which an incremental build would cut short; build the view whole (without"
               + " --from/--to)");
     }
-    Column day = to_date(col(d.eventTime()));
-    Dataset<Row> df =
-        readSource(spark, d, warehouseRoot)
-            .where(day.geq(lit(java.sql.Date.valueOf(from.minusDays(lookbackDays(d))))))
-            .where(day.leq(lit(java.sql.Date.valueOf(to))));
+    // the transformations are row by row here (no window function): a row's event time is that of its source row,
+    // so cutting on it reads exactly the rows whose event time lies in the windows of days from..to
+    Column day = definedTime(d);
+    Column cut =
+        day.geq(lit(java.sql.Date.valueOf(from.minusDays(lookbackDays(d)))))
+            .and(day.leq(lit(java.sql.Date.valueOf(to))));
     Column out = col(d.eventTime());
-    return features(df, d)
+    return features(readSource(spark, d, warehouseRoot), d, Optional.of(cut))
         .where(out.geq(lit(java.sql.Date.valueOf(from))).and(out.leq(lit(java.sql.Date.valueOf(to)))));
   }
 
-  private static Dataset<Row> features(Dataset<Row> source, ViewDefinition d) {
+  /**
+   * The filter, the transformations and the features of {@code d} over {@code source}. {@code cut}, a predicate on
+   * the event time, is applied as soon as the event time is final (after the last transformation that redefines its
+   * column; validation puts every window function of a date view after it), keeping rows without an event time: the
+   * event-time column of the output fails the job on those, since dropping them would lose rows silently.
+   */
+  private static Dataset<Row> features(Dataset<Row> source, ViewDefinition d, Optional<Column> cut) {
     Dataset<Row> df = source;
     if (d.filter().isPresent()) {
       df = df.where(expr(d.filter().get()));
     }
-    for (Transformation t : d.transformations()) {
+    int defined = eventTimeDefinition(d);
+    for (int i = 0; i < d.transformations().size(); i++) {
+      Transformation t = d.transformations().get(i);
       df = df.withColumn(t.name(), expr(t.expr()));
+      if (i == defined && cut.isPresent()) {
+        df = df.where(definedTime(d).isNull().or(cut.get()));
+      }
     }
+    if (defined < 0 && cut.isPresent()) {
+      df = df.where(definedTime(d).isNull().or(cut.get()));
+    }
+    Column eventTime = definedTime(d);
+    // in the output, so never pruned: every row reaching the features must have an event time
+    df = df.withColumn(d.eventTime(),
+        when(eventTime.isNull(), raise_error(lit(NULL_TIME + d.name() + ": " + d.eventTime() + " is null")))
+            .otherwise(eventTime));
     Column time =
         d.timeType() == TimeType.DATE
-            ? datediff(to_date(col(d.eventTime())), lit(java.sql.Date.valueOf("1970-01-01"))).cast("long")
+            ? datediff(col(d.eventTime()), lit(java.sql.Date.valueOf("1970-01-01"))).cast("long")
             : col(d.eventTime()).cast("long");
     df = df.withColumn(TIME, time);
     WindowSpec byEntity =
@@ -331,7 +455,7 @@ public final class ViewMaterializer {
     for (String k : d.entities()) {
       out.add(col(k));
     }
-    out.add(d.timeType() == TimeType.DATE ? to_date(col(d.eventTime())).as(d.eventTime()) : col(d.eventTime()));
+    out.add(col(d.eventTime()));
     d.label().ifPresent(l -> out.add(col(l).cast("double").as(l)));
     for (String c : d.columns()) {
       out.add(col(c).cast("double").as(c));
@@ -350,7 +474,7 @@ public final class ViewMaterializer {
       }
     }
     for (CalendarPart c : d.calendar()) {
-      out.add(calendar(c, to_date(col(d.eventTime()))).cast("double").as(c.name().toLowerCase(Locale.ROOT)));
+      out.add(calendar(c, col(d.eventTime())).cast("double").as(c.name().toLowerCase(Locale.ROOT)));
     }
     return df.select(out.toArray(Column[]::new));
   }

@@ -103,11 +103,12 @@ public final class ViewRegistry {
     if (!backfill && DeltaTables.exists(spark, table)) {
       requireSameDefinition(d, file, hash, recorded);
     }
-    ViewMaterializer.requireRows(spark, d, warehouse.root(), asOf);
+    ViewMaterializer.requireRows(spark, d, file, warehouse.root(), asOf);
     Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     Dataset<Row> ordered = rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
-    ViewMaterializer.explainingMalformedRows(spark, d, warehouse.root(), () -> DeltaTables.overwrite(ordered, table));
+    ViewMaterializer.explainingMalformedRows(
+        spark, d, file, warehouse.root(), () -> DeltaTables.overwrite(ordered, table));
     if (recorded.isPresent() && !recorded.get().equals(hash)) {
       LOG.warn("Backfilled feature view {}: definition hash {} -> {}", d.name(), recorded.get(), hash);
     }
@@ -173,7 +174,7 @@ public final class ViewRegistry {
     // a few days: hash them into files by day (no sampling pass), so each file still covers few days
     Dataset<Row> byDay = rows.repartition(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
     ViewMaterializer.explainingMalformedRows(
-        spark, d, warehouse.root(), () -> DeltaTables.replaceWhere(byDay, table, predicate));
+        spark, d, file, warehouse.root(), () -> DeltaTables.replaceWhere(byDay, table, predicate));
     return record(spark, warehouse, d, file, ViewDefinitions.definitionHash(d), rows.schema().json(), sourceVersion,
         Optional.of(from),
         Optional.of(to));

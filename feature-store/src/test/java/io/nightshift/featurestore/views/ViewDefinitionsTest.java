@@ -138,6 +138,18 @@ class ViewDefinitionsTest {
   }
 
   @Test
+  void aDateEventTimeIsFinalBeforeAnyWindowFunction() {
+    String redefined = VALID.replace("  - {name: revenue, expr: 'sales * price'}\n",
+        "  - {name: revenue, expr: 'sales * price'}\n  - {name: date, expr: 'date_add(date, 1)'}\n");
+    assertThat(ViewMaterializer.eventTimeDefinition(ViewDefinitions.load(write(redefined)))).isEqualTo(1);
+    assertInvalid(redefined.replace("expr: 'sales * price'", "expr: 'sales / sum(sales) OVER (PARTITION BY date)'"),
+        "transformations[0].expr", "uses a window function, but the event time date is only final after"
+            + " transformations[1]", "move this transformation after transformations[1]");
+    assertInvalid(redefined.replace("expr: 'date_add(date, 1)'", "expr: 'min(date) OVER (PARTITION BY store)'"),
+        "transformations[1].expr", "compute the event time without a window function");
+  }
+
+  @Test
   void duplicateFeatureNamesAreRejected() {
     assertInvalid(VALID.replace("functions: [mean, max]", "functions: [mean, max, mean]"),
         "duplicate feature name 'revenue_mean_7'");

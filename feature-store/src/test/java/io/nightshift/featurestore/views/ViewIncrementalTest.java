@@ -2,6 +2,7 @@ package io.nightshift.featurestore.views;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.nightshift.core.InvalidInputException;
 import io.nightshift.core.Warehouse;
@@ -123,6 +124,40 @@ class ViewIncrementalTest {
     assertThat(sorted(spark.read().format("delta").load(next.tablePath()))).isEqualTo(afterRows);
     assertThat(DeltaTables.version(spark, next.tablePath())).isEqualTo(3L);
     assertThat(ViewRegistry.history(spark, wh, "store_units").count()).isEqualTo(4L);
+  }
+
+  @Test
+  void aTransformedEventTimeIsCutAndLookedBackOnAsTheViewDefinesIt() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse wh = new Warehouse(SparkTestSession.tempDir("incremental-shifted").toString());
+    Warehouse reference = new Warehouse(SparkTestSession.tempDir("incremental-shifted-ref").toString());
+    writeSource(spark, wh, 20, 0, 0);
+    writeSource(spark, reference, 20, 0, 0);
+    // a source row of day X is the view's row of day X + 1: source day index 0 (03-01) is the view's 03-02
+    ViewDefinition shifted =
+        ViewDefinition.builder("store_units_next")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.DELTA, "raw/units", Map.of(), view().source().columns())
+            .transform("day", "date_add(day, 1)")
+            .aggregate("units", List.of(Function.SUM), List.of(3))
+            .lag("units", 5)
+            .build();
+    String file = "shifted.yaml";
+    ViewRegistry.buildMissing(spark, wh, shifted, file, D.plusDays(5));
+    ViewRegistry.Build night = ViewRegistry.buildMissing(spark, wh, shifted, file, D.plusDays(12));
+    assertThat(night.from()).contains(D.plusDays(6));
+    ViewRegistry.Build whole = ViewRegistry.build(spark, reference, shifted, file, Optional.of(D.plusDays(12)), false);
+    Dataset<Row> table = spark.read().format("delta").load(whole.tablePath());
+    // the view's days 03-02..03-13: never a day after the as-of date
+    assertThat(table.count()).isEqualTo(36L);
+    assertThat(table.agg(org.apache.spark.sql.functions.max("day")).head().get(0).toString()).isEqualTo("2024-03-13");
+    // store 1 on 03-13 (source day index 11): units 10 + (3 * index + 1) / 3 of source days 8, 9, 10 over the view's
+    // 03-10..03-12; lag 5: source day index 6
+    Row last = table.where("store = 1 AND day = DATE'2024-03-13'").head();
+    assertThat(last.<Double>getAs("units_sum_3")).isCloseTo(58.0, within(1e-9));
+    assertThat(last.<Double>getAs("units_lag_5")).isCloseTo(16.0 + 1.0 / 3, within(1e-9));
+    assertThat(sorted(spark.read().format("delta").load(night.tablePath()))).isEqualTo(sorted(table));
   }
 
   @Test

@@ -245,6 +245,88 @@ class ViewMaterializerTest {
     assertThat(DeltaTables.version(spark, wh.featureView("sales_bad"))).isZero();
   }
 
+  /** A view of {@code raw/<dir>} whose date column is declared a string (day/month/year text, not ISO). */
+  static ViewDefinition.Builder textDates(String name, String dir) {
+    Map<String, String> cols = columns();
+    cols.put("date", "string");
+    return ViewDefinition.builder(name)
+        .entities("store", "item")
+        .eventTime("date", TimeType.DATE)
+        .source(Format.CSV, "raw/" + dir, Map.of("header", "true"), cols)
+        .label("sales");
+  }
+
+  @Test
+  void theAsOfDateCutsTheEventTimeAsTheTransformationsDefineIt() throws IOException {
+    Path dir = warehouse.resolve("raw/sales_dmy");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("part-0.csv"), "date,store,item,sales,price\n01/01/2024,1,1,1,2.0\n"
+        + "02/01/2024,1,1,2,2.0\n03/01/2024,1,1,3,2.0\n04/01/2024,1,1,4,2.0\n");
+    ViewDefinition d =
+        textDates("sales_dmy", "sales_dmy")
+            .transform("date", "to_date(date, 'dd/MM/yyyy')")
+            .aggregate("sales", List.of(Function.SUM), List.of(2))
+            .build();
+    Map<String, Row> rows =
+        byKey(ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.of(LocalDate.of(2024, 1, 3)))
+            .collectAsList());
+    assertThat(rows).containsOnlyKeys("1/1/2024-01-01", "1/1/2024-01-02", "1/1/2024-01-03");
+    assertThat((Object) rows.get("1/1/2024-01-01").getAs("sales_sum_2")).isNull();
+    assertThat((Double) rows.get("1/1/2024-01-02").getAs("sales_sum_2")).isEqualTo(1.0);
+    assertThat((Double) rows.get("1/1/2024-01-03").getAs("sales_sum_2")).isEqualTo(3.0);
+    List<Row> range =
+        ViewMaterializer.computeRange(
+                spark, d, warehouse.toString(), LocalDate.of(2024, 1, 3), LocalDate.of(2024, 1, 4))
+            .orderBy("date").collectAsList();
+    assertThat(range).extracting(r -> r.getAs("date").toString()).containsExactly("2024-01-03", "2024-01-04");
+    assertThat(range).extracting(r -> (Double) r.getAs("sales_sum_2")).containsExactly(3.0, 5.0);
+  }
+
+  @Test
+  void aRowWithoutAnEventTimeIsAnInputErrorNotADroppedRow() throws IOException {
+    Path dir = warehouse.resolve("raw/sales_text_dates");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("part-0.csv"), "date,store,item,sales,price\n30/12/2023,1,1,1,2.0\n"
+        + "2024-01-01,1,1,2,2.0\n31/12/2024,1,1,3,2.0\n");
+    Warehouse wh = new Warehouse(warehouse.toString());
+    ViewDefinition unparsed = textDates("sales_text_dates", "sales_text_dates").columns("price").build();
+    LocalDate asOf = LocalDate.of(2025, 1, 1);
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, unparsed, "sales_text_dates.yaml", Optional.of(asOf), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("Invalid definition sales_text_dates.yaml, event_time.column: feature view sales_text_dates has"
+            + " 2 source row(s) whose event time date is null as a date, e.g."
+            + " {\"date\":\"30/12/2023\",\"store\":1,\"item\":1,\"sales\":1,\"price\":2.0},"
+            + " {\"date\":\"31/12/2024\",\"store\":1,\"item\":1,\"sales\":3,\"price\":2.0}; a row without an"
+            + " event time has no place in time. Fix: parse date with a transformation in the pattern of its values,"
+            + " e.g. transformations: [{name: date, expr: \"to_date(date, 'dd/MM/yyyy')\"}], or correct the rows or"
+            + " leave them out with a filter.");
+    assertThat(DeltaTables.exists(spark, wh.featureView("sales_text_dates"))).isFalse();
+
+    // the transformation parses the two, but not the ISO date: transformations[0] is named
+    ViewDefinition parsed =
+        textDates("sales_text_dates", "sales_text_dates")
+            .transform("date", "to_date(date, 'dd/MM/yyyy')")
+            .columns("price")
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, parsed, "sales_text_dates.yaml", Optional.of(asOf), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("Invalid definition sales_text_dates.yaml, transformations[0].expr: feature view sales_text_dates"
+            + " has 1 source row(s) whose event time date is null as a date after transformations[0], e.g."
+            + " {\"date\":\"2024-01-01\",\"store\":1,\"item\":1,\"sales\":2,\"price\":2.0}; a row without an"
+            + " event time has no place in time. Fix: make transformations[0].expr give a date for every row (a"
+            + " pattern that matches its values), or correct the rows or leave them out with a filter.");
+    assertThat(DeltaTables.exists(spark, wh.featureView("sales_text_dates"))).isFalse();
+    // the filter sees the source values: leaving the ISO row out builds the rest
+    ViewDefinition filtered =
+        textDates("sales_text_dates", "sales_text_dates")
+            .filter("date LIKE '%/%/%'")
+            .transform("date", "to_date(date, 'dd/MM/yyyy')")
+            .columns("price")
+            .build();
+    ViewRegistry.Build b = ViewRegistry.build(spark, wh, filtered, "sales_text_dates.yaml", Optional.of(asOf), false);
+    assertThat(b.rows()).isEqualTo(2L);
+  }
+
   @Test
   void aCsvHeaderInAnotherOrderThanTheDeclaredColumnsIsAnErrorNotASwap() throws IOException {
     // store and item swapped in the second file's header: read by position, item 7 would become store 7
