@@ -46,8 +46,9 @@ import org.apache.spark.sql.types.DataType;
 /**
  * Reads feature view definitions from YAML and validates them before any Spark job runs: required keys, known
  * formats, functions and calendar parts, positive windows and lags, Spark SQL that parses, column references that
- * exist (source columns plus earlier transformations), and feature names that are unique. Every error names the
- * file, the key and the fix.
+ * exist (source columns plus earlier transformations; for a Delta or Parquet source without declared columns, checked
+ * against its schema when it is read: {@link #checkSourceColumns}), and feature names that are unique. Every error
+ * names the file, the key and the fix.
  *
  * <pre>
  * name: store_item_daily                       # the table: features/store_item_daily (not a built-in one)
@@ -366,24 +367,9 @@ public final class ViewDefinitions {
             "use a type such as int, bigint, double, string, date or timestamp");
       }
     }
-    // known columns: the declared source columns (a Delta/Parquet source without them is checked when read)
-    Set<String> known = lower(d.source().columns().keySet());
-    boolean checkColumns = !known.isEmpty();
-    if (checkColumns) {
-      for (String e : d.entities()) {
-        requireKnown(known, e, file, "entities", "");
-      }
-      requireKnown(known, d.eventTime(), file, "event_time.column", "");
-    }
     if (d.filter().isPresent()) {
-      Set<String> refs = references(d.filter().get(), file, "filter");
-      if (checkColumns) {
-        for (String r : refs) {
-          requireKnown(known, r, file, "filter", " (the filter sees source columns only)");
-        }
-      }
+      references(d.filter().get(), file, "filter");
     }
-    Set<String> produced = new LinkedHashSet<>();
     for (int i = 0; i < d.transformations().size(); i++) {
       Transformation t = d.transformations().get(i);
       String key = "transformations[" + i + "]";
@@ -391,14 +377,11 @@ public final class ViewDefinitions {
         throw Errors.invalidDefinition(file, key + ".name", "'" + t.name() + "' is not a column name",
             "use letters, digits and underscores");
       }
-      Set<String> refs = references(t.expr(), file, key + ".expr");
-      if (checkColumns) {
-        for (String r : refs) {
-          requireKnown(known, r, file, key + ".expr", " (a transformation sees source columns and earlier transformations)");
-        }
-        known.add(t.name().toLowerCase(Locale.ROOT));
-      }
-      produced.add(t.name().toLowerCase(Locale.ROOT));
+      references(t.expr(), file, key + ".expr");
+    }
+    // the declared source columns; a Delta/Parquet source without them is checked when read (checkSourceColumns)
+    if (!d.source().columns().isEmpty()) {
+      checkReferences(d, file, d.source().columns().keySet(), "", "declare it under source.columns or transformations");
     }
     int timeDefined = ViewMaterializer.eventTimeDefinition(d);
     for (int i = 0; d.timeType() == TimeType.DATE && i <= timeDefined; i++) {
@@ -409,20 +392,6 @@ public final class ViewDefinitions {
                 + timeDefined + "] (the as-of date cuts rows by it, so the window would see rows after the as-of date)",
             i == timeDefined ? "compute the event time without a window function"
                 : "move this transformation after transformations[" + timeDefined + "]");
-      }
-    }
-    if (checkColumns) {
-      if (d.label().isPresent()) {
-        requireKnown(known, d.label().get(), file, "label", "");
-      }
-      for (String c : d.columns()) {
-        requireKnown(known, c, file, "features.columns", "");
-      }
-      for (int i = 0; i < d.aggregations().size(); i++) {
-        requireKnown(known, d.aggregations().get(i).column(), file, "features.aggregations[" + i + "].column", "");
-      }
-      for (int i = 0; i < d.lags().size(); i++) {
-        requireKnown(known, d.lags().get(i).column(), file, "features.lags[" + i + "].column", "");
       }
     }
     if (!d.calendar().isEmpty() && d.timeType() != TimeType.DATE) {
@@ -555,10 +524,68 @@ public final class ViewDefinitions {
     }
   }
 
-  private static void requireKnown(Set<String> known, String column, String file, String key, String hint) {
+  /**
+   * Checks the column references of {@code d} (entities, event time, filter, transformations, label, features)
+   * against the columns its source has when read: for a Delta or Parquet source without {@code source.columns},
+   * whose schema is only known then. An unknown column is an input error naming {@code file}, the key, the column and
+   * the columns of {@code source} (its path).
+   */
+  public static void checkSourceColumns(ViewDefinition d, String file, List<String> columns, String source) {
+    checkReferences(d, file, columns, "the source " + source + " has the columns " + new TreeSet<>(lower(columns)),
+        "compute the column with a transformation");
+  }
+
+  /**
+   * Every column reference of {@code d} must be a source column or an earlier transformation: {@code where} says
+   * where the source columns come from (for messages; may be empty), {@code otherwise} how else to make a column.
+   */
+  private static void checkReferences(
+      ViewDefinition d, String file, java.util.Collection<String> sourceColumns, String where, String otherwise) {
+    Set<String> known = lower(sourceColumns);
+    for (String e : d.entities()) {
+      requireKnown(known, e, file, "entities", note(where), otherwise);
+    }
+    requireKnown(known, d.eventTime(), file, "event_time.column", note(where), otherwise);
+    if (d.filter().isPresent()) {
+      for (String r : references(d.filter().get(), file, "filter")) {
+        requireKnown(known, r, file, "filter", note("the filter sees source columns only", where), otherwise);
+      }
+    }
+    for (int i = 0; i < d.transformations().size(); i++) {
+      Transformation t = d.transformations().get(i);
+      String key = "transformations[" + i + "].expr";
+      for (String r : references(t.expr(), file, key)) {
+        requireKnown(known, r, file, key,
+            note("a transformation sees source columns and earlier transformations", where), otherwise);
+      }
+      known.add(t.name().toLowerCase(Locale.ROOT));
+    }
+    if (d.label().isPresent()) {
+      requireKnown(known, d.label().get(), file, "label", note(where), otherwise);
+    }
+    for (String c : d.columns()) {
+      requireKnown(known, c, file, "features.columns", note(where), otherwise);
+    }
+    for (int i = 0; i < d.aggregations().size(); i++) {
+      requireKnown(known, d.aggregations().get(i).column(), file, "features.aggregations[" + i + "].column",
+          note(where), otherwise);
+    }
+    for (int i = 0; i < d.lags().size(); i++) {
+      requireKnown(known, d.lags().get(i).column(), file, "features.lags[" + i + "].column", note(where), otherwise);
+    }
+  }
+
+  /** " (a; b)" of the non-empty parts, or "" when there are none. */
+  private static String note(String... parts) {
+    List<String> nonEmpty = Arrays.stream(parts).filter(p -> !p.isEmpty()).toList();
+    return nonEmpty.isEmpty() ? "" : " (" + String.join("; ", nonEmpty) + ")";
+  }
+
+  private static void requireKnown(
+      Set<String> known, String column, String file, String key, String note, String otherwise) {
     if (!known.contains(column.toLowerCase(Locale.ROOT))) {
-      throw Errors.invalidDefinition(file, key, "unknown column '" + column + "'" + hint,
-          "use one of " + new TreeSet<>(known) + ", or declare it under source.columns or transformations");
+      throw Errors.invalidDefinition(file, key, "unknown column '" + column + "'" + note,
+          "use one of " + new TreeSet<>(known) + ", or " + otherwise);
     }
   }
 

@@ -82,12 +82,18 @@ public final class ViewMaterializer {
     return warehouseRoot.replaceAll("/+$", "") + "/" + p;
   }
 
+  /** {@link #readSource(SparkSession, ViewDefinition, String, String)} of a view declared in Java (no file). */
+  public static Dataset<Row> readSource(SparkSession spark, ViewDefinition d, String warehouseRoot) {
+    return readSource(spark, d, "feature view " + d.name(), warehouseRoot);
+  }
+
   /**
    * The source rows as declared: CSV read with the declared schema, the header of each file (when it has one) checked
    * against the declared names, since CSV columns are taken by position; Delta and Parquet checked against the
-   * declared names and types.
+   * declared names and types, or without declared columns every column the view names checked against the source's
+   * schema (an input error naming {@code file}, the view's definition, the key and the source's columns).
    */
-  public static Dataset<Row> readSource(SparkSession spark, ViewDefinition d, String warehouseRoot) {
+  public static Dataset<Row> readSource(SparkSession spark, ViewDefinition d, String file, String warehouseRoot) {
     String path = sourcePath(d, warehouseRoot);
     String what = "source of feature view " + d.name();
     Dataset<Row> df;
@@ -118,6 +124,8 @@ public final class ViewMaterializer {
         requireDeclaredTypes(df.schema(), declared, what + " (" + path + ")");
       }
       df = df.select(declared.keySet().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
+    } else {
+      ViewDefinitions.checkSourceColumns(d, file, List.of(df.columns()), path);
     }
     return df;
   }
@@ -242,7 +250,7 @@ public final class ViewMaterializer {
     List<String> examples = new ArrayList<>();
     boolean text = false;
     try {
-      Dataset<Row> df = readSource(spark, d, warehouseRoot);
+      Dataset<Row> df = readSource(spark, d, file, warehouseRoot);
       text = df.schema().apply(df.schema().fieldIndex(column)).dataType().equals(DataTypes.StringType);
       if (d.filter().isPresent()) {
         df = df.where(expr(d.filter().get()));
@@ -294,8 +302,13 @@ public final class ViewMaterializer {
    * integer views the whole source is used).
    */
   public static Dataset<Row> compute(SparkSession spark, ViewDefinition d, String warehouseRoot, Optional<LocalDate> asOf) {
-    Dataset<Row> df = readSource(spark, d, warehouseRoot);
-    return features(df, d, asOfCut(d, asOf));
+    return compute(spark, d, "feature view " + d.name(), warehouseRoot, asOf);
+  }
+
+  /** {@link #compute(SparkSession, ViewDefinition, String, Optional)} of the view defined in {@code file}. */
+  public static Dataset<Row> compute(
+      SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Optional<LocalDate> asOf) {
+    return features(readSource(spark, d, file, warehouseRoot), d, asOfCut(d, asOf));
   }
 
   /** For a date view built as of a date, the cut on its event time (as the view defines it); none otherwise. */
@@ -313,7 +326,7 @@ public final class ViewMaterializer {
    */
   public static void requireRows(
       SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Optional<LocalDate> asOf) {
-    Dataset<Row> df = readSource(spark, d, warehouseRoot);
+    Dataset<Row> df = readSource(spark, d, file, warehouseRoot);
     if (d.filter().isPresent()) {
       df = df.where(expr(d.filter().get()));
     }
@@ -393,6 +406,12 @@ public final class ViewMaterializer {
    */
   public static Dataset<Row> computeRange(
       SparkSession spark, ViewDefinition d, String warehouseRoot, LocalDate from, LocalDate to) {
+    return computeRange(spark, d, "feature view " + d.name(), warehouseRoot, from, to);
+  }
+
+  /** {@link #computeRange(SparkSession, ViewDefinition, String, LocalDate, LocalDate)} of the view in {@code file}. */
+  public static Dataset<Row> computeRange(
+      SparkSession spark, ViewDefinition d, String file, String warehouseRoot, LocalDate from, LocalDate to) {
     if (d.timeType() != TimeType.DATE) {
       throw Errors.invalidOption("--from/--to", from + ".." + to,
           "feature view " + d.name() + " has an integer event time; build it whole (without --from/--to)");
@@ -411,7 +430,7 @@ public final class ViewMaterializer {
         day.geq(lit(java.sql.Date.valueOf(from.minusDays(lookbackDays(d)))))
             .and(day.leq(lit(java.sql.Date.valueOf(to))));
     Column out = col(d.eventTime());
-    return features(readSource(spark, d, warehouseRoot), d, Optional.of(cut))
+    return features(readSource(spark, d, file, warehouseRoot), d, Optional.of(cut))
         .where(out.geq(lit(java.sql.Date.valueOf(from))).and(out.leq(lit(java.sql.Date.valueOf(to)))));
   }
 

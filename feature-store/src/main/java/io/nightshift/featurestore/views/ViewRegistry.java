@@ -104,7 +104,7 @@ public final class ViewRegistry {
       requireSameDefinition(d, file, hash, recorded);
     }
     ViewMaterializer.requireRows(spark, d, file, warehouse.root(), asOf);
-    Dataset<Row> rows = ViewMaterializer.compute(spark, d, warehouse.root(), asOf);
+    Dataset<Row> rows = ViewMaterializer.compute(spark, d, file, warehouse.root(), asOf);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     Dataset<Row> ordered = rows.repartitionByRange(col(d.eventTime())).sortWithinPartitions(col(d.eventTime()));
     ViewMaterializer.explainingMalformedRows(
@@ -167,7 +167,7 @@ public final class ViewRegistry {
   private static Build writeRange(
       SparkSession spark, Warehouse warehouse, ViewDefinition d, String file, LocalDate from, LocalDate to) {
     String table = warehouse.featureView(d.name());
-    Dataset<Row> rows = ViewMaterializer.computeRange(spark, d, warehouse.root(), from, to);
+    Dataset<Row> rows = ViewMaterializer.computeRange(spark, d, file, warehouse.root(), from, to);
     Optional<Long> sourceVersion = sourceVersion(spark, d, warehouse);
     String predicate =
         "`" + d.eventTime() + "` >= DATE'" + from + "' AND `" + d.eventTime() + "` <= DATE'" + to + "'";

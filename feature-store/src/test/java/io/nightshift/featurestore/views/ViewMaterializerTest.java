@@ -354,6 +354,52 @@ class ViewMaterializerTest {
   }
 
   @Test
+  void referencesToAnUndeclaredSchemaAreCheckedWhenTheSourceIsRead() {
+    spark.sql("SELECT DATE'2024-01-01' AS day, 1 AS store, 2.0D AS units")
+        .write().parquet(warehouse.resolve("raw/units_undeclared").toString());
+    String path = warehouse.resolve("raw/units_undeclared").toString();
+    Warehouse wh = new Warehouse(warehouse.toString());
+    ViewDefinition typo =
+        ViewDefinition.builder("units_undeclared")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.PARQUET, "raw/units_undeclared", Map.of(), Map.of())
+            .transform("units2", "units * 2")
+            .aggregate("unitz", List.of(Function.SUM), List.of(3))
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, typo, "units.yaml", Optional.empty(), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("Invalid definition units.yaml, features.aggregations[0].column: unknown column 'unitz' (the source"
+            + " " + path + " has the columns [day, store, units]). Fix: use one of [day, store, units, units2], or"
+            + " compute the column with a transformation.");
+    assertThat(DeltaTables.exists(spark, wh.featureView("units_undeclared"))).isFalse();
+    ViewDefinition badFilter =
+        ViewDefinition.builder("units_undeclared")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.PARQUET, "raw/units_undeclared", Map.of(), Map.of())
+            .filter("unit > 0")
+            .columns("units")
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, badFilter, "units.yaml", Optional.empty(), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith("Invalid definition units.yaml, filter: unknown column 'unit' (the filter sees source"
+            + " columns only; the source " + path + " has the columns [day, store, units])");
+    ViewDefinition badTime =
+        ViewDefinition.builder("units_undeclared")
+            .entities("store")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.PARQUET, "raw/units_undeclared", Map.of(), Map.of())
+            .columns("units")
+            .build();
+    assertThatThrownBy(() -> ViewMaterializer.readSource(spark, badTime, warehouse.toString()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageStartingWith("Invalid definition feature view units_undeclared, event_time.column: unknown column"
+            + " 'date'");
+    assertThat(DeltaTables.exists(spark, wh.featureView("units_undeclared"))).isFalse();
+  }
+
+  @Test
   void deltaAndParquetSourcesAreCheckedAgainstTheDeclaredTypes() {
     Map<String, String> cols = new LinkedHashMap<>();
     cols.put("day", "date");
