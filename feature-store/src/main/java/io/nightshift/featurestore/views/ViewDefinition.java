@@ -20,7 +20,8 @@ import java.util.Optional;
  *
  * <p>Windows and lags are counted in event-time units: days for a {@code date} event time, steps (e.g. engine
  * cycles) for an {@code integer} one. A window of {@code w} covers the {@code w} units before the row's time
- * (the row itself only with {@code include_current: true}), so by default no feature sees its own row's values.
+ * (the row itself only with {@code include_current: true}), so by default no feature sees its own row's values;
+ * validation refuses {@code include_current} for an aggregation of the label or of a transformation computed from it.
  */
 public record ViewDefinition(
     String name,

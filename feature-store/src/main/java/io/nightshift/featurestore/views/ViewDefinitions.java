@@ -67,7 +67,7 @@ import org.apache.spark.sql.types.DataType;
  *                                              # any window function)
  * label: sales                                 # optional; carried, never a feature
  * features:
- *   include_current: false                     # windows end before the row (default) or at it
+ *   include_current: false                     # windows end before the row (default) or at it (never the label's)
  *   columns: [price]                           # the row's own values
  *   aggregations:
  *     - {column: sales, functions: [mean, std, min, max, sum, count, last], windows: [7, 28]}
@@ -394,6 +394,9 @@ public final class ViewDefinitions {
                 : "move this transformation after transformations[" + timeDefined + "]");
       }
     }
+    if (d.includeCurrent() && d.label().isPresent()) {
+      requireNoLabelInCurrentWindows(d, file);
+    }
     if (!d.calendar().isEmpty() && d.timeType() != TimeType.DATE) {
       throw Errors.invalidDefinition(file, "features.calendar", "needs a date event time, but event_time.type is integer",
           "remove the calendar features or use a date event time");
@@ -572,6 +575,38 @@ public final class ViewDefinitions {
     }
     for (int i = 0; i < d.lags().size(); i++) {
       requireKnown(known, d.lags().get(i).column(), file, "features.lags[" + i + "].column", note(where), otherwise);
+    }
+  }
+
+  /**
+   * With {@code include_current: true} a window ends at the row itself: an aggregation of the label, or of a
+   * transformation computed from it, would put the row's own label into its features (target leakage). A lag is
+   * always of an earlier row (periods are at least 1).
+   */
+  private static void requireNoLabelInCurrentWindows(ViewDefinition d, String file) {
+    String label = d.label().orElseThrow().toLowerCase(Locale.ROOT);
+    Map<String, String> fromLabel = new LinkedHashMap<>(); // column -> the transformation that computes it
+    for (int i = 0; i < d.transformations().size(); i++) {
+      Transformation t = d.transformations().get(i);
+      String name = t.name().toLowerCase(Locale.ROOT);
+      Set<String> refs = references(t.expr(), file, "transformations[" + i + "].expr");
+      if (refs.contains(label) || refs.stream().anyMatch(fromLabel::containsKey)) {
+        fromLabel.put(name, "transformations[" + i + "]");
+      } else {
+        fromLabel.remove(name); // redefined without the label
+      }
+    }
+    for (int i = 0; i < d.aggregations().size(); i++) {
+      String column = d.aggregations().get(i).column();
+      String c = column.toLowerCase(Locale.ROOT);
+      if (c.equals(label) || fromLabel.containsKey(c)) {
+        throw Errors.invalidDefinition(file, "features.aggregations[" + i + "].column",
+            "with include_current: true the windows of " + column + " end at the row itself, and " + column
+                + (c.equals(label) ? " is the label" : " is computed from the label " + d.label().get() + " ("
+                    + fromLabel.get(c) + ")") + ": each row's features would include its own label (target leakage)",
+            "set features.include_current: false (windows then end the step before the row), or aggregate a column"
+                + " that is not computed from the label");
+      }
     }
   }
 

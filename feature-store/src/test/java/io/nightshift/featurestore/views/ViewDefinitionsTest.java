@@ -150,6 +150,26 @@ class ViewDefinitionsTest {
   }
 
   @Test
+  void windowsThatIncludeTheRowCannotAggregateItsLabel() {
+    String current = VALID.replace("features:\n", "features:\n  include_current: true\n");
+    Path direct = write(current.replace("{column: revenue,", "{column: sales,"));
+    assertThatThrownBy(() -> ViewDefinitions.load(direct))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("Invalid definition " + direct + ", features.aggregations[0].column: with include_current: true"
+            + " the windows of sales end at the row itself, and sales is the label: each row's features would include"
+            + " its own label (target leakage). Fix: set features.include_current: false (windows then end the step"
+            + " before the row), or aggregate a column that is not computed from the label.");
+    // revenue = sales * price carries the label too
+    assertInvalid(current, "features.aggregations[0].column: with include_current: true the windows of revenue end"
+        + " at the row itself, and revenue is computed from the label sales (transformations[0]): each row's features"
+        + " would include its own label (target leakage)", "set features.include_current: false");
+    // another column may include the row; a lag of the label is always of an earlier row (periods are >= 1)
+    ViewDefinition ok = ViewDefinitions.load(write(current.replace("{column: revenue,", "{column: price,")));
+    assertThat(ok.includeCurrent()).isTrue();
+    assertInvalid(VALID.replace("periods: [1, 7]", "periods: [0, 7]"), "features.lags[0].periods", "bad window '0'");
+  }
+
+  @Test
   void duplicateFeatureNamesAreRejected() {
     assertInvalid(VALID.replace("functions: [mean, max]", "functions: [mean, max, mean]"),
         "duplicate feature name 'revenue_mean_7'");

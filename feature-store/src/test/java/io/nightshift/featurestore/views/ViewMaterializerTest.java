@@ -125,7 +125,15 @@ class ViewMaterializerTest {
 
   @Test
   void includeCurrentAddsTheRowsOwnValues() {
-    ViewDefinition d = sales().aggregate("sales", List.of(Function.SUM), List.of(3)).includeCurrent(true).build();
+    // without a label: a window that includes the row must not aggregate the row's own label
+    ViewDefinition d =
+        ViewDefinition.builder("sales_view")
+            .entities("store", "item")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
+            .aggregate("sales", List.of(Function.SUM), List.of(3))
+            .includeCurrent(true)
+            .build();
     Map<String, Row> rows =
         byKey(ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.of(LocalDate.of(2024, 1, 10))).collectAsList());
     assertThat((Double) rows.get("1/1/2024-01-04").getAs("sales_sum_3")).isEqualTo(9.0); // 2+3+4
