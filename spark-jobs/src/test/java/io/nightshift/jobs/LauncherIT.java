@@ -25,13 +25,21 @@ class LauncherIT {
   }
 
   static Result launch(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
+    // the launcher's default heap, and the C1 compiler only (a short-lived JVM, see ExternalProcess)
+    java.util.Map<String, String> all =
+        new java.util.HashMap<>(java.util.Map.of("NIGHTSHIFT_JAVA_OPTS", "-Xmx4g " + ExternalProcess.SHORT_LIVED_JVM));
+    all.putAll(env);
+    return run("bin/nightshift", all, args);
+  }
+
+  /** {@code script} (relative to the project root) with {@code args}, in the project root, with {@code env} added. */
+  static Result run(String script, java.util.Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     Path root = LocalMlflowServer.projectRoot();
-    List<String> cmd = new ArrayList<>(List.of(root.resolve("bin/nightshift").toString()));
+    List<String> cmd = new ArrayList<>(List.of(root.resolve(script).toString()));
     cmd.addAll(List.of(args));
     Path log = SparkTestSession.tempDir("launcher").resolve("out.log");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-    // the launcher's default heap, and the C1 compiler only (a short-lived JVM, see ExternalProcess)
-    pb.environment().put("NIGHTSHIFT_JAVA_OPTS", "-Xmx4g " + ExternalProcess.SHORT_LIVED_JVM);
     pb.environment().putAll(env);
     Process p = pb.start();
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -98,15 +106,7 @@ class LauncherIT {
   }
 
   static Result submit(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
-    Path root = LocalMlflowServer.projectRoot();
-    List<String> cmd = new ArrayList<>(List.of(root.resolve("bin/spark-submit").toString()));
-    cmd.addAll(List.of(args));
-    Path log = SparkTestSession.tempDir("submit").resolve("out.log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    return run("bin/spark-submit", env, args);
   }
 
   @Test
