@@ -394,8 +394,8 @@ public final class ViewDefinitions {
                 : "move this transformation after transformations[" + timeDefined + "]");
       }
     }
-    if (d.includeCurrent() && d.label().isPresent()) {
-      requireNoLabelInCurrentWindows(d, file);
+    if (d.label().isPresent()) {
+      requireNoLabelInFeatures(d, file);
     }
     if (!d.calendar().isEmpty() && d.timeType() != TimeType.DATE) {
       throw Errors.invalidDefinition(file, "features.calendar", "needs a date event time, but event_time.type is integer",
@@ -579,11 +579,12 @@ public final class ViewDefinitions {
   }
 
   /**
-   * With {@code include_current: true} a window ends at the row itself: an aggregation of the label, or of a
-   * transformation computed from it, would put the row's own label into its features (target leakage). A lag is
-   * always of an earlier row (periods are at least 1).
+   * Refuses features that carry the row's own label (target leakage): a plain column ({@code features.columns}) that
+   * is a transformation computed from the label, and, with {@code include_current: true} (a window then ends at the row
+   * itself), an aggregation of the label or of such a transformation. A lag is always of an earlier row (periods are
+   * at least 1); a plain column named as the label is refused elsewhere.
    */
-  private static void requireNoLabelInCurrentWindows(ViewDefinition d, String file) {
+  private static void requireNoLabelInFeatures(ViewDefinition d, String file) {
     String label = d.label().orElseThrow().toLowerCase(Locale.ROOT);
     Map<String, String> fromLabel = new LinkedHashMap<>(); // column -> the transformation that computes it
     for (int i = 0; i < d.transformations().size(); i++) {
@@ -595,6 +596,19 @@ public final class ViewDefinitions {
       } else {
         fromLabel.remove(name); // redefined without the label
       }
+    }
+    for (int i = 0; i < d.columns().size(); i++) {
+      String column = d.columns().get(i);
+      String c = column.toLowerCase(Locale.ROOT);
+      if (fromLabel.containsKey(c)) {
+        throw Errors.invalidDefinition(file, "features.columns[" + i + "]",
+            column + " is computed from the label " + d.label().get() + " (" + fromLabel.get(c) + "): as a feature"
+                + " of its own row it would carry that row's label (target leakage)",
+            "leave " + column + " out of features.columns; to use its past, aggregate or lag it instead");
+      }
+    }
+    if (!d.includeCurrent()) {
+      return;
     }
     for (int i = 0; i < d.aggregations().size(); i++) {
       String column = d.aggregations().get(i).column();

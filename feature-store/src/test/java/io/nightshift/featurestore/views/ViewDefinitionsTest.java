@@ -170,6 +170,19 @@ class ViewDefinitionsTest {
   }
 
   @Test
+  void aPlainColumnComputedFromTheLabelIsRefusedWhateverTheWindows() {
+    // revenue = sales * price: the row's own label scaled; its past (aggregations without the row) stays allowed
+    String leaking = VALID.replace("columns: [price]", "columns: [price, revenue]");
+    assertInvalid(leaking, "features.columns[1]: revenue is computed from the label sales (transformations[0]): as a"
+        + " feature of its own row it would carry that row's label (target leakage)", "leave revenue out of"
+        + " features.columns");
+    assertInvalid(leaking.replace("features:\n", "features:\n  include_current: true\n"), "features.columns[1]");
+    // without a label nothing is leaked
+    ViewDefinition unlabelled = ViewDefinitions.load(write(leaking.replace("label: sales\n", "")));
+    assertThat(unlabelled.columns()).containsExactly("price", "revenue");
+  }
+
+  @Test
   void duplicateFeatureNamesAreRejected() {
     assertInvalid(VALID.replace("functions: [mean, max]", "functions: [mean, max, mean]"),
         "duplicate feature name 'revenue_mean_7'");
