@@ -384,6 +384,11 @@ public final class ViewDefinitions {
       checkReferences(d, file, d.source().columns().keySet(), "", "declare it under source.columns or transformations");
     }
     int timeDefined = ViewMaterializer.eventTimeDefinition(d);
+    if (timeDefined < 0) {
+      d.source().columns().entrySet().stream().filter(c -> c.getKey().equalsIgnoreCase(d.eventTime())).findFirst()
+          .ifPresent(c -> checkEventTimeType(d, file, DataType.fromDDL(c.getValue()), "source.columns." + c.getKey(),
+              "declared as " + c.getValue()));
+    }
     for (int i = 0; d.timeType() == TimeType.DATE && i <= timeDefined; i++) {
       // the as-of date cuts rows once their event time is final: a window function before that would see later rows
       if (usesWindowFunction(d.transformations().get(i).expr())) {
@@ -536,6 +541,45 @@ public final class ViewDefinitions {
   public static void checkSourceColumns(ViewDefinition d, String file, List<String> columns, String source) {
     checkReferences(d, file, columns, "the source " + source + " has the columns " + new TreeSet<>(lower(columns)),
         "compute the column with a transformation");
+  }
+
+  /**
+   * As {@link #checkSourceColumns}, then the type of the event-time column in the source's {@code schema} when no
+   * transformation redefines it (see {@link #checkEventTimeType}).
+   */
+  public static void checkSourceColumns(
+      ViewDefinition d, String file, org.apache.spark.sql.types.StructType schema, String source) {
+    checkSourceColumns(d, file, List.of(schema.fieldNames()), source);
+    if (ViewMaterializer.eventTimeDefinition(d) < 0) {
+      for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+        if (f.name().equalsIgnoreCase(d.eventTime())) {
+          checkEventTimeType(d, file, f.dataType(), "event_time",
+              "of type " + f.dataType().simpleString() + " in the source " + source);
+        }
+      }
+    }
+  }
+
+  /**
+   * The event time taken straight from a source column must have a type its {@code event_time.type} can use: a date,
+   * a timestamp or ISO text for {@code date} (text that does not parse fails the build, naming the rows), a whole
+   * number for {@code integer}. A number on a date view would otherwise fail in Spark with no file or key named.
+   */
+  static void checkEventTimeType(ViewDefinition d, String file, DataType type, String key, String what) {
+    String name = type.typeName();
+    boolean ok = d.timeType() == TimeType.DATE
+        ? List.of("date", "timestamp", "timestamp_ntz", "string").contains(name)
+        : List.of("byte", "short", "integer", "long").contains(name);
+    if (!ok) {
+      throw Errors.invalidDefinition(file, key,
+          "the event time " + d.eventTime() + " is " + what + ", which event_time.type " + d.timeType().name()
+              .toLowerCase(Locale.ROOT) + " cannot use",
+          d.timeType() == TimeType.DATE
+              ? "give it a date, timestamp or YYYY-MM-DD text, or compute the date with a transformation named "
+                  + d.eventTime() + ", e.g. {name: " + d.eventTime() + ", expr: \"to_date(cast(" + d.eventTime()
+                  + " AS string), 'yyyyMMdd')\"}"
+              : "give it whole numbers (int or bigint), or use event_time.type: date for dates");
+    }
   }
 
   /**

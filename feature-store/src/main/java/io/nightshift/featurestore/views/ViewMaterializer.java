@@ -125,7 +125,7 @@ public final class ViewMaterializer {
       }
       df = df.select(declared.keySet().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
     } else {
-      ViewDefinitions.checkSourceColumns(d, file, List.of(df.columns()), path);
+      ViewDefinitions.checkSourceColumns(d, file, df.schema(), path);
     }
     return df;
   }

@@ -170,6 +170,28 @@ class ViewDefinitionsTest {
   }
 
   @Test
+  void aDeclaredEventTimeMustHaveATypeItsTimeTypeCanUse() {
+    assertInvalid(VALID.replace("columns: {date: date,", "columns: {date: int,"),
+        "source.columns.date: the event time date is declared as int, which event_time.type date cannot use",
+        "compute the date with a transformation named date");
+    String integerTime =
+        VALID.replace("event_time: {column: date, type: date}", "event_time: {column: date, type: integer}")
+            .replace("  calendar: [day_of_week, month]\n", "").replace("28d", "28");
+    assertInvalid(integerTime, "source.columns.date: the event time date is declared as date, which event_time.type"
+        + " integer cannot use", "give it whole numbers");
+    // text dates, timestamps and whole steps are fine, and so is a number the view turns into a date first
+    for (String ok : List.of("string", "timestamp")) {
+      assertThat(ViewDefinitions.load(write(VALID.replace("columns: {date: date,", "columns: {date: " + ok + ","))))
+          .isNotNull();
+    }
+    assertThat(ViewDefinitions.load(write(integerTime.replace("columns: {date: date,", "columns: {date: bigint,"))))
+        .isNotNull();
+    assertThat(ViewDefinitions.load(write(VALID.replace("columns: {date: date,", "columns: {date: int,").replace(
+        "transformations:\n", "transformations:\n  - {name: date, expr: \"to_date(cast(date AS string), 'yyyyMMdd')\"}\n"))))
+        .isNotNull();
+  }
+
+  @Test
   void aPlainColumnComputedFromTheLabelIsRefusedWhateverTheWindows() {
     // revenue = sales * price: the row's own label scaled; its past (aggregations without the row) stays allowed
     String leaking = VALID.replace("columns: [price]", "columns: [price, revenue]");
@@ -326,7 +348,8 @@ class ViewDefinitionsTest {
         "feature view sales_view writes sales as a double, but 'many' is not a number");
     assertInvalid(
         VALID.replace("{column: date, type: date}", "{column: date, type: integer}").replace("  calendar: [day_of_week, month]\n", "")
-            .replace("windows: [7, 28d]", "windows: [7, 28]") + "expectations:\n  freshness_days: 1\n",
+            .replace("windows: [7, 28d]", "windows: [7, 28]").replace("columns: {date: date,", "columns: {date: int,")
+            + "expectations:\n  freshness_days: 1\n",
         "expectations.freshness_days:", "needs a date event time");
   }
 

@@ -142,8 +142,10 @@ class ViewMaterializerTest {
 
   @Test
   void transformationsFilterCalendarAndColumns() {
+    // no label: revenue, a feature of its own row, is computed from sales (with label sales, validation refuses it)
     ViewDefinition d =
         sales()
+            .label(null)
             .filter("sales <> 3")
             .transform("revenue", "sales * price")
             .transform("revenue_share", "revenue / sum(revenue) OVER (PARTITION BY store, date)")
@@ -165,7 +167,7 @@ class ViewMaterializerTest {
     assertThat((Double) rows.get("1/1/2024-01-08").getAs("day_of_year")).isEqualTo(8.0);
     assertThat((Double) rows.get("1/1/2024-01-08").getAs("is_month_end")).isEqualTo(0.0);
     assertThat(all.get(0).schema().fieldNames())
-        .containsExactly("store", "item", "date", "sales", "price", "revenue", "revenue_share", "day_of_week",
+        .containsExactly("store", "item", "date", "price", "revenue", "revenue_share", "day_of_week",
             "is_weekend", "day_of_year", "is_month_end");
   }
 
@@ -405,6 +407,39 @@ class ViewMaterializerTest {
         .hasMessageStartingWith("Invalid definition feature view units_undeclared, event_time.column: unknown column"
             + " 'date'");
     assertThat(DeltaTables.exists(spark, wh.featureView("units_undeclared"))).isFalse();
+  }
+
+  @Test
+  void anUndeclaredEventTimeOfTheWrongTypeIsCheckedWhenTheSourceIsRead() {
+    String path = warehouse.resolve("raw/units_numbered_days").toString();
+    spark.sql("SELECT 20240101 AS day, 1 AS store, 2.0D AS units").write().parquet(path);
+    Warehouse wh = new Warehouse(warehouse.toString());
+    ViewDefinition numbered =
+        ViewDefinition.builder("units_numbered_days")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.PARQUET, "raw/units_numbered_days", Map.of(), Map.of())
+            .columns("units")
+            .build();
+    assertThatThrownBy(() -> ViewRegistry.build(spark, wh, numbered, "units.yaml", Optional.empty(), false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessage("Invalid definition units.yaml, event_time: the event time day is of type int in the source "
+            + path + ", which event_time.type date cannot use. Fix: give it a date, timestamp or YYYY-MM-DD text, or"
+            + " compute the date with a transformation named day, e.g. {name: day, expr: \"to_date(cast(day AS"
+            + " string), 'yyyyMMdd')\"}.");
+    assertThat(DeltaTables.exists(spark, wh.featureView("units_numbered_days"))).isFalse();
+    // the same source with the date computed from the number
+    ViewDefinition parsed =
+        ViewDefinition.builder("units_numbered_days")
+            .entities("store")
+            .eventTime("day", TimeType.DATE)
+            .source(Format.PARQUET, "raw/units_numbered_days", Map.of(), Map.of())
+            .transform("day", "to_date(cast(day AS string), 'yyyyMMdd')")
+            .columns("units")
+            .build();
+    assertThat(ViewMaterializer.compute(spark, parsed, warehouse.toString(), Optional.empty())
+            .select("day").as(org.apache.spark.sql.Encoders.DATE()).collectAsList())
+        .containsExactly(java.sql.Date.valueOf("2024-01-01"));
   }
 
   @Test
