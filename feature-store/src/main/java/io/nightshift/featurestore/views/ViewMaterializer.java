@@ -252,14 +252,8 @@ public final class ViewMaterializer {
     try {
       Dataset<Row> df = readSource(spark, d, file, warehouseRoot);
       text = df.schema().apply(df.schema().fieldIndex(column)).dataType().equals(DataTypes.StringType);
-      if (d.filter().isPresent()) {
-        df = df.where(expr(d.filter().get()));
-      }
       Column[] all = java.util.Arrays.stream(df.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new);
-      df = df.withColumn(SOURCE_ROW, to_json(struct(all)));
-      for (int i = 0; i <= k; i++) {
-        df = df.withColumn(d.transformations().get(i).name(), expr(d.transformations().get(i).expr()));
-      }
+      df = throughEventTime(df.withColumn(SOURCE_ROW, to_json(struct(all))), d);
       Dataset<Row> missing = df.where(definedTime(d).isNull()).select(SOURCE_ROW).cache();
       count = missing.count();
       for (Row r : missing.limit(3).collectAsList()) {
@@ -326,16 +320,9 @@ public final class ViewMaterializer {
    */
   public static void requireRows(
       SparkSession spark, ViewDefinition d, String file, String warehouseRoot, Optional<LocalDate> asOf) {
-    Dataset<Row> df = readSource(spark, d, file, warehouseRoot);
-    if (d.filter().isPresent()) {
-      df = df.where(expr(d.filter().get()));
-    }
     // the transformations up to the one that defines the event time are row by row for date views (validation puts
     // every window function of a date view after it), so they cannot make rows appear or vanish
-    for (int i = 0; i <= eventTimeDefinition(d); i++) {
-      Transformation t = d.transformations().get(i);
-      df = df.withColumn(t.name(), expr(t.expr()));
-    }
+    Dataset<Row> df = throughEventTime(readSource(spark, d, file, warehouseRoot), d);
     Optional<Column> cut = asOfCut(d, asOf);
     Dataset<Row> rows = cut.isPresent() ? df.where(definedTime(d).isNull().or(cut.get())) : df;
     boolean[] empty = new boolean[1];
@@ -360,6 +347,19 @@ public final class ViewMaterializer {
       }
     }
     return k;
+  }
+
+  /**
+   * The view's filter and its transformations up to the one that (re)defines the event-time column (none when no
+   * transformation does): from there on the event time is final.
+   */
+  private static Dataset<Row> throughEventTime(Dataset<Row> source, ViewDefinition d) {
+    Dataset<Row> df = d.filter().isPresent() ? source.where(expr(d.filter().get())) : source;
+    for (int i = 0; i <= eventTimeDefinition(d); i++) {
+      Transformation t = d.transformations().get(i);
+      df = df.withColumn(t.name(), expr(t.expr()));
+    }
+    return df;
   }
 
   /** The event time as the view defines it, once its column is final: the day of a date view, an integer's value. */
@@ -441,20 +441,13 @@ public final class ViewMaterializer {
    * event-time column of the output fails the job on those, since dropping them would lose rows silently.
    */
   private static Dataset<Row> features(Dataset<Row> source, ViewDefinition d, Optional<Column> cut) {
-    Dataset<Row> df = source;
-    if (d.filter().isPresent()) {
-      df = df.where(expr(d.filter().get()));
+    Dataset<Row> df = throughEventTime(source, d);
+    if (cut.isPresent()) {
+      df = df.where(definedTime(d).isNull().or(cut.get()));
     }
-    int defined = eventTimeDefinition(d);
-    for (int i = 0; i < d.transformations().size(); i++) {
+    for (int i = eventTimeDefinition(d) + 1; i < d.transformations().size(); i++) {
       Transformation t = d.transformations().get(i);
       df = df.withColumn(t.name(), expr(t.expr()));
-      if (i == defined && cut.isPresent()) {
-        df = df.where(definedTime(d).isNull().or(cut.get()));
-      }
-    }
-    if (defined < 0 && cut.isPresent()) {
-      df = df.where(definedTime(d).isNull().or(cut.get()));
     }
     Column eventTime = definedTime(d);
     // in the output, so never pruned: every row reaching the features must have an event time

@@ -172,6 +172,25 @@ class ViewMaterializerTest {
   }
 
   @Test
+  void windowedTransformationsNeverSeeRowsAfterTheAsOfDate() {
+    // no transformation redefines the event time, so it is final at the source: the as-of cut comes before the
+    // window over each series, which must not see 01-11's 500
+    ViewDefinition d =
+        ViewDefinition.builder("sales_view")
+            .entities("store", "item")
+            .eventTime("date", TimeType.DATE)
+            .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
+            .transform("top", "max(sales) OVER (PARTITION BY store, item)")
+            .columns("top")
+            .build();
+    Map<String, Row> rows =
+        byKey(ViewMaterializer.compute(spark, d, warehouse.toString(), Optional.of(LocalDate.of(2024, 1, 10))).collectAsList());
+    assertThat(rows).hasSize(11).doesNotContainKey("1/1/2024-01-11");
+    assertThat((Double) rows.get("1/1/2024-01-10").getAs("top")).isEqualTo(10.0);
+    assertThat((Double) rows.get("1/2/2024-01-10").getAs("top")).isEqualTo(100.0);
+  }
+
+  @Test
   void integerEventTimeCountsSteps() throws IOException {
     Path dir = warehouse.resolve("raw/engines");
     Files.createDirectories(dir);
