@@ -39,17 +39,25 @@ public final class Housekeeping {
    * Every Delta table in the warehouse's {@link #ZONES} and the columns its files are Z-ordered by (empty: compaction
    * only): the built-in feature tables by their keys, a declared feature view by the entities its latest recorded
    * build names, every other table (predictions of any model, decisions, monitoring, the view registry, quarantined
-   * rows) compacted. The built-in tables come first, then the others by path.
+   * rows) compacted. The built-in tables come first, then the others by path; only tables that exist are listed.
    */
   static Map<String, List<String>> tables(SparkSession spark, Warehouse w) {
-    Map<String, List<String>> t = new LinkedHashMap<>();
-    t.put(w.features(UseCase.DEMAND), List.of("store", "item"));
-    t.put(w.features(UseCase.MAINTENANCE), List.of("machine_id"));
-    Map<String, List<String>> viewKeys = viewEntities(spark, w);
+    Map<String, List<String>> builtIn = new LinkedHashMap<>();
+    builtIn.put(w.features(UseCase.DEMAND), List.of("store", "item"));
+    builtIn.put(w.features(UseCase.MAINTENANCE), List.of("machine_id"));
+    List<String> found = new ArrayList<>();
     for (String zone : ZONES) {
-      for (String table : deltaTablesIn(spark, w, zone)) {
-        t.putIfAbsent(table, viewKeys.getOrDefault(table, List.of()));
+      found.addAll(deltaTablesIn(spark, w, zone));
+    }
+    Map<String, List<String>> t = new LinkedHashMap<>();
+    builtIn.forEach((table, keys) -> {
+      if (found.contains(table)) {
+        t.put(table, keys);
       }
+    });
+    Map<String, List<String>> viewKeys = viewEntities(spark, w);
+    for (String table : found) {
+      t.putIfAbsent(table, viewKeys.getOrDefault(table, List.of()));
     }
     return t;
   }
@@ -105,9 +113,6 @@ public final class Housekeeping {
     List<TableReport> out = new ArrayList<>();
     for (Map.Entry<String, List<String>> e : tables(spark, warehouse).entrySet()) {
       String path = e.getKey();
-      if (!DeltaTables.exists(spark, path)) {
-        continue;
-      }
       long before = files(spark, path);
       spark.sql(
           "ALTER TABLE " + sqlTable(spark, path) + " SET TBLPROPERTIES ("
