@@ -536,20 +536,14 @@ public final class ViewDefinitions {
    * Checks the column references of {@code d} (entities, event time, filter, transformations, label, features)
    * against the columns its source has when read: for a Delta or Parquet source without {@code source.columns},
    * whose schema is only known then. An unknown column is an input error naming {@code file}, the key, the column and
-   * the columns of {@code source} (its path).
-   */
-  public static void checkSourceColumns(ViewDefinition d, String file, List<String> columns, String source) {
-    checkReferences(d, file, columns, "the source " + source + " has the columns " + new TreeSet<>(lower(columns)),
-        "compute the column with a transformation");
-  }
-
-  /**
-   * As {@link #checkSourceColumns}, then the type of the event-time column in the source's {@code schema} when no
+   * the columns of {@code source} (its path); so is an event time of a type the view cannot use, when no
    * transformation redefines it (see {@link #checkEventTimeType}).
    */
   public static void checkSourceColumns(
       ViewDefinition d, String file, org.apache.spark.sql.types.StructType schema, String source) {
-    checkSourceColumns(d, file, List.of(schema.fieldNames()), source);
+    List<String> columns = List.of(schema.fieldNames());
+    checkReferences(d, file, columns, "the source " + source + " has the columns " + new TreeSet<>(lower(columns)),
+        "compute the column with a transformation");
     if (ViewMaterializer.eventTimeDefinition(d) < 0) {
       for (org.apache.spark.sql.types.StructField f : schema.fields()) {
         if (f.name().equalsIgnoreCase(d.eventTime())) {
