@@ -34,32 +34,42 @@ class ExpectationSuiteTest {
     return checks.stream().collect(Collectors.toMap(c -> c.column() + "/" + c.metric(), Function.identity()));
   }
 
+  static final StructType SCHEMA =
+      new StructType().add("id", "int").add("day", "date").add("x", "double").add("kind", "string");
+
+  /** One expectation of each kind over {@link #SCHEMA}, with at least {@code minRows} rows. */
+  static ExpectationSuite suite(long minRows) {
+    return new ExpectationSuite(
+        "t",
+        List.of(
+            new Expectation.NotNull("id", 0),
+            new Expectation.NotNull("x", 0.25),
+            new Expectation.Range("x", 0.0, 10.0),
+            new Expectation.AllowedValues("kind", List.of("a", "b")),
+            new Expectation.Unique(List.of("id", "day")),
+            new Expectation.Freshness("day", 1),
+            new Expectation.RowCount(minRows, 0.5)),
+        SCHEMA);
+  }
+
+  /** The suite's aggregations as of {@link #D} over {@code table}, in one pass. */
+  static Row aggregated(ExpectationSuite suite, Dataset<Row> table) {
+    List<Column> aggs = suite.aggregations(D);
+    return table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
+  }
+
   @Test
   void everyExpectationIsOneAggregateOfOnePassWithExactValues() {
     SparkSession spark = SparkTestSession.get();
-    StructType schema =
-        new StructType().add("id", "int").add("day", "date").add("x", "double").add("kind", "string");
     List<Row> rows =
         List.of(
             RowFactory.create(1, Date.valueOf(D.minusDays(3)), 1.0, "a"),
             RowFactory.create(2, Date.valueOf(D.minusDays(2)), Double.NaN, "b"), // NaN counts as missing
             RowFactory.create(2, Date.valueOf(D.minusDays(2)), 15.0, "z"), // duplicate key, out of range, disallowed
             RowFactory.create(null, Date.valueOf(D.minusDays(2)), null, "a")); // null id, null x
-    Dataset<Row> table = spark.createDataFrame(rows, schema);
-    ExpectationSuite suite =
-        new ExpectationSuite(
-            "t",
-            List.of(
-                new Expectation.NotNull("id", 0),
-                new Expectation.NotNull("x", 0.25),
-                new Expectation.Range("x", 0.0, 10.0),
-                new Expectation.AllowedValues("kind", List.of("a", "b")),
-                new Expectation.Unique(List.of("id", "day")),
-                new Expectation.Freshness("day", 1),
-                new Expectation.RowCount(3, 0.5)),
-            table.schema());
-    List<Column> aggs = suite.aggregations(D);
-    Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
+    Dataset<Row> table = spark.createDataFrame(rows, SCHEMA);
+    ExpectationSuite suite = suite(3);
+    Row r = aggregated(suite, table);
 
     Map<String, QualityGate.Check> c = byMetric(suite.checks(r, 0, 8.0));
     assertThat(c.get("id/null_rows").actual()).isEqualTo(1);
@@ -85,24 +95,10 @@ class ExpectationSuiteTest {
   @Test
   void anEmptyTableGivesChecksOfZeroRowsNotAnError() {
     SparkSession spark = SparkTestSession.get();
-    StructType schema =
-        new StructType().add("id", "int").add("day", "date").add("x", "double").add("kind", "string");
-    Dataset<Row> empty = spark.createDataFrame(List.<Row>of(), schema);
-    ExpectationSuite suite =
-        new ExpectationSuite(
-            "t",
-            List.of(
-                new Expectation.NotNull("id", 0),
-                new Expectation.NotNull("x", 0.25),
-                new Expectation.Range("x", 0.0, 10.0),
-                new Expectation.AllowedValues("kind", List.of("a", "b")),
-                new Expectation.Unique(List.of("id", "day")),
-                new Expectation.Freshness("day", 1),
-                new Expectation.RowCount(1, 0.5)),
-            schema);
-    List<Column> aggs = suite.aggregations(D);
+    Dataset<Row> empty = spark.createDataFrame(List.<Row>of(), SCHEMA);
+    ExpectationSuite suite = suite(1);
     // sums over no rows are null in Spark
-    Row r = empty.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
+    Row r = aggregated(suite, empty);
 
     Map<String, QualityGate.Check> c = byMetric(suite.checks(r, 0, null));
     assertThat(c.get("id/null_rows").actual()).isZero();
