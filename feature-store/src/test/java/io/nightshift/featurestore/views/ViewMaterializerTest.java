@@ -62,12 +62,15 @@ class ViewMaterializerTest {
   }
 
   static ViewDefinition.Builder sales() {
+    return unlabelled().owner("test").label("sales");
+  }
+
+  /** The sales CSV by store and item over date, without a label (so features may include a row's own sales). */
+  static ViewDefinition.Builder unlabelled() {
     return ViewDefinition.builder("sales_view")
-        .owner("test")
         .entities("store", "item")
         .eventTime("date", TimeType.DATE)
-        .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
-        .label("sales");
+        .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns());
   }
 
   static Map<String, Row> byKey(List<Row> rows) {
@@ -127,10 +130,7 @@ class ViewMaterializerTest {
   void includeCurrentAddsTheRowsOwnValues() {
     // without a label: a window that includes the row must not aggregate the row's own label
     ViewDefinition d =
-        ViewDefinition.builder("sales_view")
-            .entities("store", "item")
-            .eventTime("date", TimeType.DATE)
-            .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
+        unlabelled()
             .aggregate("sales", List.of(Function.SUM), List.of(3))
             .includeCurrent(true)
             .build();
@@ -144,8 +144,7 @@ class ViewMaterializerTest {
   void transformationsFilterCalendarAndColumns() {
     // no label: revenue, a feature of its own row, is computed from sales (with label sales, validation refuses it)
     ViewDefinition d =
-        sales()
-            .label(null)
+        unlabelled()
             .filter("sales <> 3")
             .transform("revenue", "sales * price")
             .transform("revenue_share", "revenue / sum(revenue) OVER (PARTITION BY store, date)")
@@ -176,10 +175,7 @@ class ViewMaterializerTest {
     // no transformation redefines the event time, so it is final at the source: the as-of cut comes before the
     // window over each series, which must not see 01-11's 500
     ViewDefinition d =
-        ViewDefinition.builder("sales_view")
-            .entities("store", "item")
-            .eventTime("date", TimeType.DATE)
-            .source(Format.CSV, "raw/sales_csv", Map.of("header", "true"), columns())
+        unlabelled()
             .transform("top", "max(sales) OVER (PARTITION BY store, item)")
             .columns("top")
             .build();
