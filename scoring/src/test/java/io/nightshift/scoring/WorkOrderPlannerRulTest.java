@@ -40,22 +40,28 @@ class WorkOrderPlannerRulTest {
 
   /** predictions/engines-rul for {@code date}, the same engines as for D. */
   static void engines(SparkSession spark, Warehouse w, LocalDate date) {
+    engines(spark, w, date, ENGINES);
+  }
+
+  static final Object[][] ENGINES = {
+      // unit, cycle, predicted life, margin, contributions (largest absolute first, as scoring keeps them)
+      {1, 200, 25.0, 25.0, List.of(contribution("s11_mean_10", -8.4199), contribution("cycles_run", 5.0),
+          contribution("s4", -3.1))},
+      {2, 150, 10.0, 10.0, List.of(contribution("s4", -12.0), contribution("s11_mean_10", -2.5))},
+      {3, 120, 20.0, 20.0, List.of(contribution("s7", 1.0))}, // nothing shortens its life
+      {4, 100, 80.0, 80.0, List.of(contribution("s4", 20.0))}, // beyond the horizon
+      {5, 190, 20.0, 20.0, List.of(contribution("s2", -0.5))}, // ties with unit 3
+      {6, 210, 30.0, 30.0, List.of(contribution("s3", -1.0))}, // exactly at the horizon
+      {7, 260, 0.0, -6.0, List.of(contribution("s11_mean_10", -30.0), contribution("s4", -16.0))}, // clamped
+  };
+
+  /** predictions/engines-rul for {@code date}: one row per {unit, cycle, predicted life, margin, contributions}. */
+  static void engines(SparkSession spark, Warehouse w, LocalDate date, Object[][] engines) {
     StructType schema = new StructType().add("score_date", "date").add("unit", "int").add("cycle", "int")
         .add("prediction", "double").add("predicted_end_of_life", "double").add("model_name", "string")
         .add("model_version", "string").add("model_run_id", "string").add("feature_table_version", "long")
         .add("margin", "double").add("bias", "double")
         .add("contributions", DataTypes.createArrayType(NativePredictor.CONTRIBUTION));
-    Object[][] engines = {
-        // unit, cycle, predicted life, margin, contributions (largest absolute first, as scoring keeps them)
-        {1, 200, 25.0, 25.0, List.of(contribution("s11_mean_10", -8.4199), contribution("cycles_run", 5.0),
-            contribution("s4", -3.1))},
-        {2, 150, 10.0, 10.0, List.of(contribution("s4", -12.0), contribution("s11_mean_10", -2.5))},
-        {3, 120, 20.0, 20.0, List.of(contribution("s7", 1.0))}, // nothing shortens its life
-        {4, 100, 80.0, 80.0, List.of(contribution("s4", 20.0))}, // beyond the horizon
-        {5, 190, 20.0, 20.0, List.of(contribution("s2", -0.5))}, // ties with unit 3
-        {6, 210, 30.0, 30.0, List.of(contribution("s3", -1.0))}, // exactly at the horizon
-        {7, 260, 0.0, -6.0, List.of(contribution("s11_mean_10", -30.0), contribution("s4", -16.0))}, // clamped
-    };
     List<Row> rows = new ArrayList<>();
     for (Object[] e : engines) {
       double life = (Double) e[2];
@@ -128,6 +134,27 @@ class WorkOrderPlannerRulTest {
     List<Row> csv = spark.read().option("header", "true").csv(r.export()).collectAsList();
     assertThat(csv).extracting(x -> x.<String>getAs("asset")).containsExactly("7", "2", "3", "5", "1", "6");
     assertThat(csv.get(1).<String>getAs("reasons")).isEqualTo("s4 -12.00; s11_mean_10 -2.50");
+  }
+
+  @Test
+  void assetsPastTheirPredictedEndOfLifeGoMostOverdueFirst() {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("rul-orders-overdue").toString());
+    // units 2, 5 and 9 are all predicted past their end of life (life clamped at 0): unit 9 by 40 cycles, unit 5 by
+    // 6, unit 2 by 1; the key order (2, 5, 9) is the opposite of the urgency
+    engines(spark, w, D, new Object[][] {
+        {2, 150, 0.0, -1.0, List.of(contribution("s4", -3.0))},
+        {5, 190, 0.0, -6.0, List.of(contribution("s4", -9.0))},
+        {9, 300, 0.0, -40.0, List.of(contribution("s11_mean_10", -45.0))},
+        {1, 120, 4.0, 4.0, List.of(contribution("s2", -2.0))},
+    });
+
+    WorkOrderPlanner.RulResult r = WorkOrderPlanner.planFromRul(spark, w, D, "engines-rul", 30, 1);
+    assertThat(r.scheduled()).isEqualTo(1);
+    List<Row> rows = orders(spark, w, "engines-rul").collectAsList();
+    assertThat(rows).extracting(x -> x.<Integer>getAs("unit")).containsExactly(9, 5, 2, 1);
+    assertThat(rows).extracting(x -> x.<Double>getAs("predicted_rul")).containsExactly(0.0, 0.0, 0.0, 4.0);
+    assertThat(rows).extracting(x -> x.<String>getAs("status")).containsExactly("scheduled", "backlog", "backlog", "backlog");
   }
 
   @Test

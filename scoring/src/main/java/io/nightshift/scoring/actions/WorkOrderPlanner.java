@@ -232,7 +232,12 @@ public final class WorkOrderPlanner {
       throw Errors.emptyPartition(name, "score date " + date, score);
     }
 
+    // shortest predicted life first; scoring clamps the life at 0 and keeps the model's raw output in margin (ViewScorer),
+    // so assets already past their predicted end of life go by how far past it they are, most overdue first
     List<Column> order = new ArrayList<>();
+    if (columns.contains("margin")) {
+      order.add(col("margin").asc());
+    }
     order.add(col("prediction").asc());
     keys.forEach(k -> order.add(col(k).asc()));
     List<Column> out = new ArrayList<>();
