@@ -122,17 +122,38 @@ public final class BatchScorer {
   }
 
   /**
-   * The quantile-{@code level} forecast: {@link ForecastQuantiles}' calibrated offset times
-   * {@code sqrt(max(forecast, 1))}, times {@code widening} ({@link RecursiveForecast#widening}: 1 in the first
-   * week), added to the forecast and clipped at 0. Null when the model carries no calibration.
+   * The quantile-{@code level} forecast: {@link ForecastQuantiles}' calibrated offset {@code r_q} in units of
+   * {@code sqrt(max(forecast, 1))}, added to the forecast and clipped at 0. Beyond the first week the spread around the
+   * median widens ({@link RecursiveForecast#widening}: 1 in the first week): {@code forecast + (r_50 + (r_q - r_50) x
+   * widening) x sqrt(max(forecast, 1))}. The median's own offset {@code r_50} is the model's bias, not a spread, and
+   * does not grow with the horizon. Null when the model carries no calibration.
    */
   static Column quantile(ModelMetadata meta, double level, Column prediction, Column widening) {
     Double offset = meta.metrics().get(ForecastQuantiles.metric(level));
     if (offset == null || offset.isNaN()) {
       return lit(null).cast("double");
     }
+    Double median = meta.metrics().get(ForecastQuantiles.metric(0.5));
+    double center = median == null || median.isNaN() ? 0.0 : median;
     Column scale = org.apache.spark.sql.functions.sqrt(greatest(prediction, lit(1.0)));
-    return greatest(lit(0.0), prediction.plus(lit(offset).multiply(scale).multiply(widening)));
+    Column standardUnits = lit(center).plus(lit(offset - center).multiply(widening));
+    return greatest(lit(0.0), prediction.plus(standardUnits.multiply(scale)));
+  }
+
+  /**
+   * The forecast's standard deviation from its calibrated P10-P90 spread, {@code (r_90 - r_10) x widening x
+   * sqrt(max(forecast, 1)) / (2 x Z90)}: the spread of {@link #quantile} before the quantiles are clipped at 0 (a slow
+   * mover's P10 is, and the clipped spread would understate its variance). Null when the model carries no calibration.
+   */
+  static Column quantileStd(ModelMetadata meta, Column prediction, Column widening) {
+    Double low = meta.metrics().get(ForecastQuantiles.metric(ForecastQuantiles.LEVELS.get(0)));
+    Double high =
+        meta.metrics().get(ForecastQuantiles.metric(ForecastQuantiles.LEVELS.get(ForecastQuantiles.LEVELS.size() - 1)));
+    if (low == null || high == null || low.isNaN() || high.isNaN()) {
+      return lit(null).cast("double");
+    }
+    Column scale = org.apache.spark.sql.functions.sqrt(greatest(prediction, lit(1.0)));
+    return lit((high - low) / (2 * Z90)).multiply(widening).multiply(scale);
   }
 
   /**
@@ -458,12 +479,9 @@ public final class BatchScorer {
     if (reconcile) {
       // the base forecasts' variances from their quantile spread (the std, or Poisson, where there is none)
       Column pb = col("prediction_base");
-      Column spread =
-          quantile(meta, ForecastQuantiles.LEVELS.get(ForecastQuantiles.LEVELS.size() - 1), pb, widening)
-              .minus(quantile(meta, ForecastQuantiles.LEVELS.get(0), pb, widening))
-              .divide(2 * Z90);
       Column std = org.apache.spark.sql.functions.coalesce(
-          spread, predictionStd(meta, pb).multiply(widening), org.apache.spark.sql.functions.sqrt(greatest(pb, lit(1.0))));
+          quantileStd(meta, pb, widening), predictionStd(meta, pb).multiply(widening),
+          org.apache.spark.sql.functions.sqrt(greatest(pb, lit(1.0))));
       Dataset<Row> items = withHorizon.withColumn("base_variance", std.multiply(std));
       Dataset<Row> storeBase =
           StoreReconciliation.storeBase(spark, table, tableName, date, options.horizonDays());

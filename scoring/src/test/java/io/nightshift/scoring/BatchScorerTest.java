@@ -126,6 +126,35 @@ class BatchScorerTest {
   }
 
   @Test
+  void quantilesWidenAroundTheMedianWhichKeepsItsOffsetAtEveryHorizon() {
+    // standardized-residual quantiles -1 / -0.25 / +1.5 (a model that over-forecasts its median a little); forecast
+    // 16: one standard unit is sqrt(16) = 4
+    ModelMetadata meta =
+        new ModelMetadata("m", "demand", "REGRESSION", "v", List.of("store"), "date", "sales", List.of("x"), "", "", 0,
+            "", "", "", "", 2.0,
+            Map.of(ForecastQuantiles.metric(0.1), -1.0, ForecastQuantiles.metric(0.5), -0.25,
+                ForecastQuantiles.metric(0.9), 1.5),
+            Map.of());
+    org.apache.spark.sql.Column f = org.apache.spark.sql.functions.lit(16.0);
+    List<org.apache.spark.sql.Column> cols = new ArrayList<>();
+    for (double widening : new double[] {1.0, 2.0}) { // the first week, and four weeks ahead (sqrt(28 / 7))
+      org.apache.spark.sql.Column w = org.apache.spark.sql.functions.lit(widening);
+      for (double level : ForecastQuantiles.LEVELS) {
+        cols.add(BatchScorer.quantile(meta, level, f, w));
+      }
+    }
+    Row r = spark.range(1).select(cols.toArray(new org.apache.spark.sql.Column[0])).head();
+    // week 1: 16 + 4 r_q
+    assertThat(r.getDouble(0)).isCloseTo(12.0, within(1e-12));
+    assertThat(r.getDouble(1)).isCloseTo(15.0, within(1e-12));
+    assertThat(r.getDouble(2)).isCloseTo(22.0, within(1e-12));
+    // four weeks ahead: the median stays at 15, the distances to it double: 15 - 2 x 3, 15 + 2 x 7
+    assertThat(r.getDouble(3)).isCloseTo(9.0, within(1e-12));
+    assertThat(r.getDouble(4)).isCloseTo(15.0, within(1e-12));
+    assertThat(r.getDouble(5)).isCloseTo(29.0, within(1e-12));
+  }
+
+  @Test
   void batchedNativePredictionsEqualPerMatrixPredictions() throws Exception {
     BatchScorer.score(spark, warehouse, model, AS_OF, "test");
     List<String> features = model.metadata().features();
