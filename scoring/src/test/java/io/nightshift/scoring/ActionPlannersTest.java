@@ -92,10 +92,38 @@ class ActionPlannersTest {
 
     ReplenishmentPlanner.plan(spark, w, D, 0.95);
     Row item1 = spark.read().format("delta").load(w.replenishmentOrders()).head();
-    // daily std (15 - 7) / (2 * 1.28155) = 3.1212, not prediction_std 2.0; safety 1.6449 * 3.1212 * sqrt(3) = 8.893
-    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(8.893, within(1e-3));
-    // need 30 + 8.893 - 5 - 6 = 27.89, rounded up to packs of 6
-    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(30L);
+    // daily std from the upper half of the spread, (15 - 9.5) / 1.28155 = 4.2917, not prediction_std 2.0;
+    // safety 1.6449 * 4.2917 * sqrt(3) = 12.227
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(12.227, within(1e-3));
+    // need 30 + 12.227 - 5 - 6 = 31.23, rounded up to packs of 6
+    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(36L);
+  }
+
+  @Test
+  void aSlowMoversSafetyStockIsNotShrunkByItsP10ClippedAtZero() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-slow").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
+            .add("forecast_p10", "double").add("forecast_p50", "double").add("forecast_p90", "double")
+            .add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    // forecast 0.3 a day with offsets -1 / -0.05 / +1.4 standard units (one unit below a forecast of 1): P10 would be
+    // -0.7, clipped at 0; P50 0.25; P90 1.7
+    for (int h = 1; h <= 7; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, 0.3, 0.5, 0.0, 0.25, 1.7, "3"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(1, "grocery", 1, 4, 2.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 1, 0)), RawData.INVENTORY), w.rawInventory());
+
+    ReplenishmentPlanner.plan(spark, w, D, 0.95);
+    Row item1 = spark.read().format("delta").load(w.replenishmentOrders()).head();
+    // daily std (1.7 - 0.25) / 1.28155 = 1.1314 (from P90 - P10 it would be 1.7 / 2.5631 = 0.6633, 41% less);
+    // safety over a 4-day lead time 1.6449 * 1.1314 * sqrt(4) = 3.722
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(3.722, within(1e-3));
+    // need 1.2 + 3.722 - 1 on hand = 3.92, rounded up to whole units
+    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(4L);
   }
 
   @Test
