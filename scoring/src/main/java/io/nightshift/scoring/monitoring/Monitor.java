@@ -28,6 +28,7 @@ import io.nightshift.training.model.FeatureProfile;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.tracking.ModelRegistry;
 import io.nightshift.training.tracking.ModelUri;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
@@ -195,18 +196,21 @@ public final class Monitor {
     // the plots too: writing them can fail (a report folder that cannot be written), and must not do so between tables
     List<String> plots = MonitoringReport.write(spark, warehouse, useCase, date, predictions, drift);
 
+    // prediction_stats last: its row marks the night as monitored (newestMonitored, the retraining signal's check of
+    // the newest night), so a run that fails between two tables leaves the night unmarked, and re-running it replaces
+    // whatever it had written
     String where = "use_case = '" + useCase.id() + "' AND monitor_date = '" + date + "'";
-    DeltaTables.replaceWhere(
-        spark.createDataFrame(List.of(s), statsSchema), warehouse.monitoring("prediction_stats"), where, "use_case");
-    DeltaTables.replaceWhere(
-        spark.createDataFrame(acc, accuracySchema), warehouse.monitoring("accuracy"), where, "use_case");
-    DeltaTables.replaceWhere(
-        spark.createDataFrame(drift, DRIFT), warehouse.monitoring("feature_drift"), where, "use_case");
     DeltaTables.replaceWhere(
         spark.createDataFrame(signals, SIGNALS),
         warehouse.monitoring("retraining_signals"),
         "use_case = '" + useCase.id() + "' AND signal_date = '" + date + "'",
         "use_case");
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(drift, DRIFT), warehouse.monitoring("feature_drift"), where, "use_case");
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(acc, accuracySchema), warehouse.monitoring("accuracy"), where, "use_case");
+    DeltaTables.replaceWhere(
+        spark.createDataFrame(List.of(s), statsSchema), warehouse.monitoring("prediction_stats"), where, "use_case");
     Result r = new Result(useCase, date, s, acc, drift, signals, plots);
     LOG.info("Monitoring {} {}: {}", useCase.id(), date, r.headline());
     return r;
@@ -264,6 +268,11 @@ public final class Monitor {
           useCase == UseCase.DEMAND
               ? tonightsPredictions.where(col("horizon_days").leq(DemandFeatures.HORIZON_DAYS))
               : tonightsPredictions;
+      // the model's own forecasts, as the baseline holds: reconciled to store totals (--reconcile store), prediction
+      // is moved by the store forecast too, and that adjustment is not the model drifting
+      if (Arrays.asList(comparable.columns()).contains("prediction_base")) {
+        comparable = comparable.drop("prediction").withColumnRenamed("prediction_base", "prediction");
+      }
       tonight.putAll(FeatureProfile.profile(comparable, Map.of("prediction", baseline.get("prediction").edges())));
     }
     List<Row> out = new java.util.ArrayList<>();
