@@ -43,9 +43,11 @@ public final class HyperparameterSearch {
 
   /**
    * Where the trials train and validate: with a time split, as of {@code validation.days + purge_days} before the
-   * run's date, so their validation window (and the days its labels look ahead) ends before the final validation
-   * window starts; with an entity split, only the entities the final validation does not hold out, split again with
-   * the next seed.
+   * earliest backtest cutoff (the run's date without a backtest), so their validation window (and the days its labels
+   * look ahead) ends before the first validation window of the backtest and of the final model starts: a fold that
+   * validated on the trials' own rows would repeat the winning trial (same rows, parameters and seed) and report its
+   * best-of-several luck as backtest accuracy. With an entity split, only the entities the final validation does not
+   * hold out, split again with the next seed.
    */
   record Selection(Column rows, ModelSpec spec, LocalDate asOf, String description) {
     static Selection of(ModelSpec spec, LocalDate asOf) {
@@ -54,9 +56,13 @@ public final class HyperparameterSearch {
         return new Selection(not(XGBoostTrainer.heldOut(spec)), inner, asOf,
             inner.validationScheme() + ", among the entities the final validation does not hold out");
       }
-      LocalDate selectionAsOf = asOf.minusDays((long) spec.validationDays() + spec.purgeDays());
+      boolean backtest = spec.evaluation().backtestFolds() > 1;
+      LocalDate firstCutoff = backtest ? Backtest.cutoffs(spec, asOf).get(0) : asOf;
+      LocalDate selectionAsOf = firstCutoff.minusDays((long) spec.validationDays() + spec.purgeDays());
       return new Selection(col(spec.view().dateColumn()).leq(lit(Date.valueOf(selectionAsOf))), spec, selectionAsOf,
-          "the " + spec.validationDays() + " days up to " + selectionAsOf + ", before the final validation window");
+          "the " + spec.validationDays() + " days up to " + selectionAsOf + ", before the "
+              + (backtest ? "validation windows of the backtest (from cutoff " + firstCutoff + ") and" : "")
+              + (backtest ? " of the final model" : "final validation window"));
     }
   }
 

@@ -30,6 +30,28 @@ class SearchSelectionTest {
   }
 
   @Test
+  void trialsValidateBeforeTheFirstBacktestWindowSoNoFoldRepeatsTheWinningTrial() {
+    java.time.LocalDate asOf = java.time.LocalDate.of(2024, 12, 31);
+    // demand: 28 validation days, no purge, folds at the run's date and 28 and 56 days before it: the first fold
+    // validates on 2024-10-09..2024-11-05, so the trials validate on the 28 days up to 2024-10-08
+    ModelSpec demand = ModelSpecs.demand();
+    assertThat(Backtest.cutoffs(demand, asOf)).first().isEqualTo(java.time.LocalDate.of(2024, 11, 5));
+    HyperparameterSearch.Selection s = HyperparameterSearch.Selection.of(demand, asOf);
+    assertThat(s.asOf()).isEqualTo(java.time.LocalDate.of(2024, 10, 8));
+    assertThat(s.description()).isEqualTo("the 28 days up to 2024-10-08, before the validation windows of the backtest"
+        + " (from cutoff 2024-11-05) and of the final model");
+    // maintenance: 90 validation days behind a 7-day purge, folds 60 days apart: the first cutoff 2024-11-01 validates
+    // from 2024-08-04, its labels purged 7 days before: the trials' window ends 97 days before that cutoff
+    ModelSpec maintenance = ModelSpecs.maintenance();
+    assertThat(HyperparameterSearch.Selection.of(maintenance, asOf).asOf()).isEqualTo(java.time.LocalDate.of(2024, 7, 27));
+    // without a backtest: right before the final validation window (and its purge)
+    HyperparameterSearch.Selection single =
+        HyperparameterSearch.Selection.of(demand.withEvaluation(new Evaluation(1, 28, null, 0.5, 1, 1, search("valid_wape"))), asOf);
+    assertThat(single.asOf()).isEqualTo(java.time.LocalDate.of(2024, 12, 3));
+    assertThat(single.description()).isEqualTo("the 28 days up to 2024-12-03, before the final validation window");
+  }
+
+  @Test
   void aNanScoreNeverWins() {
     assertThat(winner("valid_wape", Double.NaN, 0.3, 0.2)).isEqualTo(2);
     assertThat(winner("valid_wape", 0.3, Double.NaN, 0.4)).isEqualTo(0);
