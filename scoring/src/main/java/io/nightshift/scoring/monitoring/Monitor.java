@@ -71,6 +71,8 @@ public final class Monitor {
   /** Realized WAPE this many times the validation WAPE raises a retraining signal. */
   static final double ACCURACY_DEGRADATION = 1.25;
   static final long MIN_OUTCOMES = 100;
+  /** Failures that must have followed a maintenance model's nights before its realized recall can raise a signal. */
+  static final long MIN_FAILURES = 20;
 
   static final StructType DRIFT =
       new StructType()
@@ -355,8 +357,9 @@ public final class Monitor {
   }
 
   /**
-   * Retraining signals: drift alerts, and realized demand accuracy well below validation, of the forecasts made by
-   * {@code model} (the version that scored the night; the accuracy rows of other versions are not its evidence).
+   * Retraining signals: drift alerts, and realized accuracy well below validation (demand's WAPE above 1.25x, or
+   * maintenance's recall at 0.5 below 1/1.25 of validation's), of the forecasts made by {@code model} (the version that
+   * scored the night; the accuracy rows of other versions are not its evidence).
    */
   static List<Row> signals(UseCase useCase, LocalDate date, LoadedModel model, List<Row> drift, List<Row> accuracy) {
     List<Row> out = new java.util.ArrayList<>();
@@ -374,11 +377,13 @@ public final class Monitor {
     // forecasts stay in the 28-day window for weeks and must not raise a signal against (and blamed on) its successor
     String version = model.version().version();
     List<Row> direct =
-        accuracy.stream()
-            .filter(r -> version.equals(r.getAs("model_version")))
-            .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
-            .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
-            .toList();
+        useCase != UseCase.DEMAND
+            ? List.of()
+            : accuracy.stream()
+                .filter(r -> version.equals(r.getAs("model_version")))
+                .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
+                .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
+                .toList();
     if (useCase == UseCase.DEMAND && validationWape != null && !direct.isEmpty()) {
       long n = direct.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
       double wape =
@@ -386,6 +391,25 @@ public final class Monitor {
       if (n >= MIN_OUTCOMES && wape > ACCURACY_DEGRADATION * validationWape) {
         out.add(new GenericRowWithSchema(new Object[] {useCase.id(), Date.valueOf(date), "accuracy", "realized_wape",
             wape, ACCURACY_DEGRADATION * validationWape, model.version().version()}, SIGNALS));
+      }
+    }
+    // maintenance: failures the model missed. Realized recall at 0.5 of tonight's version, once at least
+    // MIN_FAILURES failures have followed its nights (recall over a handful of failures is mostly noise), against the
+    // recall it had in validation
+    Double validationRecall = model.metadata().metrics().get("valid_recall_at_0_5");
+    if (useCase == UseCase.MAINTENANCE && validationRecall != null && !validationRecall.isNaN()) {
+      List<Row> mine =
+          accuracy.stream()
+              .filter(r -> version.equals(r.getAs("model_version")))
+              .filter(r -> Arrays.asList(r.schema().fieldNames()).contains("positives") && r.getAs("positives") != null)
+              .filter(r -> r.getAs("recall") != null && !r.<Double>getAs("recall").isNaN())
+              .toList();
+      long positives = mine.stream().mapToLong(r -> r.<Long>getAs("positives")).sum();
+      double caught = mine.stream().mapToDouble(r -> r.<Double>getAs("recall") * r.<Long>getAs("positives")).sum();
+      double floor = validationRecall / ACCURACY_DEGRADATION;
+      if (positives >= MIN_FAILURES && caught / positives < floor) {
+        out.add(new GenericRowWithSchema(new Object[] {useCase.id(), Date.valueOf(date), "accuracy", "realized_recall",
+            caught / positives, floor, model.version().version()}, SIGNALS));
       }
     }
     return out;
@@ -431,12 +455,12 @@ public final class Monitor {
         .select(
             lit(UseCase.DEMAND.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"), col("model_version"),
             col("horizon_days"), col("n"), col("wape"), col("bias"), col("precision"), col("recall"),
-            col("coverage_p10_p90"), col("pinball"));
+            col("coverage_p10_p90"), col("pinball"), lit(null).cast("long").as("positives"));
   }
 
   /**
    * Precision and recall at 0.5 by model version for nights whose seven-day outcome window has closed, within the last
-   * 28 days.
+   * 28 days, and the number of machine-nights followed by a failure ({@code positives}, the recall's denominator).
    */
   static Dataset<Row> maintenanceAccuracy(
       SparkSession spark, Warehouse warehouse, Dataset<Row> predictions, LocalDate date) {
@@ -462,13 +486,15 @@ public final class Monitor {
         .agg(
             count(lit(1)).as("n"),
             tp.divide(sum(when(flagged, 1).otherwise(0))).as("precision"),
-            tp.divide(sum(col("failed"))).as("recall"))
+            tp.divide(sum(col("failed"))).as("recall"),
+            sum(col("failed")).as("positives"))
         .where(col("n").gt(0))
         .select(
             lit(UseCase.MAINTENANCE.id()).as("use_case"), lit(Date.valueOf(date)).as("monitor_date"),
             col("model_version"), lit(7).as("horizon_days"), col("n"), lit(null).cast("double").as("wape"),
             lit(null).cast("double").as("bias"),
             col("precision").cast("double").as("precision"), col("recall").cast("double").as("recall"),
-            lit(null).cast("double").as("coverage_p10_p90"), lit(null).cast("double").as("pinball"));
+            lit(null).cast("double").as("coverage_p10_p90"), lit(null).cast("double").as("pinball"),
+            col("positives").cast("long").as("positives"));
   }
 }

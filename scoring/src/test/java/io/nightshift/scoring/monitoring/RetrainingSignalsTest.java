@@ -16,7 +16,7 @@ import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
-/** The accuracy signal from realized WAPE by horizon, worked out by hand. */
+/** The accuracy signals from realized WAPE by horizon and realized recall, worked out by hand. */
 class RetrainingSignalsTest {
   static final LocalDate D = LocalDate.of(2024, 12, 26);
   static final StructType ACCURACY =
@@ -86,5 +86,49 @@ class RetrainingSignalsTest {
     // fewer than 100 outcomes of version 3 are not evidence enough, however many the old version has
     assertThat(Monitor.signals(UseCase.DEMAND, D, model(0.3), List.of(),
         List.of(horizon("2", 1, 5000, 0.9), horizon("3", 1, 99, 0.9)))).isEmpty();
+  }
+
+  static final StructType MAINTENANCE_ACCURACY =
+      new StructType().add("model_version", "string").add("horizon_days", "int").add("n", "long")
+          .add("recall", "double").add("positives", "long");
+
+  private static LoadedModel maintenanceModel(double validRecall) {
+    ModelMetadata meta = new ModelMetadata("nightshift-maintenance", "maintenance", "BINARY_CLASSIFICATION", "machines",
+        List.of("machine_id"), "date", "failure_within_7d", List.of("vibration"), "2024-12-01", "", 0, null, null, null,
+        null, Double.NaN, Map.of("valid_recall_at_0_5", validRecall), Map.of(), "split");
+    return new LoadedModel(
+        new ModelVersion("nightshift-maintenance", "3", "run-3", "runs:/run-3/model", Map.of(), List.of()), meta,
+        new byte[0]);
+  }
+
+  private static Row recall(String version, long positives, Double recall) {
+    return new GenericRowWithSchema(new Object[] {version, 7, 1000L, recall, positives}, MAINTENANCE_ACCURACY);
+  }
+
+  @Test
+  void maintenanceRecallWellBelowValidationRaisesASignalOnceEnoughFailuresFollowed() {
+    // validation caught 80% of failures; the floor is 0.8 / 1.25 = 0.64. Version 3 caught 15 of 30: 0.5
+    List<Row> signals =
+        Monitor.signals(UseCase.MAINTENANCE, D, maintenanceModel(0.8), List.of(), List.of(recall("3", 30, 0.5)));
+    assertThat(signals).singleElement().satisfies(s -> {
+      assertThat(s.<String>getAs("kind")).isEqualTo("accuracy");
+      assertThat(s.<String>getAs("subject")).isEqualTo("realized_recall");
+      assertThat(s.<Double>getAs("value")).isCloseTo(0.5, within(1e-12));
+      assertThat(s.<Double>getAs("threshold")).isCloseTo(0.64, within(1e-12));
+      assertThat(s.<String>getAs("model_version")).isEqualTo("3");
+    });
+    // 21 of 30 (0.7) is within the allowance
+    assertThat(Monitor.signals(UseCase.MAINTENANCE, D, maintenanceModel(0.8), List.of(), List.of(recall("3", 30, 0.7))))
+        .isEmpty();
+    // 5 of 10 is as poor, but ten failures are too few to tell (at least 20)
+    assertThat(Monitor.signals(UseCase.MAINTENANCE, D, maintenanceModel(0.8), List.of(), List.of(recall("3", 10, 0.5))))
+        .isEmpty();
+    // the replaced version 2 missed most failures: not evidence against version 3, which caught 24 of 30
+    assertThat(Monitor.signals(UseCase.MAINTENANCE, D, maintenanceModel(0.8), List.of(),
+            List.of(recall("2", 50, 0.2), recall("3", 30, 0.8))))
+        .isEmpty();
+    // a model without a validation recall (no failures in its validation window) raises none
+    assertThat(Monitor.signals(UseCase.MAINTENANCE, D, maintenanceModel(Double.NaN), List.of(), List.of(recall("3", 30, 0.1))))
+        .isEmpty();
   }
 }
