@@ -43,14 +43,26 @@ public record Evaluation(
 
   /**
    * A budgeted random search: {@code trials} parameter sets drawn from {@code choices} (one of the listed values)
-   * and {@code ranges} (uniform in [min, max]); the best by {@code metric} wins. Draws are seeded, so a search is
-   * repeatable.
+   * and {@code ranges} (uniform in [min, max]; for a parameter XGBoost takes as a whole number, such as max_depth,
+   * uniform among the whole numbers in [ceil(min), floor(max)]); the best by {@code metric} wins. Draws are seeded,
+   * so a search is repeatable.
    */
   public record Search(int trials, String metric, Map<String, List<Object>> choices, Map<String, double[]> ranges, long seed)
       implements Serializable {
     public Search {
       choices = Map.copyOf(choices);
       ranges = Map.copyOf(ranges);
+      ranges.forEach((k, mm) -> {
+        Class<?> whole = XGBoostTrainer.wholeNumberType(k);
+        if (whole != null && Math.ceil(mm[0]) > Math.floor(mm[1])) {
+          throw new IllegalArgumentException("search range of " + k + " [" + mm[0] + ", " + mm[1]
+              + "] holds no whole number, and XGBoost takes " + k + " as one");
+        }
+        if (whole == Integer.class && (mm[0] < Integer.MIN_VALUE || mm[1] > Integer.MAX_VALUE)) {
+          throw new IllegalArgumentException("search range of " + k + " [" + mm[0] + ", " + mm[1]
+              + "] exceeds the int XGBoost takes");
+        }
+      });
     }
 
     /**
@@ -105,8 +117,18 @@ public record Evaluation(
       Random r = new Random(seed * 1_000_003L + t);
       Map<String, Object> p = new TreeMap<>();
       new TreeMap<>(choices).forEach((k, values) -> p.put(k, values.get(r.nextInt(values.size()))));
-      new TreeMap<>(ranges).forEach((k, mm) -> p.put(k, mm[0] + (mm[1] - mm[0]) * r.nextDouble()));
+      new TreeMap<>(ranges).forEach((k, mm) -> p.put(k, draw(k, mm, r)));
       return p;
+    }
+
+    /** Uniform in [min, max], or among the whole numbers in it for a parameter XGBoost types as a whole number. */
+    private static Object draw(String name, double[] mm, Random r) {
+      Class<?> whole = XGBoostTrainer.wholeNumberType(name);
+      if (whole == null) {
+        return mm[0] + (mm[1] - mm[0]) * r.nextDouble();
+      }
+      long v = r.nextLong((long) Math.ceil(mm[0]), (long) Math.floor(mm[1]) + 1);
+      return whole == Integer.class ? (Object) Math.toIntExact(v) : (Object) v;
     }
   }
 }

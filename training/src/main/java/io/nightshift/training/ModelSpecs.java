@@ -226,10 +226,31 @@ public final class ModelSpecs {
         if (v.isArray() && !v.isEmpty()) {
           List<Object> values = new ArrayList<>();
           v.forEach(x -> values.add(x.isInt() ? (Object) x.asInt() : x.isNumber() ? (Object) x.asDouble() : x.asText()));
+          if (XGBoostTrainer.wholeNumberType(e.getKey()) != null && !values.stream().allMatch(x -> x instanceof Integer)) {
+            throw bad(source, key, "takes whole numbers, as XGBoost types " + e.getKey() + " (found " + v + ")",
+                "list whole numbers, e.g. " + e.getKey() + ": [3, 5, 7]");
+          }
           choices.put(e.getKey(), values);
         } else if (v.isObject() && v.has("min") && v.has("max") && v.get("min").isNumber() && v.get("max").isNumber()
             && v.get("min").asDouble() <= v.get("max").asDouble()) {
-          ranges.put(e.getKey(), new double[] {v.get("min").asDouble(), v.get("max").asDouble()});
+          double min = v.get("min").asDouble();
+          double max = v.get("max").asDouble();
+          if (XGBoostTrainer.wholeNumberType(e.getKey()) != null && !(whole(min) && whole(max))) {
+            // [ceil(min), floor(max)] would silently narrow the range, or hold no whole number at all
+            long lo = (long) Math.ceil(min);
+            long hi = (long) Math.floor(max);
+            String example = lo <= hi ? "{min: " + lo + ", max: " + hi + "}"
+                : "{min: " + (long) Math.floor(min) + ", max: " + (long) Math.ceil(max) + "}";
+            throw bad(source, key, "takes whole numbers, as XGBoost types " + e.getKey() + " (found {min: "
+                    + v.get("min") + ", max: " + v.get("max") + "})",
+                "give whole-number bounds, e.g. " + e.getKey() + ": " + example + " (trials draw the whole numbers"
+                    + " from min to max, both included)");
+          }
+          if (XGBoostTrainer.wholeNumberType(e.getKey()) == Integer.class
+              && (min < Integer.MIN_VALUE || max > Integer.MAX_VALUE)) {
+            throw bad(source, key, "exceeds the int XGBoost takes for " + e.getKey(), "narrow the range");
+          }
+          ranges.put(e.getKey(), new double[] {min, max});
         } else {
           throw bad(source, key, "is neither a non-empty list of choices nor {min, max} with min <= max",
               "e.g. max_depth: [4, 6, 8] or eta: {min: 0.03, max: 0.2}");
@@ -238,6 +259,11 @@ public final class ModelSpecs {
       search = new Evaluation.Search(trials, metric, choices, ranges, seed);
     }
     return new Evaluation(folds, step, segment, threshold, costFn, costFp, search);
+  }
+
+  /** A finite number without a fractional part, within the range of a long. */
+  private static boolean whole(double v) {
+    return Double.isFinite(v) && Math.rint(v) == v && Math.abs(v) < 1e15;
   }
 
   private static double number(JsonNode node, String section, String key, double dflt, String source) {

@@ -333,6 +333,37 @@ public final class XGBoostTrainer {
   }
 
   /**
+   * The type XGBoost4J-Spark gives parameter {@code name} when that is a whole number ({@code Integer.class} for its
+   * IntParams: max_depth, max_leaves, max_bin, num_parallel_tree, num_round, ...; {@code Long.class} for its
+   * LongParams), or null for any other parameter (eta, min_child_weight, ...) and for names it does not know. A decimal
+   * value for such a parameter fails only when {@link #configure} sets it, mid-search. The regressor and the classifier
+   * type their parameters alike.
+   */
+  static Class<?> wholeNumberType(String name) {
+    String typed = WholeNumberParams.TYPES.containsKey(name) ? name : toSparkParam(name);
+    return WholeNumberParams.TYPES.get(typed);
+  }
+
+  /** Parameter name to Integer.class or Long.class, read once from the estimators' declared params. */
+  private static final class WholeNumberParams {
+    static final Map<String, Class<?>> TYPES = read();
+
+    private static Map<String, Class<?>> read() {
+      Map<String, Class<?>> types = new java.util.HashMap<>();
+      for (Params est : new Params[] {new XGBoostRegressor(), new XGBoostClassifier()}) {
+        for (org.apache.spark.ml.param.Param<?> p : est.params()) {
+          if (p instanceof org.apache.spark.ml.param.IntParam) {
+            types.put(p.name(), Integer.class);
+          } else if (p instanceof org.apache.spark.ml.param.LongParam) {
+            types.put(p.name(), Long.class);
+          }
+        }
+      }
+      return Map.copyOf(types);
+    }
+  }
+
+  /**
    * Whether the estimator that trains {@code task} takes {@code metric} as its {@code eval_metric}: XGBoost4J-Spark
    * checks the value against its own list of metric names when {@link #configure} sets it, which is after the MLflow
    * run started (ModelSpecs checks it before any Spark work).

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -166,6 +167,37 @@ class ModelSpecsTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("key alert.threshold")
         .hasMessageContaining("must be a number");
+  }
+
+  @Test
+  void searchRangesOfWholeNumberParametersTakeWholeNumbers() throws IOException {
+    ModelSpec s = ModelSpecs.load(write(VALID + "search:\n  trials: 5\n  space:\n    max_depth: {min: 3, max: 9}\n"
+        + "    num_round: {min: 50.0, max: 200}\n    eta: {min: 0.05, max: 0.3}\n"));
+    for (int t = 0; t < 5; t++) {
+      assertThat(s.evaluation().search().sample(t).get("max_depth")).isInstanceOf(Integer.class);
+      assertThat(s.evaluation().search().sample(t).get("num_round")).isInstanceOf(Integer.class);
+    }
+    // decimal bounds would silently narrow the range (or leave no whole number): the fix names whole bounds
+    Map<String, String> fixes = Map.of("{min: 3.5, max: 9}", "{min: 4, max: 9}", "{min: 3, max: 8.5}", "{min: 3, max: 8}",
+        "{min: 3.2, max: 3.8}", "{min: 3, max: 4}");
+    fixes.forEach((range, fix) ->
+        assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    max_depth: " + range
+                + "\n")))
+            .isInstanceOf(InvalidInputException.class)
+            .hasMessageContaining("key search.space.max_depth")
+            .hasMessageContaining("takes whole numbers")
+            .hasMessageContaining("e.g. max_depth: " + fix));
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    max_bin: {min: 64.5, max: 255}\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key search.space.max_bin");
+    assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    max_depth: [4, 6.5]\n")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("key search.space.max_depth")
+        .hasMessageContaining("list whole numbers");
+    // decimal parameters keep decimal ranges
+    assertThat(ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    min_child_weight: {min: 0.5, max: 7.5}\n"))
+            .evaluation().search().ranges().get("min_child_weight"))
+        .containsExactly(0.5, 7.5);
   }
 
   @Test

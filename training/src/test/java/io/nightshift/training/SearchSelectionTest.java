@@ -87,6 +87,36 @@ class SearchSelectionTest {
   }
 
   @Test
+  void rangesOfWholeNumberParametersDrawWholeNumbers() {
+    // max_depth, max_bin and num_round are IntParams in XGBoost4J-Spark: 5.73 would fail the trial mid-search
+    Evaluation.Search s = new Evaluation.Search(3, "valid_wape", Map.of(),
+        Map.of("max_depth", new double[] {3, 9}, "max_bin", new double[] {128.5, 130.9}, "num_round",
+            new double[] {50, 50}, "eta", new double[] {0.05, 0.3}), 7);
+    java.util.Set<Object> depths = new java.util.TreeSet<>();
+    java.util.Set<Object> bins = new java.util.TreeSet<>();
+    for (int t = 0; t < 200; t++) {
+      Map<String, Object> p = s.sample(t);
+      assertThat(p.get("max_depth")).isInstanceOf(Integer.class);
+      assertThat(p.get("num_round")).isEqualTo(50);
+      assertThat(p.get("eta")).isInstanceOf(Double.class);
+      assertThat((Double) p.get("eta")).isBetween(0.05, 0.3);
+      depths.add(p.get("max_depth"));
+      bins.add(p.get("max_bin"));
+      assertThat(s.sample(t)).isEqualTo(p); // still repeatable
+    }
+    assertThat(depths).containsExactly(3, 4, 5, 6, 7, 8, 9); // uniform among the whole numbers, both ends included
+    assertThat(bins).containsExactly(129, 130); // [ceil(min), floor(max)]
+    assertThat(new Evaluation.Search(3, "valid_wape", Map.of(), Map.of("max_depth", new double[] {3, 9}), 7).sample(0))
+        .isEqualTo(new Evaluation.Search(3, "valid_wape", Map.of(), Map.of("max_depth", new double[] {3, 9}), 7)
+            .sample(0));
+    assertThatThrownBy(() -> new Evaluation.Search(3, "valid_wape", Map.of(),
+            Map.of("max_depth", new double[] {3.2, 3.8}), 7))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("max_depth")
+        .hasMessageContaining("no whole number");
+  }
+
+  @Test
   void aFailingEndRunDoesNotMaskTheTrialsFailure() {
     RuntimeException original = new IllegalStateException("logParams failed");
     RuntimeException endRun = new IllegalStateException("endRun failed");
