@@ -221,6 +221,7 @@ public final class ModelSpecs {
       for (Iterator<Map.Entry<String, JsonNode>> it = space.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String key = "search.space." + e.getKey();
+        refuseEarlyStopping(e.getKey(), key, source);
         requireXgboostParam(e.getKey(), key, task, source);
         JsonNode v = e.getValue();
         if (v.isArray() && !v.isEmpty()) {
@@ -316,6 +317,7 @@ public final class ModelSpecs {
     Map<String, Object> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      refuseEarlyStopping(e.getKey(), "booster." + e.getKey(), source);
       requireXgboostParam(e.getKey(), "booster." + e.getKey(), task, source);
       JsonNode v = e.getValue();
       if (!v.isValueNode()) {
@@ -333,6 +335,29 @@ public final class ModelSpecs {
               + " tweedie_variance_power)");
     }
     return out;
+  }
+
+  /**
+   * Early stopping ({@code num_early_stopping_rounds}, XGBoost's {@code early_stopping_rounds}) stops adding trees
+   * when the evaluation set stops improving; the trainer's evaluation set is the validation window, the same rows the
+   * reported metrics and the promotion gate judge the model on, so those would choose the number of trees and then
+   * flatter the model.
+   */
+  static boolean isEarlyStopping(String name) {
+    return XGBoostTrainer.toSparkParam(name).toLowerCase(Locale.ROOT).contains("earlystopping");
+  }
+
+  private static void refuseEarlyStopping(String name, String key, String source) {
+    if (isEarlyStopping(name)) {
+      throw bad(source, key, "would stop adding trees when the validation window stops improving, but that window is"
+              + " also where the validation metrics and the promotion gate judge the model (early stopping would"
+              + " pick the number of trees on the evaluation rows)",
+          key.startsWith("search.")
+              ? "remove it and search the number of trees instead, e.g. search.space.num_round: {min: 100, max: 400}"
+                  + " (trials validate on rows before the final validation window)"
+              : "remove it and set num_round, or search it with search.space.num_round: {min: 100, max: 400} and"
+                  + " nightshift train --tune");
+    }
   }
 
   /**

@@ -315,6 +315,10 @@ public final class XGBoostTrainer {
       c.setVerbosity(0);
     }
     for (Map.Entry<String, Object> p : params.entrySet()) {
+      if (ModelSpecs.isEarlyStopping(p.getKey())) { // the eval dataset is the validation window (see ModelSpecs)
+        throw new IllegalArgumentException("Early stopping (" + p.getKey() + ") in spec " + spec.modelName()
+            + " would pick the number of trees on the validation window; set num_round instead");
+      }
       String name = paramName(est, p.getKey());
       if (name == null) {
         throw new IllegalArgumentException(

@@ -201,6 +201,24 @@ class ModelSpecsTest {
   }
 
   @Test
+  void earlyStoppingIsRefusedBecauseItWouldPickTheTreesOnTheEvaluationWindow() throws IOException {
+    for (String name : List.of("num_early_stopping_rounds", "early_stopping_rounds", "numEarlyStoppingRounds")) {
+      assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  " + name + ": 20\n"))))
+          .as(name)
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("key booster." + name)
+          .hasMessageContaining("validation window")
+          .hasMessageContaining("set num_round");
+      assertThatThrownBy(() -> ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    " + name + ": [10, 20]\n")))
+          .as(name)
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("key search.space." + name)
+          .hasMessageContaining("validation window")
+          .hasMessageContaining("search.space.num_round");
+    }
+  }
+
+  @Test
   void specsTrainOnDeclaredFeatureViews() throws IOException {
     Path conf = LocalMlflowServer.projectRoot().resolve("conf/models");
     ModelSpec rul = ModelSpecs.load(conf.resolve("cmapss_rul.yaml"));
