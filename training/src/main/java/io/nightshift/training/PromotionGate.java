@@ -31,10 +31,17 @@ import org.apache.spark.sql.Row;
  * sample for both (after the champion's training data and inside the challenger's validation window). The metric
  * (WAPE for regression, MAE for remaining useful life, log loss for classification) is compared by its relative improvement, with a 90% block
  * bootstrap confidence interval that resamples whole entities (store-items, machines) so correlated days of one
- * entity move together. The challenger is promoted when the interval's lower bound exceeds the margin.
+ * entity move together. The challenger is promoted when the interval's lower bound exceeds the margin, and only when
+ * the window has at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing.
  */
 public final class PromotionGate {
   static final int BOOTSTRAP_SAMPLES = 1000;
+  /**
+   * Fewest blocks (entities) the bootstrap interval is taken on: with one block every resample is that block and the
+   * interval collapses to the point estimate, and with a few it is as narrow as it is unreliable, so any improvement
+   * above the margin would promote. Below it the challenger is not promoted.
+   */
+  static final int MIN_BLOCKS = 10;
 
   private PromotionGate() {}
 
@@ -70,6 +77,7 @@ public final class PromotionGate {
       m.put("window_end", windowEnd == null ? null : windowEnd.toString());
       m.put("rows", rows);
       m.put("bootstrap_blocks", blocks);
+      m.put("bootstrap_min_blocks", MIN_BLOCKS);
       m.put("bootstrap_samples", BOOTSTRAP_SAMPLES);
       m.put("challenger_metric", finite(challengerMetric));
       m.put("champion_metric", finite(championMetric));
@@ -189,6 +197,19 @@ public final class PromotionGate {
     }
     double[] observed = metrics(blocks, null);
     double improvement = relative(observed);
+    if (blocks.length < MIN_BLOCKS) {
+      String reason =
+          String.format(
+              Locale.ROOT,
+              "%s: challenger %.4f vs champion %.4f, improvement %.2f%%, but on %d %s (bootstrap blocks), fewer than"
+                  + " the %d a meaningful 90%% interval needs; not promoted. Fix: compare on more entities (a feature"
+                  + " view with more of them in the window, or a larger validation.fraction with split_by), or"
+                  + " promote anyway with nightshift train --force-promote",
+              metric, observed[0], observed[1], 100 * improvement, blocks.length,
+              blocks.length == 1 ? "entity" : "entities", MIN_BLOCKS);
+      return new Decision(false, reason, metric, championVersion, start, end, rows, blocks.length, observed[0],
+          observed[1], improvement, Double.NaN, Double.NaN, margin);
+    }
     SplittableRandom random = new SplittableRandom(seed);
     double[] samples = new double[BOOTSTRAP_SAMPLES];
     int[] pick = new int[blocks.length];

@@ -31,7 +31,11 @@ class PromotionGateTest {
 
   @Test
   void identicalModelsAreNotPromoted() {
-    double[][] blocks = {{5, 5, 20}, {7, 7, 30}, {1, 1, 4}};
+    double[][] blocks = new double[12][];
+    for (int i = 0; i < blocks.length; i++) {
+      double loss = 1 + 2 * (i % 4);
+      blocks[i] = new double[] {loss, loss, 4 * loss};
+    }
     PromotionGate.Decision d = decide(blocks, 0.0);
     assertThat(d.promote()).isFalse();
     assertThat(d.improvement()).isZero();
@@ -73,12 +77,46 @@ class PromotionGateTest {
 
   @Test
   void decisionIsAnAuditableRecord() {
-    PromotionGate.Decision d = decide(new double[][] {{4, 5, 10}}, 0.0);
+    double[][] blocks = new double[PromotionGate.MIN_BLOCKS][];
+    for (int i = 0; i < blocks.length; i++) {
+      blocks[i] = new double[] {4 + 0.1 * i, 5 + 0.1 * i, 10};
+    }
+    PromotionGate.Decision d = decide(blocks, 0.0);
     assertThat(d.asRecord())
         .containsEntry("decision", "PROMOTED")
         .containsEntry("metric", "wape")
         .containsEntry("champion_version", "3")
         .containsEntry("window_end", "2024-01-31")
+        .containsEntry("bootstrap_blocks", PromotionGate.MIN_BLOCKS)
+        .containsEntry("bootstrap_min_blocks", PromotionGate.MIN_BLOCKS)
         .containsKeys("ci90_low", "ci90_high", "bootstrap_samples", "reason");
+  }
+
+  @Test
+  void tooFewBlocksAreNotPromotedWhateverTheImprovement() {
+    // one block: every resample is that block, so the interval would collapse to the point estimate and a 20%
+    // improvement would "clear" any margin below it; a few blocks give an interval as narrow as it is unreliable
+    for (int n : new int[] {1, 2, PromotionGate.MIN_BLOCKS - 1}) {
+      double[][] blocks = new double[n][];
+      for (int i = 0; i < n; i++) {
+        blocks[i] = new double[] {4, 5, 10};
+      }
+      PromotionGate.Decision d = decide(blocks, 0.0);
+      assertThat(d.promote()).as("%d blocks", n).isFalse();
+      assertThat(d.blocks()).isEqualTo(n);
+      assertThat(d.improvement()).isCloseTo(0.2, within(1e-12)); // the point estimates stay on the record
+      assertThat(d.challengerMetric()).isCloseTo(0.4, within(1e-12));
+      assertThat(d.ciLow()).isNaN(); // no interval: it would mean nothing
+      assertThat(d.reason())
+          .contains("improvement 20.00%")
+          .contains(n + " " + (n == 1 ? "entity" : "entities"))
+          .contains("fewer than the " + PromotionGate.MIN_BLOCKS)
+          .contains("--force-promote");
+      assertThat(d.asRecord())
+          .containsEntry("decision", "REJECTED")
+          .containsEntry("bootstrap_blocks", n)
+          .containsEntry("bootstrap_min_blocks", PromotionGate.MIN_BLOCKS)
+          .containsEntry("ci90_low", null);
+    }
   }
 }
