@@ -172,7 +172,7 @@ public final class XGBoostTrainer {
           spec.evaluation().segmentBy() == null
               ? List.of()
               : segmentMetrics(scored, view.labelColumn(), spec.evaluation().segmentBy(), spec.task(),
-                  spec.evaluation().alertThreshold()));
+                  spec.evaluation()));
     } catch (XGBoostError e) {
       throw new NightshiftException("XGBoost failed to train " + spec.modelName() + ": " + e.getMessage(), e);
     } finally {
@@ -559,35 +559,52 @@ public final class XGBoostTrainer {
   }
 
   /**
-   * Validation metrics per value of {@code segment}: rows, WAPE, RMSE and bias for regression; rows, positives,
-   * precision and recall at the alert threshold for classification.
+   * Validation metrics per value of {@code segment}, by the formulas of {@link #regressionMetrics} and
+   * {@link #classificationMetrics}: rows, WAPE, RMSE, bias, MAE and SMAPE (in percent) for regression; rows, positives,
+   * precision and recall at the alert threshold and the expected cost per row for classification. A ratio whose
+   * denominator is 0 in a segment (WAPE and bias without sales, precision without alerts, recall without failures) is
+   * NaN: every division is guarded, so ANSI mode does not throw.
    */
-  static List<SegmentMetrics> segmentMetrics(Dataset<Row> scored, String label, String segment, Task task, double alertThreshold) {
+  static List<SegmentMetrics> segmentMetrics(
+      Dataset<Row> scored, String label, String segment, Task task, Evaluation evaluation) {
     Column y = col(label).cast("double");
     Column p = col(SCORE);
+    Column e = p.minus(y);
+    Column n = count(lit(1));
     List<Row> rows;
     if (task.numeric()) {
+      Column absLabels = sum(abs(y));
+      Column scale = abs(y).plus(abs(p));
       rows =
           scored
               .groupBy(col(segment).cast("string").as("segment"))
               .agg(
-                  count(lit(1)).as("n"),
-                  sum(abs(p.minus(y))).divide(sum(abs(y))).as("wape"),
-                  org.apache.spark.sql.functions.sqrt(avg(pow(p.minus(y), 2))).as("rmse"),
-                  sum(p.minus(y)).divide(sum(abs(y))).as("bias"))
+                  n.as("n"),
+                  when(absLabels.gt(0), sum(abs(e)).divide(absLabels)).as("wape"),
+                  org.apache.spark.sql.functions.sqrt(avg(pow(e, 2))).as("rmse"),
+                  when(absLabels.gt(0), sum(e).divide(absLabels)).as("bias"),
+                  avg(abs(e)).as("mae"),
+                  avg(when(scale.gt(0), abs(e).multiply(2).divide(scale)).otherwise(0.0)).multiply(100).as("smape"))
               .orderBy("segment")
               .collectAsList();
     } else {
-      Column alert = p.geq(alertThreshold);
+      Column alert = p.geq(evaluation.alertThreshold());
+      Column caught = sum(when(alert.and(y.equalTo(1)), 1.0).otherwise(0.0));
+      Column alerts = sum(when(alert, 1.0).otherwise(0.0));
+      Column positives = sum(y);
       rows =
           scored
               .groupBy(col(segment).cast("string").as("segment"))
               .agg(
-                  count(lit(1)).as("n"),
-                  sum(y).as("positives"),
-                  sum(when(alert.and(y.equalTo(1)), 1.0).otherwise(0.0))
-                      .divide(sum(when(alert, 1.0).otherwise(0.0))).as("precision_at_alert"),
-                  sum(when(alert.and(y.equalTo(1)), 1.0).otherwise(0.0)).divide(sum(y)).as("recall_at_alert"))
+                  n.as("n"),
+                  positives.as("positives"),
+                  when(alerts.gt(0), caught.divide(alerts)).as("precision_at_alert"),
+                  when(positives.gt(0), caught.divide(positives)).as("recall_at_alert"),
+                  // a group has at least one row
+                  lit(evaluation.costFalseNegative()).multiply(positives.minus(caught))
+                      .plus(lit(evaluation.costFalsePositive()).multiply(alerts.minus(caught)))
+                      .divide(n)
+                      .as("expected_cost"))
               .orderBy("segment")
               .collectAsList();
     }
