@@ -76,6 +76,16 @@ public record ModelSpec(
     requireNonNull(evaluation, "evaluation is null");
     requireNonNull(task, "task is null");
     requireNonNull(view, "view is null");
+    // a num_round among the booster parameters (search.space.num_round, a trial's or the winner's draw) is the one
+    // XGBoostTrainer would set last: it becomes numRound, so the rounds trained are the rounds logged and described
+    Object rounds = boosterParams.containsKey("num_round") ? boosterParams.get("num_round") : boosterParams.get("numRound");
+    if (rounds instanceof Integer r) {
+      Map<String, Object> rest = new java.util.HashMap<>(boosterParams);
+      rest.remove("num_round");
+      rest.remove("numRound");
+      boosterParams = rest;
+      numRound = r;
+    }
     boosterParams = Map.copyOf(boosterParams);
     if (numRound < 1 || validationDays < 1 || purgeDays < 0) {
       throw new IllegalArgumentException(

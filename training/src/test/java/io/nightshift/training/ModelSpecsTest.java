@@ -201,6 +201,19 @@ class ModelSpecsTest {
   }
 
   @Test
+  void aSearchedNumRoundIsTheOneTheRunLogs() throws IOException {
+    // the fix for early stopping is to search num_round: a trial (and the refit winner) trains its sampled rounds,
+    // which XGBoostTrainer sets over the spec's num_round, so that is the num_round its MLflow run must log
+    ModelSpec s = ModelSpecs.load(write(VALID + "search:\n  trials: 2\n  space:\n    num_round: {min: 50, max: 60}\n"));
+    Map<String, Object> trial = new java.util.HashMap<>(s.boosterParams());
+    trial.putAll(s.evaluation().search().sample(0));
+    Object rounds = trial.get("num_round");
+    assertThat(s.withBoosterParams(trial).asParams()).containsEntry("num_round", String.valueOf(rounds));
+    assertThat(s.withBoosterParams(trial).numRound()).isEqualTo(rounds).isNotEqualTo(10);
+    assertThat(s.asParams()).containsEntry("num_round", "10");
+  }
+
+  @Test
   void earlyStoppingIsRefusedBecauseItWouldPickTheTreesOnTheEvaluationWindow() throws IOException {
     for (String name : List.of("num_early_stopping_rounds", "early_stopping_rounds", "numEarlyStoppingRounds")) {
       assertThatThrownBy(() -> ModelSpecs.load(write(VALID.replace("booster:\n", "booster:\n  " + name + ": 20\n"))))
