@@ -74,9 +74,14 @@ class ActionPlannersTest {
     assertThat(spark.read().option("header", "true").csv(r.export()).count()).isEqualTo(1);
   }
 
-  @Test
-  void safetyStockComesFromTheQuantileForecastsWhenPresent() {
-    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-quantiles").toString());
+  /**
+   * The replenishment proposal of store 1, item 1 planned at a 95% service level from seven days of the same quantile
+   * forecast {prediction, prediction_std, P10, P50, P90}, with the item's pack size and lead time and the store-item's
+   * stock on hand and on order.
+   */
+  private static Row planFromQuantiles(
+      String dir, double[] forecast, int packSize, int leadTimeDays, int onHand, int onOrder) {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir(dir).toString());
     StructType demand =
         new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
             .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
@@ -84,14 +89,24 @@ class ActionPlannersTest {
             .add("model_version", "string");
     List<Row> forecasts = new ArrayList<>();
     for (int h = 1; h <= 7; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, 10.0, 2.0, 7.0, 9.5, 15.0, "3"));
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, forecast[0], forecast[1],
+          forecast[2], forecast[3], forecast[4], "3"));
     }
     DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(1, "grocery", 6, 3, 2.0)), RawData.ITEMS), w.rawItems());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 5, 6)), RawData.INVENTORY), w.rawInventory());
-
+    RawData.write(
+        spark.createDataFrame(List.of(RowFactory.create(1, "grocery", packSize, leadTimeDays, 2.0)), RawData.ITEMS),
+        w.rawItems());
+    RawData.write(
+        spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, onHand, onOrder)), RawData.INVENTORY),
+        w.rawInventory());
     ReplenishmentPlanner.plan(spark, w, D, 0.95);
-    Row item1 = spark.read().format("delta").load(w.replenishmentOrders()).head();
+    return spark.read().format("delta").load(w.replenishmentOrders()).head();
+  }
+
+  @Test
+  void safetyStockComesFromTheQuantileForecastsWhenPresent() {
+    // forecast 10 a day, prediction_std 2, P10 / P50 / P90 7 / 9.5 / 15; packs of 6, lead time 3, 5 on hand, 6 on order
+    Row item1 = planFromQuantiles("actions-quantiles", new double[] {10.0, 2.0, 7.0, 9.5, 15.0}, 6, 3, 5, 6);
     // daily std from the upper half of the spread, (15 - 9.5) / 1.28155 = 4.2917, not prediction_std 2.0;
     // safety 1.6449 * 4.2917 * sqrt(3) = 12.227
     assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(12.227, within(1e-3));
@@ -101,24 +116,9 @@ class ActionPlannersTest {
 
   @Test
   void aSlowMoversSafetyStockIsNotShrunkByItsP10ClippedAtZero() {
-    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-slow").toString());
-    StructType demand =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
-            .add("forecast_p10", "double").add("forecast_p50", "double").add("forecast_p90", "double")
-            .add("model_version", "string");
-    List<Row> forecasts = new ArrayList<>();
     // forecast 0.3 a day with offsets -1 / -0.05 / +1.4 standard units (one unit below a forecast of 1): P10 would be
-    // -0.7, clipped at 0; P50 0.25; P90 1.7
-    for (int h = 1; h <= 7; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, 0.3, 0.5, 0.0, 0.25, 1.7, "3"));
-    }
-    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(1, "grocery", 1, 4, 2.0)), RawData.ITEMS), w.rawItems());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 1, 1, 0)), RawData.INVENTORY), w.rawInventory());
-
-    ReplenishmentPlanner.plan(spark, w, D, 0.95);
-    Row item1 = spark.read().format("delta").load(w.replenishmentOrders()).head();
+    // -0.7, clipped at 0; P50 0.25; P90 1.7. Single units, lead time 4, 1 on hand
+    Row item1 = planFromQuantiles("actions-slow", new double[] {0.3, 0.5, 0.0, 0.25, 1.7}, 1, 4, 1, 0);
     // daily std (1.7 - 0.25) / 1.28155 = 1.1314 (from P90 - P10 it would be 1.7 / 2.5631 = 0.6633, 41% less);
     // safety over a 4-day lead time 1.6449 * 1.1314 * sqrt(4) = 3.722
     assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(3.722, within(1e-3));
