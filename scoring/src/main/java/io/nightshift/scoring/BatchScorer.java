@@ -175,10 +175,18 @@ public final class BatchScorer {
 
   /** The manifest of {@code date}, to replay that night exactly. */
   public static Manifest manifest(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
+    return manifest(spark, warehouse, useCase.id(), date);
+  }
+
+  /**
+   * The manifest of {@code date} recorded under {@code key}: a built-in use case's id, or the model name of a model
+   * trained on a declared view ({@link ViewScorer}).
+   */
+  public static Manifest manifest(SparkSession spark, Warehouse warehouse, String key, LocalDate date) {
     String fix = "score the night first; only scored nights can be replayed";
     DeltaTables.requireTable(spark, warehouse.monitoring("scoring_manifest"), "monitoring/scoring_manifest", fix);
-    return recorded(spark, warehouse, useCase, date)
-        .orElseThrow(() -> Errors.emptyPartition("monitoring/scoring_manifest", useCase.id() + " night " + date, fix));
+    return recorded(spark, warehouse, key, date)
+        .orElseThrow(() -> Errors.emptyPartition("monitoring/scoring_manifest", key + " night " + date, fix));
   }
 
   /**
@@ -186,9 +194,14 @@ public final class BatchScorer {
    * none (never scored, or its scoring died before the manifest, its last write).
    */
   public static Optional<Manifest> recorded(SparkSession spark, Warehouse warehouse, UseCase useCase, LocalDate date) {
+    return recorded(spark, warehouse, useCase.id(), date);
+  }
+
+  /** As {@link #recorded(SparkSession, Warehouse, UseCase, LocalDate)}, for the nights recorded under {@code key}. */
+  public static Optional<Manifest> recorded(SparkSession spark, Warehouse warehouse, String key, LocalDate date) {
     List<Row> rows =
         spark.read().format("delta").load(warehouse.monitoring("scoring_manifest"))
-            .where(col("use_case").equalTo(useCase.id()).and(col("score_date").equalTo(lit(Date.valueOf(date)))))
+            .where(col("use_case").equalTo(key).and(col("score_date").equalTo(lit(Date.valueOf(date)))))
             .collectAsList();
     if (rows.isEmpty()) {
       return Optional.empty();

@@ -80,13 +80,37 @@ public final class ViewScorer {
   /** Scores with the feature table at {@code featureVersion}, or its latest version when null. */
   public static Result score(
       SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Long featureVersion) {
+    return score(spark, warehouse, model, date, codeVersion, featureVersion, null,
+        "read a version the table still has, or rebuild the table");
+  }
+
+  /**
+   * Scores {@code date} again exactly as its manifest {@code m} recorded it: {@code model} must be the version the
+   * manifest names, and the feature table is read at the recorded version, checked to be the same table (its Delta id);
+   * a version that cannot be read as it was is an input error naming it, and nothing is written.
+   */
+  public static Result replay(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion,
+      BatchScorer.Manifest m) {
+    if (!m.modelName().equals(model.version().name()) || !m.modelVersion().equals(model.version().version())) {
+      throw new IllegalArgumentException("The manifest of " + date + " names " + m.modelName() + " version "
+          + m.modelVersion() + ", not " + model.version().name() + " version " + model.version().version());
+    }
+    return score(spark, warehouse, model, date, codeVersion, m.featureTableVersion(), m.featureTableId(),
+        BatchScorer.REPLAY_FIX);
+  }
+
+  private static Result score(
+      SparkSession spark, Warehouse warehouse, LoadedModel model, LocalDate date, String codeVersion, Long featureVersion,
+      String featureTableId, String versionFix) {
     ModelMetadata meta = model.metadata();
     String view = meta.featureView();
     String featurePath = warehouse.featureView(view);
     String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
     DeltaTables.requireTable(spark, featurePath, "features/" + view, build);
     long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
-    Dataset<Row> table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion);
+    Dataset<Row> table =
+        DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, featureTableId, versionFix);
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
     List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
     if (!missing.isEmpty()) {

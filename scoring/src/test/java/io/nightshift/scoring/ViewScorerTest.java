@@ -102,6 +102,58 @@ class ViewScorerTest {
     assertThat(manifest.get(1).<String>getAs("strategy")).isEqualTo("current_rows");
   }
 
+  @Test
+  void aNightReplaysFromItsManifestAfterTheViewMovedOn() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("view-scorer-replay").toString());
+    spark.sql("SELECT * FROM VALUES (1, 1, 0.1D), (1, 2, 0.5D), (2, 7, 1.15D) AS t(unit, cycle, wear)")
+        .write().format("delta").save(w.featureView("engines"));
+    LoadedModel m = model("RUL_REGRESSION", List.of("wear"), rulBooster(), "cycle");
+    ViewScorer.score(spark, w, m, NIGHT, "abc123", null);
+    String night = "score_date = '" + NIGHT + "'";
+    List<Row> scored =
+        spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit").collectAsList();
+
+    // the view moves on: engine 1 runs a third cycle, worn further (version 1 of the table)
+    spark.sql("SELECT * FROM VALUES (1, 3, 0.9D) AS t(unit, cycle, wear)")
+        .write().format("delta").mode("append").save(w.featureView("engines"));
+    ViewScorer.score(spark, w, m, NIGHT, "abc124", null); // scoring the night again reads the view as it is now
+    List<Row> rescored =
+        spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit").collectAsList();
+    assertThat(rescored.get(0).<Integer>getAs("cycle")).isEqualTo(3);
+    assertThat(rescored).isNotEqualTo(scored);
+
+    // the first run's manifest row is gone with the re-score; score again from version 0 to record it, then replay
+    ViewScorer.score(spark, w, m, NIGHT, "abc123", 0L);
+    BatchScorer.Manifest manifest = BatchScorer.manifest(spark, w, "engines-rul", NIGHT);
+    assertThat(manifest.modelVersion()).isEqualTo("2");
+    assertThat(manifest.featureTableVersion()).isZero();
+    assertThat(manifest.featureTableId()).isNotNull();
+    ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "abc124", null); // another night in between changes nothing
+    ViewScorer.Result replayed = ViewScorer.replay(spark, w, m, NIGHT, "abc125", manifest);
+    assertThat(replayed.featureTableVersion()).isZero();
+    assertThat(spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit")
+            .collectAsList())
+        .isEqualTo(scored);
+
+    // a manifest of another model version is refused; a table recreated since the night is an input error
+    LoadedModel other = new LoadedModel(
+        new ModelVersion("engines-rul", "3", "run-3", "runs:/run-3/model", Map.of(), List.of()), m.metadata(),
+        m.booster());
+    assertThatThrownBy(() -> ViewScorer.replay(spark, w, other, NIGHT, "abc125", manifest))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("names engines-rul version 2");
+    org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(w.featureView("engines")));
+    spark.sql("SELECT * FROM VALUES (1, 1, 0.1D), (1, 2, 0.5D), (2, 7, 1.15D) AS t(unit, cycle, wear)")
+        .write().format("delta").save(w.featureView("engines"));
+    assertThatThrownBy(() -> ViewScorer.replay(spark, w, m, NIGHT, "abc125", manifest))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("features/engines")
+        .hasMessageContaining("recreated");
+    assertThat(spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit")
+            .collectAsList())
+        .isEqualTo(scored);
+  }
+
   /** A booster that learned rul = 100 - 60 * wear - 40 * heat on a grid of wear and heat in [0, 1.2]. */
   static byte[] twoFeatureRulBooster() throws Exception {
     int side = 25;

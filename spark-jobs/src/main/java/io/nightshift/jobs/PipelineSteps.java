@@ -137,6 +137,18 @@ final class PipelineSteps {
    * Re-scores a night as its manifest says (model version, feature-table version, horizon, reconciliation): the
    * inputs are checked now, the night is written by {@link Prepared#write}.
    */
+  /**
+   * Re-scores {@code date} for the model trained on a declared view named {@code modelName}, exactly as the night's
+   * manifest recorded it: the model version and feature-table version it names.
+   */
+  ViewScorer.Result replayView(String modelName, LocalDate date) {
+    BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), modelName, date);
+    LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
+    ctx.stage("score-replay-" + modelName, "Replay " + modelName + " scoring of " + date + " (version "
+        + m.modelVersion() + ", features/" + loaded.metadata().featureView() + " version " + m.featureTableVersion() + ")");
+    return ViewScorer.replay(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m);
+  }
+
   Prepared<BatchScorer.Result> prepareReplay(UseCase useCase, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));

@@ -49,7 +49,8 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(
       names = "--replay",
       description = "Re-score the night exactly as before: the model version, feature-table version, horizon and"
-          + " reconciliation of its manifest.")
+          + " reconciliation of its manifest. With --model NAME (a model trained on a view from conf/features), that"
+          + " model's night.")
   boolean replay;
 
   @Override
@@ -57,12 +58,21 @@ final class ScoreCommand implements Callable<Integer> {
     LocalDate d = Options.date("--date", date);
     ScoringOptions options = ScoringOptions.of(horizonDays, reconcile); // bad values fail before any Spark work
     List<UseCase> useCases = Options.useCases(useCase);
+    String replayModel = null;
     if (replay && model != null) {
-      throw Errors.invalidOption(
-          "--replay", d.toString(),
-          "a replay re-scores the built-in use cases' night with the model version of their manifests; drop --model"
-              + " " + model + " and pick the nights with --use-case demand|maintenance|all, or score that model again"
-              + " without --replay");
+      // a model trained on a declared view: its nights are recorded under its name; the manifest names the version
+      replayModel = model.contains("@") || model.startsWith("models:/") || model.matches(".*/\\d+")
+          ? ModelUri.parse(model).name()
+          : model.trim();
+      for (UseCase u : UseCase.values()) {
+        if (u.modelName().equals(replayModel)) {
+          throw Errors.invalidOption(
+              "--model", model,
+              "the nights of " + replayModel + " are replayed by use case, with the model version of their"
+                  + " manifests: drop --model and run 'nightshift score --date " + d + " --replay --use-case " + u.id()
+                  + "'");
+        }
+      }
     }
     if (!options.isDefault()) {
       if (replay) {
@@ -77,6 +87,12 @@ final class ScoreCommand implements Callable<Integer> {
       }
     }
     PipelineSteps steps = new PipelineSteps(root.context());
+    if (replayModel != null) {
+      ViewScorer.Result r = steps.replayView(replayModel, d);
+      System.out.printf("%s: replayed %s with model version %s on feature table version %d: %d predictions -> %s%n",
+          r.model(), d, r.modelVersion(), r.featureTableVersion(), r.rows(), r.table());
+      return NightshiftCli.OK;
+    }
     // with several use cases, every night is checked (models, feature tables, price plan) before the first is written
     List<Runnable> writes = new ArrayList<>();
     if (replay) {

@@ -392,6 +392,17 @@ class PipelineIntegrationTest {
     assertThat(score.out()).contains("nightshift-sales-daily: 8 predictions for " + NIGHT);
     assertThat(delta("predictions/nightshift-sales-daily").where("date = '" + NIGHT + "' AND prediction > 0").count())
         .isEqualTo(8L);
+    // the night replays from its manifest (recorded under the model's name) with the same rows
+    java.util.List<org.apache.spark.sql.Row> night =
+        delta("predictions/nightshift-sales-daily").where("score_date = '" + NIGHT + "'").orderBy("store", "item")
+            .collectAsList();
+    CliRun replay = cli("score", "--date", NIGHT, "--model", "nightshift-sales-daily", "--replay");
+    assertThat(replay.code()).as(replay.err()).isZero();
+    assertThat(replay.out()).contains("nightshift-sales-daily: replayed " + NIGHT + " with model version 1")
+        .contains(": 8 predictions");
+    assertThat(delta("predictions/nightshift-sales-daily").where("score_date = '" + NIGHT + "'").orderBy("store", "item")
+            .collectAsList())
+        .isEqualTo(night);
 
     // an expectation the table breaks stops training with exit code 3, before any run is created
     Path strict = dir.resolve("sales_daily.yaml");

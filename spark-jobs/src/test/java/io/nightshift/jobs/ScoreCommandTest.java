@@ -41,10 +41,11 @@ class ScoreCommandTest {
     CliRun replay = score(warehouse, "--replay", "--reconcile", "store");
     assertThat(replay.code()).isEqualTo(NightshiftCli.BAD_INPUT);
     assertThat(replay.err()).contains("a replay uses the horizon and reconciliation of the night's manifest");
-    // a replay follows the built-in use cases' manifests: a model named with it would be silently ignored
-    CliRun model = score(warehouse, "--replay", "--model", "nightshift-cmapss-rul@champion");
+    // the built-in use cases' nights are replayed by use case (their manifests are recorded under it), not by model
+    CliRun model = score(warehouse, "--replay", "--model", "nightshift-demand@champion");
     assertThat(model.code()).isEqualTo(NightshiftCli.BAD_INPUT);
-    assertThat(model.err()).contains("Invalid value for --replay").contains("drop --model nightshift-cmapss-rul@champion");
+    assertThat(model.err()).contains("Invalid value for --model: 'nightshift-demand@champion'")
+        .contains("drop --model and run 'nightshift score --date 2024-12-31 --replay --use-case demand'");
 
     try (var files = Files.list(warehouse)) {
       assertThat(files).isEmpty();
