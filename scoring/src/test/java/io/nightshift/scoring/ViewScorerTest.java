@@ -114,27 +114,29 @@ class ViewScorerTest {
     List<Row> scored =
         spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit").collectAsList();
 
-    // the view moves on: engine 1 runs a third cycle, worn further (version 1 of the table)
-    spark.sql("SELECT * FROM VALUES (1, 3, 0.9D) AS t(unit, cycle, wear)")
-        .write().format("delta").mode("append").save(w.featureView("engines"));
-    ViewScorer.score(spark, w, m, NIGHT, "abc124", null); // scoring the night again reads the view as it is now
-    List<Row> rescored =
-        spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit").collectAsList();
-    assertThat(rescored.get(0).<Integer>getAs("cycle")).isEqualTo(3);
-    assertThat(rescored).isNotEqualTo(scored);
-
-    // the first run's manifest row is gone with the re-score; score again from version 0 to record it, then replay
-    ViewScorer.score(spark, w, m, NIGHT, "abc123", 0L);
     BatchScorer.Manifest manifest = BatchScorer.manifest(spark, w, "engines-rul", NIGHT);
     assertThat(manifest.modelVersion()).isEqualTo("2");
     assertThat(manifest.featureTableVersion()).isZero();
     assertThat(manifest.featureTableId()).isNotNull();
-    ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "abc124", null); // another night in between changes nothing
+
+    // the view moves on: engine 1 runs a third cycle, worn further (version 1 of the table); the next night is scored
+    spark.sql("SELECT * FROM VALUES (1, 3, 0.9D) AS t(unit, cycle, wear)")
+        .write().format("delta").mode("append").save(w.featureView("engines"));
+    ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "abc124", null);
+
+    // the replay reads version 0 again: engine 1's latest cycle is still 2, and the night's rows are as they were
     ViewScorer.Result replayed = ViewScorer.replay(spark, w, m, NIGHT, "abc125", manifest);
     assertThat(replayed.featureTableVersion()).isZero();
     assertThat(spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit")
             .collectAsList())
         .isEqualTo(scored);
+    // scoring the night again instead reads the view as it is now
+    ViewScorer.score(spark, w, m, NIGHT, "abc125", null);
+    List<Row> rescored =
+        spark.read().format("delta").load(w.path("predictions/engines-rul")).where(night).orderBy("unit").collectAsList();
+    assertThat(rescored.get(0).<Integer>getAs("cycle")).isEqualTo(3);
+    assertThat(rescored).isNotEqualTo(scored);
+    ViewScorer.replay(spark, w, m, NIGHT, "abc125", manifest); // and a replay restores the night
 
     // a manifest of another model version is refused; a table recreated since the night is an input error
     LoadedModel other = new LoadedModel(

@@ -90,9 +90,11 @@ class MlflowTrackingTest {
         .contains("search_trials", "search_best_valid_pr_auc", "backtest_valid_pr_auc_mean", "backtest_folds",
             "valid_expected_cost", "valid_recall_at_alert");
     assertThat(values(run.path("data").path("tags"), "key")).contains("nightshift.search.best_run_id");
-    // the trials were picked on the 90 days before the final validation window and its 7-day purge gap
+    // the trials were picked on the 90 days before the first backtest fold's validation window (cutoff 2023-11-01,
+    // from 2023-08-04) and its 7-day purge gap, so neither fold nor the final model validates on the trials' rows
     assertThat(tag(run, "nightshift.search.selection"))
-        .isEqualTo("the 90 days up to 2023-09-25, before the final validation window");
+        .isEqualTo("the 90 days up to 2023-07-27, before the validation windows of the backtest (from cutoff 2023-11-01)"
+            + " and of the final model");
     JsonNode folds =
         tracker.rest().get("metrics/get-history", Map.of("run_id", parent, "metric_key", "backtest_valid_pr_auc"));
     assertThat(folds.path("metrics")).hasSize(2);
