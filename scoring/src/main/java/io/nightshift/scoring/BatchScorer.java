@@ -96,7 +96,10 @@ public final class BatchScorer {
           .add("reconciled", DataTypes.BooleanType)
           .add("model_version", DataTypes.StringType);
 
-  /** Features whose SHAP contributions are kept per prediction (largest absolute first). */
+  /**
+   * SHAP contributions kept per prediction on each side: the five largest raising it and the five largest lowering it,
+   * largest absolute first (so a risk's reasons are there even when the five largest overall lower it).
+   */
   static final int TOP_CONTRIBUTIONS = 5;
 
   /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */

@@ -40,13 +40,13 @@ import org.slf4j.LoggerFactory;
  * to {@code monitoring/scoring_manifest} (keyed by the model name), so a night re-scored with the same model and
  * feature-table version gives the same rows. Remaining-useful-life models also get the predicted end of life
  * ({@code event time + predicted life}), and never a negative life, plus the raw {@code margin} (the prediction
- * before that clamp), the {@code bias} and the top five SHAP {@code contributions}: the contributions of all features
- * plus the bias sum to the margin, and a negative one shortens the predicted life.
+ * before that clamp), the {@code bias} and the SHAP {@code contributions} of the five features lengthening and the
+ * five shortening the predicted life most: the contributions of all features plus the bias sum to the margin.
  */
 public final class ViewScorer {
   private static final Logger LOG = LoggerFactory.getLogger(ViewScorer.class);
 
-  /** Features whose SHAP contributions are kept per remaining-life prediction (largest absolute first). */
+  /** SHAP contributions kept per remaining-life prediction on each side (largest absolute first). */
   static final int TOP_CONTRIBUTIONS = 5;
 
   private ViewScorer() {}

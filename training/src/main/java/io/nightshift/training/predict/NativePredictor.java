@@ -1,6 +1,7 @@
 package io.nightshift.training.predict;
 
 import io.nightshift.core.NightshiftException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -81,7 +82,8 @@ public final class NativePredictor implements java.io.Serializable {
 
   /**
    * As {@link #predict}, plus {@code margin}, {@code bias} and {@code contributions}: the {@code topK} features with
-   * the largest absolute SHAP value, largest first.
+   * the largest positive SHAP value and the {@code topK} with the largest absolute value among the others, largest
+   * absolute first (all features when {@code topK} is at least their number).
    */
   public static Dataset<Row> predictWithContributions(
       Dataset<Row> input, int passThrough, List<String> features, byte[] booster, int topK) {
@@ -432,16 +434,26 @@ public final class NativePredictor implements java.io.Serializable {
     return v; // primitives (boxed), Decimal values are immutable
   }
 
+  /**
+   * The {@code topK} largest positive contributions and the {@code topK} largest in absolute value among the others
+   * (negative or zero), largest absolute first: what pushes the prediction up (a failure risk's reasons) and what
+   * pushes it down (a remaining life's), each complete to {@code topK} even where the other side is larger.
+   */
   private ArrayData top(float[] contributions) {
     Integer[] order = new Integer[numFeatures];
     for (int j = 0; j < numFeatures; j++) {
       order[j] = j;
     }
     Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -Math.abs(contributions[j])).thenComparing(j -> j));
-    Object[] out = new Object[Math.min(topK, numFeatures)];
-    for (int k = 0; k < out.length; k++) {
-      out[k] = new GenericInternalRow(new Object[] {UTF8String.fromString(featureNames[order[k]]), (double) contributions[order[k]]});
+    List<Object> out = new ArrayList<>();
+    int up = 0;
+    int down = 0;
+    for (int j : order) {
+      boolean keep = contributions[j] > 0 ? up++ < topK : down++ < topK;
+      if (keep) {
+        out.add(new GenericInternalRow(new Object[] {UTF8String.fromString(featureNames[j]), (double) contributions[j]}));
+      }
     }
-    return new GenericArrayData(out);
+    return new GenericArrayData(out.toArray());
   }
 }
