@@ -516,6 +516,8 @@ public final class BatchScorer {
     for (double level : ForecastQuantiles.LEVELS) { // forecast_p10, forecast_p50, forecast_p90
       out.add(quantile(meta, level, col("prediction"), widening).as("forecast_" + ForecastQuantiles.suffix(level)));
     }
+    // the std of the calibrated P10-P90 spread before the quantiles are clipped at 0 (replenishment's safety stock)
+    out.add(quantileStd(meta, col("prediction"), widening).as("forecast_std"));
     out.addAll(lineage(model, tableVersion));
     Dataset<Row> rows = forecast.select(out.toArray(new Column[0]));
 

@@ -76,21 +76,29 @@ class ActionPlannersTest {
 
   /**
    * The replenishment proposal of store 1, item 1 planned at a 95% service level from seven days of the same quantile
-   * forecast {prediction, prediction_std, P10, P50, P90}, with the item's pack size and lead time and the store-item's
-   * stock on hand and on order.
+   * forecast {prediction, prediction_std, P10, P50, P90} and, unless null, {@code forecastStd} (predictions scored
+   * before it was written have no such column), with the item's pack size and lead time and the store-item's stock on
+   * hand and on order.
    */
   private static Row planFromQuantiles(
-      String dir, double[] forecast, int packSize, int leadTimeDays, int onHand, int onOrder) {
+      String dir, double[] forecast, Double forecastStd, int packSize, int leadTimeDays, int onHand, int onOrder) {
     Warehouse w = new Warehouse(SparkTestSession.tempDir(dir).toString());
     StructType demand =
         new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
             .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
             .add("forecast_p10", "double").add("forecast_p50", "double").add("forecast_p90", "double")
             .add("model_version", "string");
+    if (forecastStd != null) {
+      demand = demand.add("forecast_std", "double");
+    }
     List<Row> forecasts = new ArrayList<>();
     for (int h = 1; h <= 7; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, forecast[0], forecast[1],
-          forecast[2], forecast[3], forecast[4], "3"));
+      List<Object> values = new ArrayList<>(List.of(Date.valueOf(D), 1, 1, Date.valueOf(D.plusDays(h)), h, forecast[0],
+          forecast[1], forecast[2], forecast[3], forecast[4], "3"));
+      if (forecastStd != null) {
+        values.add(forecastStd);
+      }
+      forecasts.add(RowFactory.create(values.toArray()));
     }
     DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
     RawData.write(
@@ -105,24 +113,26 @@ class ActionPlannersTest {
 
   @Test
   void safetyStockComesFromTheQuantileForecastsWhenPresent() {
-    // forecast 10 a day, prediction_std 2, P10 / P50 / P90 7 / 9.5 / 15; packs of 6, lead time 3, 5 on hand, 6 on order
-    Row item1 = planFromQuantiles("actions-quantiles", new double[] {10.0, 2.0, 7.0, 9.5, 15.0}, 6, 3, 5, 6);
-    // daily std from the upper half of the spread, (15 - 9.5) / 1.28155 = 4.2917, not prediction_std 2.0;
-    // safety 1.6449 * 4.2917 * sqrt(3) = 12.227
-    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(12.227, within(1e-3));
-    // need 30 + 12.227 - 5 - 6 = 31.23, rounded up to packs of 6
-    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(36L);
+    // forecast 10 a day, prediction_std 2, P10 / P50 / P90 7 / 9.5 / 15, scored before forecast_std was written;
+    // packs of 6, lead time 3, 5 on hand, 6 on order
+    Row item1 = planFromQuantiles("actions-quantiles", new double[] {10.0, 2.0, 7.0, 9.5, 15.0}, null, 6, 3, 5, 6);
+    // daily std (15 - 7) / (2 * 1.28155) = 3.1212, not prediction_std 2.0; safety 1.6449 * 3.1212 * sqrt(3) = 8.893
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(8.893, within(1e-3));
+    // need 30 + 8.893 - 5 - 6 = 27.89, rounded up to packs of 6
+    assertThat(item1.<Long>getAs("order_qty")).isEqualTo(30L);
   }
 
   @Test
-  void aSlowMoversSafetyStockIsNotShrunkByItsP10ClippedAtZero() {
+  void aSlowMoversSafetyStockComesFromItsSpreadBeforeP10IsClippedAtZero() {
     // forecast 0.3 a day with offsets -1 / -0.05 / +1.4 standard units (one unit below a forecast of 1): P10 would be
-    // -0.7, clipped at 0; P50 0.25; P90 1.7. Single units, lead time 4, 1 on hand
-    Row item1 = planFromQuantiles("actions-slow", new double[] {0.3, 0.5, 0.0, 0.25, 1.7}, 1, 4, 1, 0);
-    // daily std (1.7 - 0.25) / 1.28155 = 1.1314 (from P90 - P10 it would be 1.7 / 2.5631 = 0.6633, 41% less);
-    // safety over a 4-day lead time 1.6449 * 1.1314 * sqrt(4) = 3.722
-    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(3.722, within(1e-3));
-    // need 1.2 + 3.722 - 1 on hand = 3.92, rounded up to whole units
+    // -0.7, clipped at 0; P50 0.25; P90 1.7. The scorer's forecast_std is the spread before clipping,
+    // (1.4 + 1) / (2 * 1.28155) = 0.93637. Single units, lead time 4, 1 on hand
+    double forecastStd = 2.4 / (2 * 1.2815515655446004);
+    Row item1 = planFromQuantiles("actions-slow", new double[] {0.3, 0.5, 0.0, 0.25, 1.7}, forecastStd, 1, 4, 1, 0);
+    // safety over a 4-day lead time 1.6449 * 0.93637 * sqrt(4) = 3.0804 (from the clipped P90 - P10 the std would be
+    // 1.7 / 2.5631 = 0.6633 and the safety 2.182)
+    assertThat(item1.<Double>getAs("safety_stock")).isCloseTo(3.0804, within(1e-3));
+    // need 1.2 + 3.0804 - 1 on hand = 3.28, rounded up to whole units (3 from the clipped spread)
     assertThat(item1.<Long>getAs("order_qty")).isEqualTo(4L);
   }
 

@@ -108,6 +108,10 @@ class BatchScorerTest {
     assertThat(p.where("forecast_p10 IS NULL OR forecast_p50 IS NULL OR forecast_p90 IS NULL").count()).isZero();
     assertThat(p.where("forecast_p10 < 0 OR forecast_p10 > forecast_p50 OR forecast_p50 > forecast_p90").count()).isZero();
     assertThat(p.where("prediction > 1 AND forecast_p10 >= forecast_p90").count()).isZero();
+    // forecast_std is the unclipped spread: where P10 is not clipped, exactly (P90 - P10) / (2 x Z90)
+    assertThat(p.where("forecast_std IS NULL OR forecast_std <= 0").count()).isZero();
+    assertThat(p.where("forecast_p10 > 0 AND abs(forecast_std - (forecast_p90 - forecast_p10) / "
+        + (2 * BatchScorer.Z90) + ") > 1e-9").count()).isZero();
     Row manifest =
         spark.read().format("delta").load(warehouse.monitoring("scoring_manifest")).where("score_date = '" + AS_OF + "'").head();
     assertThat(manifest.<Long>getAs("rows")).isEqualTo(42L);
@@ -152,6 +156,19 @@ class BatchScorerTest {
     assertThat(r.getDouble(3)).isCloseTo(9.0, within(1e-12));
     assertThat(r.getDouble(4)).isCloseTo(15.0, within(1e-12));
     assertThat(r.getDouble(5)).isCloseTo(29.0, within(1e-12));
+
+    // the std of the spread, before clipping: (1.5 + 1) x 4 / (2 x 1.28155) in week one, twice that four weeks ahead;
+    // a forecast of 0.3 (one standard unit of 1) keeps its full spread though its P10 (0.3 - 1) is clipped to 0
+    Row std = spark.range(1).select(
+        BatchScorer.quantileStd(meta, f, org.apache.spark.sql.functions.lit(1.0)),
+        BatchScorer.quantileStd(meta, f, org.apache.spark.sql.functions.lit(2.0)),
+        BatchScorer.quantileStd(meta, org.apache.spark.sql.functions.lit(0.3), org.apache.spark.sql.functions.lit(1.0)),
+        BatchScorer.quantile(meta, 0.1, org.apache.spark.sql.functions.lit(0.3), org.apache.spark.sql.functions.lit(1.0)))
+        .head();
+    assertThat(std.getDouble(0)).isCloseTo(3.901521, within(1e-6));
+    assertThat(std.getDouble(1)).isCloseTo(7.803041, within(1e-6));
+    assertThat(std.getDouble(2)).isCloseTo(0.975380, within(1e-6));
+    assertThat(std.getDouble(3)).isZero();
   }
 
   @Test

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   demand over lead time  = sum of daily forecasts for the item's lead time
- *   daily forecast std     = (P90 - P50) / 1.2816 from the calibrated quantile forecasts
- *                            (the model's prediction_std for predictions without quantiles)
+ *   daily forecast std     = forecast_std: the calibrated P10-P90 spread / (2 * 1.2816) before the quantiles are
+ *                            clipped at 0 ((P90 - P10) / (2 * 1.2816) for predictions scored before forecast_std,
+ *                            the model's prediction_std for predictions without quantiles)
  *   safety stock           = z(service level) * sqrt(sum of daily forecast variances over the lead time)
  *   order quantity         = max(0, demand over lead time + safety stock - on hand - on order), rounded up to packs
  * </pre>
@@ -55,11 +56,7 @@ import org.slf4j.LoggerFactory;
 public final class ReplenishmentPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(ReplenishmentPlanner.class);
 
-  /**
-   * The standard normal 90th percentile: P90 lies Z90 standard deviations above P50. Safety stock guards against demand
-   * above the forecast, so the std comes from the upper half of the quantile spread: for a slow mover P10 is clipped
-   * at 0 (a P90 - P10 spread would understate its std by a third or more), and count demand is skewed to the right.
-   */
+  /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */
   static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
 
   private ReplenishmentPlanner() {}
@@ -194,10 +191,16 @@ public final class ReplenishmentPlanner {
           "raw/inventory", "date " + date, "land the stock-on-hand snapshot of " + date + " in raw/inventory");
     }
 
-    boolean quantiles = Arrays.asList(forecasts.columns()).containsAll(List.of("forecast_p50", "forecast_p90"));
+    // forecast_std is the quantiles' spread before they are clipped at 0: from the clipped P90 - P10 a slow mover's
+    // std (P10 clipped to 0) would be understated by a third or more
+    List<String> columns = Arrays.asList(forecasts.columns());
+    boolean quantiles = columns.containsAll(List.of("forecast_p10", "forecast_p90"));
+    Column spreadStd = columns.contains("forecast_std")
+        ? coalesce(col("forecast_std"), col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90))
+        : col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90);
     Column dailyStd =
         quantiles
-            ? coalesce(col("forecast_p90").minus(col("forecast_p50")).divide(Z90), col("prediction_std"), lit(0.0))
+            ? coalesce(spreadStd, col("prediction_std"), lit(0.0))
             : coalesce(col("prediction_std"), lit(0.0));
     requireItemMaster(forecasts, items, warehouse.rawItems());
     requireStockSnapshot(forecasts, stock, warehouse.rawInventory(), date);
