@@ -138,7 +138,7 @@ public final class BatchScorer {
     }
     Double median = meta.metrics().get(ForecastQuantiles.metric(0.5));
     double center = median == null || median.isNaN() ? 0.0 : median;
-    Column scale = org.apache.spark.sql.functions.sqrt(greatest(prediction, lit(1.0)));
+    Column scale = ForecastQuantiles.scale(prediction);
     Column standardUnits = lit(center).plus(lit(offset - center).multiply(widening));
     return greatest(lit(0.0), prediction.plus(standardUnits.multiply(scale)));
   }
@@ -155,8 +155,7 @@ public final class BatchScorer {
     if (low == null || high == null || low.isNaN() || high.isNaN()) {
       return lit(null).cast("double");
     }
-    Column scale = org.apache.spark.sql.functions.sqrt(greatest(prediction, lit(1.0)));
-    return lit((high - low) / (2 * Z90)).multiply(widening).multiply(scale);
+    return lit((high - low) / (2 * Z90)).multiply(widening).multiply(ForecastQuantiles.scale(prediction));
   }
 
   /**
@@ -497,7 +496,7 @@ public final class BatchScorer {
       Column pb = col("prediction_base");
       Column std = org.apache.spark.sql.functions.coalesce(
           quantileStd(meta, pb, widening), predictionStd(meta, pb).multiply(widening),
-          org.apache.spark.sql.functions.sqrt(greatest(pb, lit(1.0))));
+          ForecastQuantiles.scale(pb));
       Dataset<Row> items = withHorizon.withColumn("base_variance", std.multiply(std));
       Dataset<Row> storeBase =
           StoreReconciliation.storeBase(spark, table, tableName, date, options.horizonDays());

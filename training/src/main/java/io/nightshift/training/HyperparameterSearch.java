@@ -61,8 +61,9 @@ public final class HyperparameterSearch {
       LocalDate selectionAsOf = firstCutoff.minusDays((long) spec.validationDays() + spec.purgeDays());
       return new Selection(col(spec.view().dateColumn()).leq(lit(Date.valueOf(selectionAsOf))), spec, selectionAsOf,
           "the " + spec.validationDays() + " days up to " + selectionAsOf + ", before the "
-              + (backtest ? "validation windows of the backtest (from cutoff " + firstCutoff + ") and" : "")
-              + (backtest ? " of the final model" : "final validation window"));
+              + (backtest
+                  ? "validation windows of the backtest (from cutoff " + firstCutoff + ") and of the final model"
+                  : "final validation window"));
     }
   }
 

@@ -224,10 +224,11 @@ public final class ModelSpecs {
         refuseEarlyStopping(e.getKey(), key, source);
         requireXgboostParam(e.getKey(), key, task, source);
         JsonNode v = e.getValue();
+        Class<?> wholeType = XGBoostTrainer.wholeNumberType(e.getKey());
         if (v.isArray() && !v.isEmpty()) {
           List<Object> values = new ArrayList<>();
           v.forEach(x -> values.add(x.isInt() ? (Object) x.asInt() : x.isNumber() ? (Object) x.asDouble() : x.asText()));
-          if (XGBoostTrainer.wholeNumberType(e.getKey()) != null && !values.stream().allMatch(x -> x instanceof Integer)) {
+          if (wholeType != null && !values.stream().allMatch(x -> x instanceof Integer)) {
             throw bad(source, key, "takes whole numbers, as XGBoost types " + e.getKey() + " (found " + v + ")",
                 "list whole numbers, e.g. " + e.getKey() + ": [3, 5, 7]");
           }
@@ -236,7 +237,7 @@ public final class ModelSpecs {
             && v.get("min").asDouble() <= v.get("max").asDouble()) {
           double min = v.get("min").asDouble();
           double max = v.get("max").asDouble();
-          if (XGBoostTrainer.wholeNumberType(e.getKey()) != null && !(whole(min) && whole(max))) {
+          if (wholeType != null && !(whole(min) && whole(max))) {
             // [ceil(min), floor(max)] would silently narrow the range, or hold no whole number at all
             long lo = (long) Math.ceil(min);
             long hi = (long) Math.floor(max);
@@ -247,8 +248,7 @@ public final class ModelSpecs {
                 "give whole-number bounds, e.g. " + e.getKey() + ": " + example + " (trials draw the whole numbers"
                     + " from min to max, both included)");
           }
-          if (XGBoostTrainer.wholeNumberType(e.getKey()) == Integer.class
-              && (min < Integer.MIN_VALUE || max > Integer.MAX_VALUE)) {
+          if (wholeType == Integer.class && (min < Integer.MIN_VALUE || max > Integer.MAX_VALUE)) {
             throw bad(source, key, "exceeds the int XGBoost takes for " + e.getKey(), "narrow the range");
           }
           ranges.put(e.getKey(), new double[] {min, max});

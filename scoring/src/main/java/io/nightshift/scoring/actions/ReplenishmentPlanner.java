@@ -195,9 +195,9 @@ public final class ReplenishmentPlanner {
     // std (P10 clipped to 0) would be understated by a third or more
     List<String> columns = Arrays.asList(forecasts.columns());
     boolean quantiles = columns.containsAll(List.of("forecast_p10", "forecast_p90"));
-    Column spreadStd = columns.contains("forecast_std")
-        ? coalesce(col("forecast_std"), col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90))
-        : col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90);
+    Column clippedSpreadStd = col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90);
+    Column spreadStd =
+        columns.contains("forecast_std") ? coalesce(col("forecast_std"), clippedSpreadStd) : clippedSpreadStd;
     Column dailyStd =
         quantiles
             ? coalesce(spreadStd, col("prediction_std"), lit(0.0))

@@ -376,15 +376,13 @@ public final class Monitor {
     // only the forecasts of the version monitored tonight are its evidence: after a retrain, the replaced version's
     // forecasts stay in the 28-day window for weeks and must not raise a signal against (and blamed on) its successor
     String version = model.version().version();
-    List<Row> direct =
-        useCase != UseCase.DEMAND
-            ? List.of()
-            : accuracy.stream()
-                .filter(r -> version.equals(r.getAs("model_version")))
-                .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
-                .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
-                .toList();
-    if (useCase == UseCase.DEMAND && validationWape != null && !direct.isEmpty()) {
+    if (useCase == UseCase.DEMAND && validationWape != null) {
+      List<Row> direct =
+          accuracy.stream()
+              .filter(r -> version.equals(r.getAs("model_version")))
+              .filter(r -> r.<Integer>getAs("horizon_days") <= DemandFeatures.HORIZON_DAYS)
+              .filter(r -> r.getAs("wape") != null && !r.<Double>getAs("wape").isNaN())
+              .toList();
       long n = direct.stream().mapToLong(r -> r.<Long>getAs("n")).sum();
       double wape =
           direct.stream().mapToDouble(r -> r.<Double>getAs("wape") * r.<Long>getAs("n")).sum() / Math.max(1, n);
@@ -401,7 +399,7 @@ public final class Monitor {
       List<Row> mine =
           accuracy.stream()
               .filter(r -> version.equals(r.getAs("model_version")))
-              .filter(r -> Arrays.asList(r.schema().fieldNames()).contains("positives") && r.getAs("positives") != null)
+              .filter(r -> r.getAs("positives") != null)
               .filter(r -> r.getAs("recall") != null && !r.<Double>getAs("recall").isNaN())
               .toList();
       long positives = mine.stream().mapToLong(r -> r.<Long>getAs("positives")).sum();

@@ -47,7 +47,8 @@ public final class ForecastQuantiles {
     return "valid_stdres_" + suffix(level);
   }
 
-  static Column scale(Column prediction) {
+  /** One standard unit of a forecast's residual: {@code sqrt(max(forecast, 1))} (quasi-Poisson scaling). */
+  public static Column scale(Column prediction) {
     return sqrt(greatest(prediction, lit(1.0)));
   }
 
