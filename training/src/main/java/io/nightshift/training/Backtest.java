@@ -28,7 +28,7 @@ public final class Backtest {
 
   private Backtest() {}
 
-  /** One cutoff's windows and validation metrics. */
+  /** One cutoff's windows, validation metrics and model (UBJSON, for the promotion gate). */
   public record Fold(
       int index,
       LocalDate cutoff,
@@ -38,10 +38,11 @@ public final class Backtest {
       long trainRows,
       long validationRows,
       Map<String, Double> metrics,
-      List<SegmentMetrics> segments) {
+      List<SegmentMetrics> segments,
+      byte[] booster) {
     static Fold of(int index, LocalDate cutoff, TrainedModel m) {
       return new Fold(index, cutoff, m.trainEnd(), m.validationStart(), m.validationEnd(), m.trainRows(),
-          m.validationRows(), m.metrics(), m.segmentMetrics());
+          m.validationRows(), m.metrics(), m.segmentMetrics(), m.booster());
     }
   }
 

@@ -27,12 +27,16 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Decides whether a challenger replaces the champion. Both models are scored on the same window, one that is out of
- * sample for both (after the champion's training data and inside the challenger's validation window). The metric
- * (WAPE for regression, MAE for remaining useful life, log loss for classification) is compared by its relative improvement, with a 90% block
- * bootstrap confidence interval that resamples whole entities (store-items, machines) so correlated days of one
- * entity move together. The challenger is promoted when the interval's lower bound exceeds the margin, and only when
- * the window has at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing.
+ * Decides whether a challenger replaces the champion. Both models are scored on the same backtest windows: each of the
+ * challenger's backtest folds contributes its validation window, scored by that fold's challenger model (trained as of
+ * the fold's cutoff) and by the champion, from the day after the champion's training data (and its purge gap) on, so
+ * that every row compared is out of sample for both. Folds whose window lies wholly inside the champion's training
+ * data are left out. With an entity split the window is the held-out entities, scored by the final challenger. The
+ * metric (WAPE for regression, MAE for remaining useful life, log loss for classification) is pooled over the windows
+ * and compared by its relative improvement, with a 90% block bootstrap confidence interval that resamples whole
+ * entities (store-items, machines), each with its rows in every window, so correlated days of one entity move
+ * together. The challenger is promoted when the interval's lower bound exceeds the margin, and only when the windows
+ * hold at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing.
  */
 public final class PromotionGate {
   static final int BOOTSTRAP_SAMPLES = 1000;
@@ -42,6 +46,7 @@ public final class PromotionGate {
    * above the margin would promote. Below it the challenger is not promoted.
    */
   static final int MIN_BLOCKS = 10;
+  private static final String WINDOW = "_gate_window";
 
   private PromotionGate() {}
 
@@ -60,11 +65,18 @@ public final class PromotionGate {
       double improvement,
       double ciLow,
       double ciHigh,
-      double margin) {
+      double margin,
+      List<WindowResult> windows) {
     /** The same evidence, rejected for {@code why}: what the record says when the gate's promotion is not carried out. */
     public Decision rejected(String why) {
       return new Decision(false, why, metric, championVersion, windowStart, windowEnd, rows, blocks, challengerMetric,
-          championMetric, improvement, ciLow, ciHigh, margin);
+          championMetric, improvement, ciLow, ciHigh, margin, windows);
+    }
+
+    /** The same evidence, promoted for {@code why} (a forced promotion). */
+    public Decision forced(String why) {
+      return new Decision(true, why, metric, championVersion, windowStart, windowEnd, rows, blocks, challengerMetric,
+          championMetric, improvement, ciLow, ciHigh, margin, windows);
     }
 
     public Map<String, Object> asRecord() {
@@ -85,6 +97,17 @@ public final class PromotionGate {
       m.put("ci90_low", finite(ciLow));
       m.put("ci90_high", finite(ciHigh));
       m.put("margin", margin);
+      List<Map<String, Object>> w = new ArrayList<>();
+      for (WindowResult r : windows) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("start", r.start() == null ? null : r.start().toString());
+        e.put("end", r.end() == null ? null : r.end().toString());
+        e.put("rows", r.rows());
+        e.put("challenger_metric", finite(r.challengerMetric()));
+        e.put("champion_metric", finite(r.championMetric()));
+        w.add(e);
+      }
+      m.put("windows", w);
       return m;
     }
 
@@ -93,19 +116,43 @@ public final class PromotionGate {
     }
   }
 
+  /**
+   * A window the challenger is judged on and the challenger model validated on it: a backtest fold's validation
+   * window (dates inclusive) and that fold's booster, or, with an entity split, the final model (dates null).
+   */
+  public record Window(LocalDate start, LocalDate end, byte[] booster) {}
+
+  /** One window's share of the comparison: its rows out of sample for both models and each model's metric there. */
+  public record WindowResult(LocalDate start, LocalDate end, long rows, double challengerMetric, double championMetric) {}
+
   static Decision firstModel(double margin) {
     return new Decision(true, "no champion yet", "", "", null, null, 0, 0, Double.NaN, Double.NaN, Double.NaN,
-        Double.NaN, Double.NaN, margin);
+        Double.NaN, Double.NaN, margin, List.of());
+  }
+
+  /** The windows of a training: every backtest fold's validation window, or the final model's when there is none. */
+  public static List<Window> windows(TrainedModel model, Backtest.Result backtest) {
+    if (backtest == null) {
+      return List.of(new Window(model.validationStart(), model.validationEnd(), model.booster()));
+    }
+    return backtest.folds().stream().map(f -> new Window(f.validationStart(), f.validationEnd(), f.booster())).toList();
+  }
+
+  /** The gate on one window: the challenger's final validation window (or held-out entities) only. */
+  public static Decision evaluate(
+      Dataset<Row> table, ModelSpec spec, TrainedModel trained, byte[] challenger, LoadedModel champion,
+      double margin, long seed) {
+    return evaluate(table, spec,
+        List.of(new Window(trained.validationStart(), trained.validationEnd(), challenger)), champion, margin, seed);
   }
 
   /**
    * @param table the feature table (labels and features)
-   * @param challenger the new model's booster
-   * @param trained the new model's training result (its validation window)
+   * @param windows the challenger's windows, oldest first (see {@link #windows}); with an entity split only the last
+   *     one's booster is used
    */
   public static Decision evaluate(
-      Dataset<Row> table, ModelSpec spec, TrainedModel trained, byte[] challenger, LoadedModel champion,
-      double margin, long seed) {
+      Dataset<Row> table, ModelSpec spec, List<Window> windows, LoadedModel champion, double margin, long seed) {
     FeatureView view = spec.view();
     String championVersion = champion.version().version();
     String metric = switch (spec.task()) {
@@ -113,14 +160,12 @@ public final class PromotionGate {
       case RUL_REGRESSION -> "mae";
       case BINARY_CLASSIFICATION -> "logloss";
     };
-    LocalDate start;
-    LocalDate end;
     Column labeled = col(view.labelColumn()).isNotNull();
-    Column inWindow;
+    // the windows as compared: each with the rows that are out of sample for both models
+    List<Window> compared = new ArrayList<>();
+    List<Column> filters = new ArrayList<>();
     if (spec.entitySplit() != null) {
       // held-out entities: out of sample for the champion only if it held out the same ones
-      start = null;
-      end = null;
       String scheme = spec.validationScheme();
       if (!scheme.equals(champion.metadata().validationSplit())) {
         return new Decision(false,
@@ -128,43 +173,56 @@ public final class PromotionGate {
                 + ", not on " + scheme + ", so no held-out set is out of sample for both; keep the split or use"
                 + " --force-promote",
             metric, championVersion, null, null, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-            margin);
+            margin, List.of());
       }
-      inWindow = XGBoostTrainer.heldOut(spec);
+      compared.add(new Window(null, null, windows.get(windows.size() - 1).booster()));
+      filters.add(XGBoostTrainer.heldOut(spec));
     } else {
       LocalDate championTrainEnd = LocalDate.parse(champion.metadata().trainEnd());
-      start = trained.validationStart();
       LocalDate outOfSample = championTrainEnd.plusDays(spec.purgeDays() + 1L);
-      if (outOfSample.isAfter(start)) {
-        start = outOfSample;
+      Column date = col(view.dateColumn());
+      for (Window w : windows) {
+        LocalDate start = outOfSample.isAfter(w.start()) ? outOfSample : w.start();
+        if (!start.isAfter(w.end())) {
+          compared.add(new Window(start, w.end(), w.booster()));
+          filters.add(date.geq(lit(Date.valueOf(start))).and(date.leq(lit(Date.valueOf(w.end())))));
+        }
       }
-      end = trained.validationEnd();
-      if (start.isAfter(end)) {
+      if (compared.isEmpty()) {
+        LocalDate end = windows.get(windows.size() - 1).end();
         return new Decision(false,
             "no window is out of sample for both models (champion v" + championVersion + " trained through "
                 + championTrainEnd + ", challenger validated through " + end + ")",
-            metric, championVersion, start, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, margin);
+            metric, championVersion, outOfSample, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+            Double.NaN, margin, List.of());
       }
-      Column date = col(view.dateColumn());
-      inWindow = date.geq(lit(Date.valueOf(start))).and(date.leq(lit(Date.valueOf(end))));
     }
+    LocalDate start = compared.get(0).start();
+    LocalDate end = compared.get(compared.size() - 1).end();
     List<String> missing =
         champion.metadata().features().stream().filter(f -> !Arrays.asList(table.columns()).contains(f)).toList();
     if (!missing.isEmpty()) {
       return new Decision(true, "champion v" + championVersion + " cannot score the current feature table (missing "
           + missing + ")", metric, championVersion, start, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-          Double.NaN, margin);
+          Double.NaN, margin, List.of());
     }
 
-    Dataset<Row> window = table.where(labeled.and(inWindow));
-    Dataset<Row> ch = predictions(window, view, view.features(), challenger, "challenger");
-    Dataset<Row> cp = predictions(window, view, champion.metadata().features(), champion.booster(), "champion");
     List<String> joinKeys = new ArrayList<>(view.keys());
     joinKeys.add(view.dateColumn());
-    Dataset<Row> both = ch.join(cp.drop(view.labelColumn()), SparkColumns.seq(joinKeys.toArray(new String[0])));
+    Dataset<Row> both = null;
+    for (int i = 0; i < compared.size(); i++) {
+      Dataset<Row> window = table.where(labeled.and(filters.get(i)));
+      Dataset<Row> ch = predictions(window, view, view.features(), compared.get(i).booster(), "challenger");
+      Dataset<Row> cp = predictions(window, view, champion.metadata().features(), champion.booster(), "champion");
+      Dataset<Row> w = ch.join(cp.drop(view.labelColumn()), SparkColumns.seq(joinKeys.toArray(new String[0])))
+          .withColumn(WINDOW, lit(i));
+      both = both == null ? w : both.unionByName(w);
+    }
     Column y = col(view.labelColumn());
-    List<Row> blocks =
-        both.groupBy(SparkColumns.cols(view.keys()))
+    List<Column> groups = new ArrayList<>(Arrays.asList(SparkColumns.cols(view.keys())));
+    groups.add(col(WINDOW));
+    List<Row> sums =
+        both.groupBy(groups.toArray(new Column[0]))
             .agg(
                 sum(loss(spec.task(), y, col("challenger"))).as("ch"),
                 sum(loss(spec.task(), y, col("champion"))).as("cp"),
@@ -172,16 +230,43 @@ public final class PromotionGate {
                 count(lit(1)).as("n"))
             // in key order: the bootstrap picks blocks by position, and the order in which a shuffle returns groups
             // depends on the input's layout, so the same models and rows would otherwise give another interval
-            .orderBy(SparkColumns.cols(view.keys()))
+            .orderBy(groups.toArray(new Column[0]))
             .collectAsList();
-    double[][] b = new double[blocks.size()][];
+    // one block per entity, its sums over every window; and each window's own totals for the record
+    Map<List<Object>, double[]> blocks = new LinkedHashMap<>();
+    double[][] perWindow = new double[compared.size()][3];
+    long[] windowRows = new long[compared.size()];
     long rows = 0;
-    for (int i = 0; i < b.length; i++) {
-      Row r = blocks.get(i);
-      b[i] = new double[] {r.getDouble(r.fieldIndex("ch")), r.getDouble(r.fieldIndex("cp")), r.getDouble(r.fieldIndex("norm"))};
-      rows += r.getLong(r.fieldIndex("n"));
+    for (Row r : sums) {
+      List<Object> key = new ArrayList<>();
+      for (String k : view.keys()) {
+        key.add(r.get(r.fieldIndex(k)));
+      }
+      double[] v = {r.getDouble(r.fieldIndex("ch")), r.getDouble(r.fieldIndex("cp")), r.getDouble(r.fieldIndex("norm"))};
+      double[] b = blocks.computeIfAbsent(key, k -> new double[3]);
+      int wi = r.getInt(r.fieldIndex(WINDOW));
+      for (int j = 0; j < 3; j++) {
+        b[j] += v[j];
+        perWindow[wi][j] += v[j];
+      }
+      long n = r.getLong(r.fieldIndex("n"));
+      windowRows[wi] += n;
+      rows += n;
     }
-    return decide(b, rows, metric, championVersion, start, end, margin, seed);
+    List<WindowResult> results = new ArrayList<>();
+    for (int i = 0; i < compared.size(); i++) {
+      double[] m = metrics(new double[][] {perWindow[i]}, null);
+      results.add(new WindowResult(compared.get(i).start(), compared.get(i).end(), windowRows[i], m[0], m[1]));
+    }
+    Decision d =
+        decide(blocks.values().toArray(new double[0][]), rows, metric, championVersion, start, end, margin, seed);
+    String scope = spec.entitySplit() != null
+        ? "on " + spec.validationScheme()
+        : "on " + compared.size() + " backtest window" + (compared.size() == 1 ? "" : "s") + " out of sample for both ("
+            + start + ".." + end + ")";
+    return new Decision(d.promote(), scope + ", " + d.reason(), d.metric(), d.championVersion(), d.windowStart(),
+        d.windowEnd(), d.rows(), d.blocks(), d.challengerMetric(), d.championMetric(), d.improvement(), d.ciLow(),
+        d.ciHigh(), d.margin(), results);
   }
 
   /**
@@ -193,7 +278,7 @@ public final class PromotionGate {
       double margin, long seed) {
     if (blocks.length == 0) {
       return new Decision(false, "no labeled rows in the comparison window", metric, championVersion, start, end, 0,
-          0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, margin);
+          0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, margin, List.of());
     }
     double[] observed = metrics(blocks, null);
     double improvement = relative(observed);
@@ -208,7 +293,7 @@ public final class PromotionGate {
               metric, observed[0], observed[1], 100 * improvement, blocks.length,
               blocks.length == 1 ? "entity" : "entities", MIN_BLOCKS);
       return new Decision(false, reason, metric, championVersion, start, end, rows, blocks.length, observed[0],
-          observed[1], improvement, Double.NaN, Double.NaN, margin);
+          observed[1], improvement, Double.NaN, Double.NaN, margin, List.of());
     }
     SplittableRandom random = new SplittableRandom(seed);
     double[] samples = new double[BOOTSTRAP_SAMPLES];
@@ -230,7 +315,7 @@ public final class PromotionGate {
             metric, observed[0], observed[1], 100 * improvement, 100 * low, 100 * high,
             promote ? "clears" : "does not clear", 100 * margin);
     return new Decision(promote, reason, metric, championVersion, start, end, rows, blocks.length, observed[0],
-        observed[1], improvement, low, high, margin);
+        observed[1], improvement, low, high, margin, List.of());
   }
 
   private static double[] metrics(double[][] blocks, int[] pick) {

@@ -196,7 +196,7 @@ public final class TrainingPipeline {
               useCase.id() + " model trained as of " + asOf,
               Map.of("nightshift.use_case", useCase.id(), "nightshift.as_of", asOf.toString()));
       registry.setAlias(spec.modelName(), CHALLENGER, version.version());
-      PromotionGate.Decision decision = gate(spec, table, model, promotion);
+      PromotionGate.Decision decision = gate(spec, table, PromotionGate.windows(model, backtest), promotion);
       NightshiftException failed = null;
       if (decision.promote()) {
         // the record below says what happened to @champion, so the alias moves first
@@ -339,7 +339,7 @@ public final class TrainingPipeline {
   }
 
   private PromotionGate.Decision gate(
-      ModelSpec spec, Dataset<Row> table, TrainedModel model, Promotion promotion) {
+      ModelSpec spec, Dataset<Row> table, List<PromotionGate.Window> windows, Promotion promotion) {
     // only an unknown alias or model means "no champion": a champion whose files cannot be read fails the training
     String championVersion = currentChampion(spec.modelName());
     if (championVersion.isEmpty()) {
@@ -347,11 +347,9 @@ public final class TrainingPipeline {
     }
     LoadedModel champion = LoadedModel.load(registry, new ModelUri(spec.modelName(), null, championVersion));
     PromotionGate.Decision d =
-        PromotionGate.evaluate(table, spec, model, model.booster(), champion, promotion.margin(), spec.seed());
+        PromotionGate.evaluate(table, spec, windows, champion, promotion.margin(), spec.seed());
     if (promotion.force() && !d.promote()) {
-      return new PromotionGate.Decision(true, "forced (--force-promote); the gate said: " + d.reason(), d.metric(),
-          d.championVersion(), d.windowStart(), d.windowEnd(), d.rows(), d.blocks(), d.challengerMetric(),
-          d.championMetric(), d.improvement(), d.ciLow(), d.ciHigh(), d.margin());
+      return d.forced("forced (--force-promote); the gate said: " + d.reason());
     }
     return d;
   }

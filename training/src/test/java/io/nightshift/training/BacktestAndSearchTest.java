@@ -85,6 +85,68 @@ class BacktestAndSearchTest {
   }
 
   @Test
+  void promotionGateJudgesEveryBacktestWindowThatIsOutOfSampleForTheChampion() {
+    ModelSpec spec = demandSpec(3);
+    TrainedModel last = XGBoostTrainer.train(spark, demand(), spec, AS_OF);
+    Backtest.Result backtest = Backtest.run(spark, demand(), spec, AS_OF, last);
+    // a weak champion trained six weeks earlier: its training data ends inside the oldest fold's window
+    ModelSpec weak = TrainingFixtures.quick(ModelSpecs.demand(), 2);
+    TrainedModel old = XGBoostTrainer.train(spark, demand(), weak, AS_OF.minusDays(42));
+    LocalDate outOfSample = old.trainEnd().plusDays(spec.purgeDays() + 1L);
+    assertThat(outOfSample).isAfter(backtest.folds().get(0).validationStart())
+        .isBefore(backtest.folds().get(0).validationEnd());
+
+    PromotionGate.Decision d =
+        PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), champion(old), 0.0, 42);
+
+    assertThat(d.windows()).extracting(PromotionGate.WindowResult::start)
+        .containsExactly(outOfSample, AS_OF.minusDays(55), AS_OF.minusDays(27));
+    assertThat(d.windows()).extracting(PromotionGate.WindowResult::end)
+        .containsExactly(AS_OF.minusDays(56), AS_OF.minusDays(28), AS_OF);
+    for (PromotionGate.WindowResult w : d.windows()) { // 15 store-items, every day of the window labeled
+      assertThat(w.rows()).isEqualTo(15L * (w.end().toEpochDay() - w.start().toEpochDay() + 1));
+    }
+    assertThat(d.rows()).isEqualTo(d.windows().stream().mapToLong(PromotionGate.WindowResult::rows).sum());
+    assertThat(d.windowStart()).isEqualTo(outOfSample);
+    assertThat(d.windowEnd()).isEqualTo(AS_OF);
+    assertThat(d.blocks()).isEqualTo(15); // an entity's rows in every window move together
+    // each window is scored by its own fold's model, not by the final one
+    for (int i = 1; i < 3; i++) {
+      assertThat(d.windows().get(i).challengerMetric())
+          .isCloseTo(backtest.folds().get(i).metrics().get("valid_wape"), within(1e-4));
+    }
+    assertThat(d.windows().get(1).challengerMetric()).isNotCloseTo(d.windows().get(2).challengerMetric(), within(1e-6));
+    // the pooled metric is a weighted mean of the windows'
+    double[] ch = d.windows().stream().mapToDouble(PromotionGate.WindowResult::challengerMetric).toArray();
+    assertThat(d.challengerMetric()).isBetween(java.util.Arrays.stream(ch).min().orElseThrow(),
+        java.util.Arrays.stream(ch).max().orElseThrow());
+    assertThat(d.promote()).as(d.reason()).isTrue(); // 15 rounds beat 2 everywhere
+    assertThat(d.reason()).startsWith("on 3 backtest windows out of sample for both (" + outOfSample + ".." + AS_OF + "), wape:");
+    assertThat((List<?>) d.asRecord().get("windows")).hasSize(3);
+
+    // a champion trained as of the same date shares no row with the first two windows: only the last is compared
+    PromotionGate.Decision same =
+        PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), champion(last), 0.0, 42);
+    assertThat(same.windows()).singleElement().satisfies(w -> {
+      assertThat(w.start()).isEqualTo(last.trainEnd().plusDays(spec.purgeDays() + 1L));
+      assertThat(w.challengerMetric()).isEqualTo(w.championMetric());
+    });
+    assertThat(same.promote()).isFalse(); // identical models: no improvement clears a margin of 0
+  }
+
+  private static io.nightshift.training.model.LoadedModel champion(TrainedModel m) {
+    io.nightshift.featurestore.FeatureView v = ModelSpecs.demand().view();
+    io.nightshift.training.model.ModelMetadata meta =
+        new io.nightshift.training.model.ModelMetadata("demand", "demand", "REGRESSION", v.name(), v.keys(),
+            v.dateColumn(), v.labelColumn(), v.features(), AS_OF.toString(), "features/demand", 0,
+            m.trainStart().toString(), m.trainEnd().toString(), m.validationStart().toString(),
+            m.validationEnd().toString(), m.residualStd(), m.metrics(), Map.of(), null);
+    return new io.nightshift.training.model.LoadedModel(
+        new io.nightshift.training.tracking.ModelVersion("demand", "1", "run", "runs:/run/model", Map.of(), List.of()),
+        meta, m.booster());
+  }
+
+  @Test
   void searchRunsSeededTrialsAsChildRunsAndKeepsTheBest() {
     Evaluation.Search search =
         new Evaluation.Search(3, "valid_wape", Map.of("max_depth", List.of(2, 4, 6)), Map.of("eta", new double[] {0.05, 0.3}), 7);
