@@ -11,6 +11,7 @@ import io.nightshift.core.Errors;
 import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.featurestore.views.ViewRegistry;
 import io.nightshift.training.model.LoadedModel;
 import io.nightshift.training.model.ModelMetadata;
 import io.nightshift.training.predict.NativePredictor;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Scores a model trained on a feature view declared in YAML ({@code conf/features/NAME.yaml}, table
  * {@code features/NAME}): each entity's current row, that is its row at the scoring date for a date event time, or
- * its latest event time (e.g. an engine's last recorded cycle) for an integer one. Predictions replace the
+ * its latest event time (e.g. an engine's last recorded cycle) for an integer one. No row of an integer-time view
+ * names its night, so a night reads the table version built for it ({@link ViewRegistry#versionFor}): a backfill of a
+ * past night scores the engines' latest cycles as they were known then, not as they are now. Predictions replace the
  * {@code score_date} partition of {@code predictions/<model name>} in one transaction and the run's manifest row goes
  * to {@code monitoring/scoring_manifest} (keyed by the model name), so a night re-scored with the same model and
  * feature-table version gives the same rows. Remaining-useful-life models also get the predicted end of life
@@ -108,17 +111,28 @@ public final class ViewScorer {
     String featurePath = warehouse.featureView(view);
     String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
     DeltaTables.requireTable(spark, featurePath, "features/" + view, build);
-    long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
+    long latestVersion = DeltaTables.version(spark, featurePath);
+    long tableVersion = featureVersion != null ? featureVersion : latestVersion;
     Dataset<Row> table =
         DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, featureTableId, versionFix);
+    String time = meta.dateColumn();
+    DataType timeType = table.schema().apply(time).dataType();
+    boolean dated = timeType.equals(DataTypes.DateType);
+    if (!dated && featureVersion == null) {
+      // no row names its night: a past night reads the version built for it, so re-scoring it gives the same rows
+      java.util.OptionalLong asOf = ViewRegistry.versionFor(spark, warehouse, view, featurePath, date);
+      if (asOf.isPresent() && asOf.getAsLong() != tableVersion) {
+        tableVersion = asOf.getAsLong();
+        table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, null,
+            "rebuild the view as of " + date + " (nightshift features build --view conf/features/" + view
+                + ".yaml --as-of " + date + "), which makes it the latest version, then score again");
+      }
+    }
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
     List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
     if (!missing.isEmpty()) {
       throw Errors.modelSchemaMismatch(model.version().name() + "/" + model.version().version(), "features/" + view, missing);
     }
-    String time = meta.dateColumn();
-    DataType timeType = table.schema().apply(time).dataType();
-    boolean dated = timeType.equals(DataTypes.DateType);
     Dataset<Row> current;
     String what;
     if (dated) {

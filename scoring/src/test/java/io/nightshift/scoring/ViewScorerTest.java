@@ -156,6 +156,57 @@ class ViewScorerTest {
         .isEqualTo(scored);
   }
 
+  @Test
+  void aPastNightOfACycleCountedViewReadsTheVersionBuiltForIt() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("view-scorer-backfill").toString());
+    java.util.Map<String, String> cols = new java.util.LinkedHashMap<>();
+    cols.put("unit", "int");
+    cols.put("cycle", "int");
+    cols.put("wear", "double");
+    io.nightshift.featurestore.views.ViewDefinition d =
+        io.nightshift.featurestore.views.ViewDefinition.builder("engines")
+            .entities("unit")
+            .eventTime("cycle", io.nightshift.featurestore.views.ViewDefinition.TimeType.INTEGER)
+            .source(io.nightshift.featurestore.views.ViewDefinition.Format.DELTA, "raw/engines", Map.of(), cols)
+            .columns("wear")
+            .build();
+    String source = w.path("raw/engines");
+    spark.sql("SELECT * FROM VALUES (1, 1, 0.1D), (1, 2, 0.5D), (2, 7, 1.15D) AS t(unit, cycle, wear)")
+        .write().format("delta").save(source);
+    String file = "conf/features/engines.yaml";
+    io.nightshift.featurestore.views.ViewRegistry.build(spark, w, d, file, java.util.Optional.of(NIGHT), false);
+    // the next night engine 1 runs a third cycle, worn further, and the view is built as of that night
+    spark.sql("SELECT * FROM VALUES (1, 3, 0.9D) AS t(unit, cycle, wear)").write().format("delta").mode("append")
+        .save(source);
+    io.nightshift.featurestore.views.ViewRegistry.build(spark, w, d, file, java.util.Optional.of(NIGHT.plusDays(1)),
+        false);
+    LoadedModel m = model("RUL_REGRESSION", List.of("wear"), rulBooster(), "cycle");
+    String predictions = w.path("predictions/engines-rul");
+
+    // a backfill of the first night reads the table as built for it: engine 1's latest cycle is still 2
+    ViewScorer.Result first = ViewScorer.score(spark, w, m, NIGHT, "abc123", null);
+    assertThat(first.featureTableVersion()).isZero();
+    List<Row> rows = spark.read().format("delta").load(predictions).where("score_date = '" + NIGHT + "'")
+        .orderBy("unit").collectAsList();
+    assertThat(rows).extracting(x -> x.<Integer>getAs("cycle")).containsExactly(2, 7);
+    // the second night, and any later one, read the latest build
+    ViewScorer.Result second = ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "abc123", null);
+    assertThat(second.featureTableVersion()).isEqualTo(1L);
+    assertThat(ViewScorer.score(spark, w, m, NIGHT.plusDays(9), "abc123", null).featureTableVersion()).isEqualTo(1L);
+    assertThat(spark.read().format("delta").load(predictions).where("score_date = '" + NIGHT.plusDays(1) + "'")
+            .orderBy("unit").collectAsList())
+        .extracting(x -> x.<Integer>getAs("cycle")).containsExactly(3, 7);
+
+    // a night before the first build knew nothing of these engines: refused, nothing written
+    long before = spark.read().format("delta").load(predictions).count();
+    assertThatThrownBy(() -> ViewScorer.score(spark, w, m, NIGHT.minusDays(1), "abc123", null))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("features/engines")
+        .hasMessageContaining("first recorded build is as of " + NIGHT);
+    assertThat(spark.read().format("delta").load(predictions).count()).isEqualTo(before);
+  }
+
   /** A booster that learned rul = 100 - 60 * wear - 40 * heat on a grid of wear and heat in [0, 1.2]. */
   static byte[] twoFeatureRulBooster() throws Exception {
     int side = 25;

@@ -257,6 +257,50 @@ public final class ViewRegistry {
     return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0).getString(0));
   }
 
+  /**
+   * The version of the view's table {@code tablePath} that a night {@code date} reads when the view's event time is
+   * not a date (a cycle count, say), so no row says which night it belongs to: the last version before the first
+   * recorded build as of a later night (quarantine commits that followed the night's own build included). Empty when
+   * no recorded build is as of a night after {@code date} (read the latest version), or when the registry has no
+   * build of the table. A build recorded without an as-of date counts as of the day it ran (UTC). When every recorded
+   * build is as of a later night, the table holds nothing known on {@code date}: an input error, exit code 2.
+   */
+  public static java.util.OptionalLong versionFor(
+      SparkSession spark, Warehouse warehouse, String view, String tablePath, LocalDate date) {
+    if (!DeltaTables.exists(spark, warehouse.featureRegistry())) {
+      return java.util.OptionalLong.empty();
+    }
+    List<Row> builds =
+        spark.read().format("delta").load(warehouse.featureRegistry())
+            .where(col("view").equalTo(view).and(col("table_path").equalTo(tablePath)))
+            .select(col("table_version"),
+                org.apache.spark.sql.functions.coalesce(col("as_of"),
+                    org.apache.spark.sql.functions.to_date(
+                        org.apache.spark.sql.functions.to_utc_timestamp(col("built_at"),
+                            spark.conf().get("spark.sql.session.timeZone")))))
+            .orderBy(col("table_version"))
+            .collectAsList();
+    Row firstLater = null;
+    boolean known = false;
+    for (Row b : builds) {
+      if (b.getDate(1).toLocalDate().isAfter(date)) {
+        firstLater = b;
+        break;
+      }
+      known = true;
+    }
+    if (firstLater == null) {
+      return java.util.OptionalLong.empty();
+    }
+    if (!known) {
+      throw Errors.emptyPartition("features/" + view, "the night of " + date,
+          "its first recorded build is as of " + firstLater.getDate(1) + " (table version " + firstLater.getLong(0)
+              + "), so nothing in it was known on " + date + "; score a night on or after that date, or replay a night"
+              + " already scored with nightshift score --date D --model NAME --replay");
+    }
+    return java.util.OptionalLong.of(firstLater.getLong(0) - 1);
+  }
+
   /** Every recorded build of a view, oldest first. */
   public static Dataset<Row> history(SparkSession spark, Warehouse warehouse, String view) {
     return spark.read().format("delta").load(warehouse.featureRegistry())
