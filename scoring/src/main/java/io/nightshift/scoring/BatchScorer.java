@@ -164,14 +164,25 @@ public final class BatchScorer {
    */
   public record Manifest(
       String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion,
-      String featureTableId, String pricePlanTableId) {
+      String featureTableId, String pricePlanTableId, String codeVersion) {
     public Manifest(String modelName, String modelVersion, long featureTableVersion) {
       this(modelName, modelVersion, featureTableVersion, ScoringOptions.DEFAULT, null);
     }
 
     public Manifest(
         String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion) {
-      this(modelName, modelVersion, featureTableVersion, options, pricePlanVersion, null, null);
+      this(modelName, modelVersion, featureTableVersion, options, pricePlanVersion, null, null, null);
+    }
+
+    /**
+     * What a replay that runs {@code current} should say about the code: null when the night was scored with the
+     * same code version (or its manifest names none), else a note naming both versions.
+     */
+    public String codeChange(String current) {
+      return codeVersion == null || codeVersion.equals(current)
+          ? null
+          : "the night was scored with code version " + codeVersion + " and replayed with " + current
+              + ": rows may differ where the scoring code changed between them";
     }
   }
 
@@ -219,7 +230,8 @@ public final class BatchScorer {
     }
     return Optional.of(new Manifest(
         r.getAs("model_name"), r.getAs("model_version"), r.<Long>getAs("feature_table_version"), options,
-        optional(r, "price_plan_version"), optional(r, "feature_table_id"), optional(r, "price_plan_table_id")));
+        optional(r, "price_plan_version"), optional(r, "feature_table_id"), optional(r, "price_plan_table_id"),
+        optional(r, "code_version")));
   }
 
   /** A manifest column that older manifests lack (or hold null in): null then. */

@@ -215,6 +215,12 @@ class BatchScorerTest {
     List<Row> original = partition(night).collectAsList();
     BatchScorer.Manifest m = BatchScorer.manifest(spark, warehouse, UseCase.DEMAND, night);
     assertThat(m.modelVersion()).isEqualTo("1");
+    // a replay by the same code says nothing about it; one by other code names both versions
+    assertThat(m.codeVersion()).isEqualTo("test");
+    assertThat(m.codeChange("test")).isNull();
+    assertThat(m.codeChange("abc1234"))
+        .isEqualTo("the night was scored with code version test and replayed with abc1234: rows may differ where the"
+            + " scoring code changed between them");
 
     // the feature table changes afterwards (e.g. a late correction of raw sales)
     String path = warehouse.features(UseCase.DEMAND);
@@ -285,7 +291,8 @@ class BatchScorerTest {
     BatchScorer.Manifest old = BatchScorer.manifest(spark, w, UseCase.DEMAND, night);
     assertThat(old.featureTableId()).isNull();
     assertThat(old).isEqualTo(new BatchScorer.Manifest(
-        m.modelName(), m.modelVersion(), m.featureTableVersion(), m.options(), m.pricePlanVersion()));
+        m.modelName(), m.modelVersion(), m.featureTableVersion(), m.options(), m.pricePlanVersion(), null, null,
+        "test"));
   }
 
   @Test

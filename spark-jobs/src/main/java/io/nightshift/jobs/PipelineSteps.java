@@ -141,6 +141,11 @@ final class PipelineSteps {
    * Re-scores {@code date} for the model trained on a declared view named {@code modelName}, exactly as the night's
    * manifest recorded it: the model version and feature-table version it names.
    */
+  /** The note a replay of {@code key}'s night {@code date} prints about the code (see Manifest#codeChange), or null. */
+  String replayCodeChange(String key, LocalDate date) {
+    return BatchScorer.manifest(ctx.spark(), ctx.warehouse(), key, date).codeChange(JobContext.codeVersion());
+  }
+
   ViewScorer.Result replayView(String modelName, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), modelName, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));

@@ -88,21 +88,25 @@ final class ScoreCommand implements Callable<Integer> {
     }
     PipelineSteps steps = new PipelineSteps(root.context());
     if (replayModel != null) {
+      String codeChange = steps.replayCodeChange(replayModel, d);
       ViewScorer.Result r = steps.replayView(replayModel, d);
       System.out.printf("%s: replayed %s with model version %s on feature table version %d: %d predictions -> %s%n",
           r.model(), d, r.modelVersion(), r.featureTableVersion(), r.rows(), r.table());
+      printCodeChange(r.model(), codeChange);
       return NightshiftCli.OK;
     }
     // with several use cases, every night is checked (models, feature tables, price plan) before the first is written
     List<Runnable> writes = new ArrayList<>();
     if (replay) {
       for (UseCase u : useCases) {
+        String codeChange = steps.replayCodeChange(u.id(), d);
         Prepared<BatchScorer.Result> night = steps.prepareReplay(u, d);
         writes.add(() -> {
           BatchScorer.Result r = night.write();
           System.out.printf(
               "%s: replayed %s with model version %s on feature table version %d%s: %d predictions -> %s%n",
               r.useCase(), d, r.modelVersion(), r.featureTableVersion(), describe(r), r.rows(), r.table());
+          printCodeChange(r.useCase().toString(), codeChange);
         });
       }
       writes.forEach(Runnable::run);
@@ -148,5 +152,11 @@ final class ScoreCommand implements Callable<Integer> {
 
   private static String describe(BatchScorer.Result r) {
     return r.useCase() == UseCase.DEMAND && !r.options().isDefault() ? "; " + r.options().describe() : "";
+  }
+
+  private static void printCodeChange(String what, String codeChange) {
+    if (codeChange != null) {
+      System.out.printf("%s: note: %s%n", what, codeChange);
+    }
   }
 }

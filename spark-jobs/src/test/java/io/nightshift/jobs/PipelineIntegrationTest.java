@@ -103,9 +103,18 @@ class PipelineIntegrationTest {
     assertThat(after).hasSameSizeAs(before).containsExactlyInAnyOrderElementsOf(before);
     assertThat(delta("predictions/demand").count()).isEqualTo(before.size() + nightBefore.size());
 
-    CliRun replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
+    // replayed by another build of the code, which the output says
+    CliRun replay;
+    System.setProperty("nightshift.git.commit", "replay-test-commit");
+    try {
+      replay = cli("score", "--date", NIGHT, "--use-case", "demand", "--replay");
+    } finally {
+      System.clearProperty("nightshift.git.commit");
+    }
     assertThat(replay.code()).as(replay.err()).isZero();
-    assertThat(replay.out()).contains("demand: replayed 2023-12-31 with model version 1 on feature table version 0");
+    assertThat(replay.out()).contains("demand: replayed 2023-12-31 with model version 1 on feature table version 0")
+        .containsPattern("demand: note: the night was scored with code version \\S+ and replayed with"
+            + " replay-test-commit: rows may differ where the scoring code changed between them");
     assertThat(delta("predictions/demand").where("score_date = '" + NIGHT + "'").collectAsList())
         .containsExactlyInAnyOrderElementsOf(before);
     assertThat(delta("predictions/demand").where("score_date = '" + DAY_BEFORE + "'").collectAsList())
