@@ -137,6 +137,39 @@ class ActionPlannersTest {
   }
 
   @Test
+  void proposalsAreWrittenFromTheInputsThatWereChecked() {
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-pinned").toString());
+    StructType demand =
+        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= 7; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, 10.0, 0.0, "3"));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 5, 3, 9.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 4, 0)), RawData.INVENTORY), w.rawInventory());
+    Prepared<ReplenishmentPlanner.Result> night = ReplenishmentPlanner.prepare(spark, w, D, 0.95);
+
+    // after the checks, files that would fail them land (pack size 0, a second snapshot row) and the forecasts change
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 0, 7, 9.0)), RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 100, 0),
+        RowFactory.create(Date.valueOf(D), 1, 2, 50, 0)), RawData.INVENTORY), w.rawInventory());
+    List<Row> doubled = new ArrayList<>();
+    forecasts.forEach(r -> doubled.add(RowFactory.create(r.get(0), 1, 2, r.get(3), r.get(4), 20.0, 0.0, "4")));
+    DeltaTables.replacePartition(spark.createDataFrame(doubled, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
+
+    ReplenishmentPlanner.Result r = night.write();
+    assertThat(r.proposals()).isEqualTo(1L);
+    Row order = spark.read().format("delta").load(w.replenishmentOrders()).head();
+    // as checked: lead time 3 at 10 a day, 4 on hand, packs of 5: 30 - 4 = 26, rounded up to 30
+    assertThat(order.<Double>getAs("forecast_lead_time")).isEqualTo(30.0);
+    assertThat(order.<Integer>getAs("on_hand")).isEqualTo(4);
+    assertThat(order.<Long>getAs("order_qty")).isEqualTo(30L);
+    assertThat(order.<String>getAs("model_version")).isEqualTo("3");
+  }
+
+  @Test
   void aForecastShorterThanALeadTimeIsAnInputErrorAndWritesNothing() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-short").toString());
     StructType demand =

@@ -173,19 +173,24 @@ public final class ReplenishmentPlanner {
     requireServiceLevel(serviceLevel);
     double z = new NormalDistribution().inverseCumulativeProbability(serviceLevel);
     Column day = col("score_date").equalTo(lit(Date.valueOf(date)));
+    // the inputs checked here are the ones written from: the forecasts at the Delta version read now, and the item
+    // master and stock snapshot (CSV files, which have no versions) kept as read, so files landed between the checks
+    // and the write cannot reach the proposals unchecked
+    String predictions = warehouse.predictions(UseCase.DEMAND);
+    DeltaTables.requireTable(spark, predictions, "predictions/demand",
+        "run 'nightshift score --date " + date + " --use-case demand' first");
     Dataset<Row> forecasts =
-        DeltaTables.read(
-                spark, warehouse.predictions(UseCase.DEMAND), "predictions/demand",
-                "run 'nightshift score --date " + date + " --use-case demand' first")
+        DeltaTables.readVersion(spark, predictions, "predictions/demand", DeltaTables.version(spark, predictions))
             .where(day);
     if (forecasts.isEmpty()) {
       throw Errors.emptyPartition(
           "predictions/demand", "score date " + date, "run 'nightshift score --date " + date + " --use-case demand' first");
     }
-    Dataset<Row> items = RawData.read(spark, warehouse.rawItems(), "raw/items", RawData.ITEMS);
+    Dataset<Row> items = RawData.read(spark, warehouse.rawItems(), "raw/items", RawData.ITEMS).localCheckpoint();
     Dataset<Row> stock =
         RawData.read(spark, warehouse.rawInventory(), "raw/inventory", RawData.INVENTORY)
-            .where(col("date").equalTo(lit(Date.valueOf(date))));
+            .where(col("date").equalTo(lit(Date.valueOf(date))))
+            .localCheckpoint();
     if (stock.isEmpty()) {
       throw Errors.emptyPartition(
           "raw/inventory", "date " + date, "land the stock-on-hand snapshot of " + date + " in raw/inventory");
