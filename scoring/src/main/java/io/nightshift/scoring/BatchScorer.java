@@ -103,7 +103,7 @@ public final class BatchScorer {
   static final int TOP_CONTRIBUTIONS = 5;
 
   /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */
-  static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
+  public static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
 
   private BatchScorer() {}
 

@@ -20,6 +20,7 @@ import io.nightshift.core.Warehouse;
 import io.nightshift.featurestore.DeltaTables;
 import io.nightshift.featurestore.RawData;
 import io.nightshift.featurestore.SparkColumns;
+import io.nightshift.scoring.BatchScorer;
 import io.nightshift.scoring.Prepared;
 import io.nightshift.scoring.ScoringOptions;
 import java.sql.Date;
@@ -56,8 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class ReplenishmentPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(ReplenishmentPlanner.class);
 
-  /** The standard normal 90th percentile: (P90 - P10) spans 2 * Z90 standard deviations. */
-  static final double Z90 = new NormalDistribution().inverseCumulativeProbability(0.9);
 
   private ReplenishmentPlanner() {}
 
@@ -200,7 +199,7 @@ public final class ReplenishmentPlanner {
     // std (P10 clipped to 0) would be understated by a third or more
     List<String> columns = Arrays.asList(forecasts.columns());
     boolean quantiles = columns.containsAll(List.of("forecast_p10", "forecast_p90"));
-    Column clippedSpreadStd = col("forecast_p90").minus(col("forecast_p10")).divide(2 * Z90);
+    Column clippedSpreadStd = col("forecast_p90").minus(col("forecast_p10")).divide(2 * BatchScorer.Z90);
     Column spreadStd =
         columns.contains("forecast_std") ? coalesce(col("forecast_std"), clippedSpreadStd) : clippedSpreadStd;
     Column dailyStd =
