@@ -136,28 +136,40 @@ class ActionPlannersTest {
     assertThat(item1.<Long>getAs("order_qty")).isEqualTo(4L);
   }
 
+  private static final StructType POINT_FORECASTS =
+      new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
+          .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double")
+          .add("model_version", "string");
+
+  /**
+   * Lands one store-item's inputs for {@link #D} (store 1, item 2): point forecasts of {@code perDay} for horizons
+   * 1..{@code horizons} by model version {@code modelVersion}, its item row and its stock snapshot.
+   */
+  private static void landOneItem(
+      Warehouse w, int horizons, double perDay, double std, String modelVersion, int packSize, int leadTimeDays,
+      int onHand) {
+    List<Row> forecasts = new ArrayList<>();
+    for (int h = 1; h <= horizons; h++) {
+      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, perDay, std, modelVersion));
+    }
+    DeltaTables.replacePartition(spark.createDataFrame(forecasts, POINT_FORECASTS), w.predictions(UseCase.DEMAND),
+        "score_date", D.toString());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", packSize, leadTimeDays, 9.0)),
+        RawData.ITEMS), w.rawItems());
+    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, onHand, 0)),
+        RawData.INVENTORY), w.rawInventory());
+  }
+
   @Test
   void proposalsAreWrittenFromTheInputsThatWereChecked() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-pinned").toString());
-    StructType demand =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
-    List<Row> forecasts = new ArrayList<>();
-    for (int h = 1; h <= 7; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, 10.0, 0.0, "3"));
-    }
-    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 5, 3, 9.0)), RawData.ITEMS), w.rawItems());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 4, 0)), RawData.INVENTORY), w.rawInventory());
+    landOneItem(w, 7, 10.0, 0.0, "3", 5, 3, 4);
     Prepared<ReplenishmentPlanner.Result> night = ReplenishmentPlanner.prepare(spark, w, D, 0.95);
 
     // after the checks, files that would fail them land (pack size 0, a second snapshot row) and the forecasts change
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 0, 7, 9.0)), RawData.ITEMS), w.rawItems());
+    landOneItem(w, 7, 20.0, 0.0, "4", 0, 7, 100);
     RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 100, 0),
         RowFactory.create(Date.valueOf(D), 1, 2, 50, 0)), RawData.INVENTORY), w.rawInventory());
-    List<Row> doubled = new ArrayList<>();
-    forecasts.forEach(r -> doubled.add(RowFactory.create(r.get(0), 1, 2, r.get(3), r.get(4), 20.0, 0.0, "4")));
-    DeltaTables.replacePartition(spark.createDataFrame(doubled, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
 
     ReplenishmentPlanner.Result r = night.write();
     assertThat(r.proposals()).isEqualTo(1L);
@@ -172,16 +184,7 @@ class ActionPlannersTest {
   @Test
   void aForecastShorterThanALeadTimeIsAnInputErrorAndWritesNothing() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("actions-short").toString());
-    StructType demand =
-        new StructType().add("score_date", "date").add("store", "int").add("item", "int").add("target_date", "date")
-            .add("horizon_days", "int").add("prediction", "double").add("prediction_std", "double").add("model_version", "string");
-    List<Row> forecasts = new ArrayList<>();
-    for (int h = 1; h <= 4; h++) {
-      forecasts.add(RowFactory.create(Date.valueOf(D), 1, 2, Date.valueOf(D.plusDays(h)), h, 1.0, 1.0, "3"));
-    }
-    DeltaTables.replacePartition(spark.createDataFrame(forecasts, demand), w.predictions(UseCase.DEMAND), "score_date", D.toString());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(2, "grocery", 1, 5, 9.0)), RawData.ITEMS), w.rawItems());
-    RawData.write(spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(D), 1, 2, 0, 0)), RawData.INVENTORY), w.rawInventory());
+    landOneItem(w, 4, 1.0, 1.0, "3", 1, 5, 0);
     assertThatThrownBy(() -> ReplenishmentPlanner.plan(spark, w, D, 0.95))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("No rows in predictions/demand for horizons 5..5 of score date 2024-03-01")
