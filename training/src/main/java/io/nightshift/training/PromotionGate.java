@@ -36,7 +36,9 @@ import org.apache.spark.sql.Row;
  * and compared by its relative improvement, with a 90% block bootstrap confidence interval that resamples whole
  * entities (store-items, machines), each with its rows in every window, so correlated days of one entity move
  * together. The challenger is promoted when the interval's lower bound exceeds the margin, and only when the windows
- * hold at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing.
+ * hold at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing. When folds are closer
+ * together than their validation windows are long, a row in two windows counts once per window, scored by each
+ * window's own challenger.
  */
 public final class PromotionGate {
   static final int BOOTSTRAP_SAMPLES = 1000;
@@ -178,6 +180,14 @@ public final class PromotionGate {
       compared.add(new Window(null, null, windows.get(windows.size() - 1).booster()));
       filters.add(XGBoostTrainer.heldOut(spec));
     } else {
+      if (champion.metadata().trainEnd() == null) {
+        return new Decision(false,
+            "champion v" + championVersion + " was validated on " + champion.metadata().validationSplit()
+                + ", not on a time window, so its training data may hold any day; keep the split or use"
+                + " --force-promote",
+            metric, championVersion, null, null, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+            margin, List.of());
+      }
       LocalDate championTrainEnd = LocalDate.parse(champion.metadata().trainEnd());
       LocalDate outOfSample = championTrainEnd.plusDays(spec.purgeDays() + 1L);
       Column date = col(view.dateColumn());

@@ -132,6 +132,20 @@ class BacktestAndSearchTest {
       assertThat(w.challengerMetric()).isEqualTo(w.championMetric());
     });
     assertThat(same.promote()).isFalse(); // identical models: no improvement clears a margin of 0
+
+    // a champion validated on held-out entities may have trained on any day: no window is known to be out of sample
+    io.nightshift.training.model.LoadedModel c = champion(old);
+    io.nightshift.training.model.ModelMetadata m = c.metadata();
+    io.nightshift.training.model.LoadedModel split = new io.nightshift.training.model.LoadedModel(c.version(),
+        new io.nightshift.training.model.ModelMetadata(m.modelName(), m.useCase(), m.task(), m.featureView(), m.keys(),
+            m.dateColumn(), m.labelColumn(), m.features(), m.asOf(), m.featureTablePath(), m.featureTableVersion(),
+            null, null, null, null, m.residualStd(), m.metrics(), m.baseline(), "entities held out by item"),
+        c.booster());
+    PromotionGate.Decision refused =
+        PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), split, 0.0, 42);
+    assertThat(refused.promote()).isFalse();
+    assertThat(refused.reason()).contains("was validated on entities held out by item, not on a time window")
+        .contains("--force-promote");
   }
 
   private static io.nightshift.training.model.LoadedModel champion(TrainedModel m) {
