@@ -173,7 +173,7 @@ class PipelineIntegrationTest {
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out())
         .contains("nightshift-demand version 2 is @challenger (champion unchanged)")
-        .containsPattern("gate: on \\d backtest windows? out of sample for both \\(\\S+\\), wape: challenger")
+        .containsPattern("gate: on 1 of 3 backtest windows out of sample for both \\(\\S+\\), wape: challenger")
         // 2 stores x 4 items: too few entities for the gate's bootstrap interval (PromotionGate.MIN_BLOCKS)
         .contains("entities (bootstrap blocks), fewer than the 10")
         .contains("--force-promote");

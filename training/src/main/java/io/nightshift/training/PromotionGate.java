@@ -28,17 +28,17 @@ import org.apache.spark.sql.Row;
 
 /**
  * Decides whether a challenger replaces the champion. Both models are scored on the same backtest windows: each of the
- * challenger's backtest folds contributes its validation window, scored by that fold's challenger model (trained as of
- * the fold's cutoff) and by the champion, from the day after the champion's training data (and its purge gap) on, so
- * that every row compared is out of sample for both. Folds whose window lies wholly inside the champion's training
- * data are left out. With an entity split the window is the held-out entities, scored by the final challenger. The
+ * challenger's backtest folds whose validation window starts after the champion's training data (and its purge gap)
+ * contributes that window, scored by the fold's challenger model (trained as of the fold's cutoff) and by the
+ * champion, so every row compared is out of sample for both and on each window the challenger trained on data at
+ * least as recent as the champion's. A fold validating earlier is left out (its model trained on less data than the champion), and each day
+ * counts once, in the newest fold covering it. With an entity split the window is the held-out entities, scored by
+ * the final challenger. The
  * metric (WAPE for regression, MAE for remaining useful life, log loss for classification) is pooled over the windows
  * and compared by its relative improvement, with a 90% block bootstrap confidence interval that resamples whole
  * entities (store-items, machines), each with its rows in every window, so correlated days of one entity move
  * together. The challenger is promoted when the interval's lower bound exceeds the margin, and only when the windows
- * hold at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing. When folds are closer
- * together than their validation windows are long, a row in two windows counts once per window, scored by each
- * window's own challenger.
+ * hold at least {@link #MIN_BLOCKS} entities: with fewer the interval says next to nothing.
  */
 public final class PromotionGate {
   static final int BOOTSTRAP_SAMPLES = 1000;
@@ -191,18 +191,28 @@ public final class PromotionGate {
       LocalDate championTrainEnd = LocalDate.parse(champion.metadata().trainEnd());
       LocalDate outOfSample = championTrainEnd.plusDays(spec.purgeDays() + 1L);
       Column date = col(view.dateColumn());
-      for (Window w : windows) {
-        LocalDate start = outOfSample.isAfter(w.start()) ? outOfSample : w.start();
-        if (!start.isAfter(w.end())) {
-          compared.add(new Window(start, w.end(), w.booster()));
-          filters.add(date.geq(lit(Date.valueOf(start))).and(date.leq(lit(Date.valueOf(w.end())))));
+      for (int i = 0; i < windows.size(); i++) {
+        Window w = windows.get(i);
+        // a fold validating before that day trained on less data than the champion had on its window: left out
+        if (w.start().isBefore(outOfSample)) {
+          continue;
+        }
+        // each day once, with the newest fold covering it: a fold's window ends where the next one starts
+        LocalDate end = w.end();
+        if (i + 1 < windows.size() && !windows.get(i + 1).start().isAfter(end)) {
+          end = windows.get(i + 1).start().minusDays(1);
+        }
+        if (!w.start().isAfter(end)) {
+          compared.add(new Window(w.start(), end, w.booster()));
+          filters.add(date.geq(lit(Date.valueOf(w.start()))).and(date.leq(lit(Date.valueOf(end)))));
         }
       }
       if (compared.isEmpty()) {
         LocalDate end = windows.get(windows.size() - 1).end();
         return new Decision(false,
-            "no window is out of sample for both models (champion v" + championVersion + " trained through "
-                + championTrainEnd + ", challenger validated through " + end + ")",
+            "no window is out of sample for both models: every validation window of the challenger (the last"
+                + " through " + end + ") starts before " + outOfSample + ", the day after champion v"
+                + championVersion + "'s training data (through " + championTrainEnd + ") and purge gap",
             metric, championVersion, outOfSample, end, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
             Double.NaN, margin, List.of());
       }
@@ -270,10 +280,15 @@ public final class PromotionGate {
     }
     Decision d =
         decide(blocks.values().toArray(new double[0][]), rows, metric, championVersion, start, end, margin, seed);
-    String scope = spec.entitySplit() != null
-        ? "on " + spec.validationScheme()
-        : "on " + compared.size() + " backtest window" + (compared.size() == 1 ? "" : "s") + " out of sample for both ("
-            + start + ".." + end + ")";
+    String scope;
+    if (spec.entitySplit() != null) {
+      scope = "on " + spec.validationScheme();
+    } else if (windows.size() == 1) {
+      scope = "on the validation window out of sample for both (" + start + ".." + end + ")";
+    } else {
+      scope = "on " + compared.size() + " of " + windows.size() + " backtest windows out of sample for both ("
+          + start + ".." + end + ")";
+    }
     return new Decision(d.promote(), scope + ", " + d.reason(), d.metric(), d.championVersion(), d.windowStart(),
         d.windowEnd(), d.rows(), d.blocks(), d.challengerMetric(), d.championMetric(), d.improvement(), d.ciLow(),
         d.ciHigh(), d.margin(), results);

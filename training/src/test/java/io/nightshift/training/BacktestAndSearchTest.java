@@ -86,45 +86,58 @@ class BacktestAndSearchTest {
 
   @Test
   void promotionGateJudgesEveryBacktestWindowThatIsOutOfSampleForTheChampion() {
-    ModelSpec spec = demandSpec(3);
+    // folds two weeks apart validating on 28 days each: AS_OF-55..-28, AS_OF-41..-14 and AS_OF-27..AS_OF
+    ModelSpec spec = TrainingFixtures.quick(ModelSpecs.demand(), 15)
+        .withEvaluation(new Evaluation(3, 14, "store", 0.5, 1, 1, null));
     TrainedModel last = XGBoostTrainer.train(spark, demand(), spec, AS_OF);
     Backtest.Result backtest = Backtest.run(spark, demand(), spec, AS_OF, last);
-    // a weak champion trained six weeks earlier: its training data ends inside the oldest fold's window
+    assertThat(backtest.folds()).extracting(Backtest.Fold::validationStart)
+        .containsExactly(AS_OF.minusDays(55), AS_OF.minusDays(41), AS_OF.minusDays(27));
+    // a weak champion trained six weeks earlier: its training data ends before every window
     ModelSpec weak = TrainingFixtures.quick(ModelSpecs.demand(), 2);
     TrainedModel old = XGBoostTrainer.train(spark, demand(), weak, AS_OF.minusDays(42));
-    LocalDate outOfSample = old.trainEnd().plusDays(spec.purgeDays() + 1L);
-    assertThat(outOfSample).isAfter(backtest.folds().get(0).validationStart())
-        .isBefore(backtest.folds().get(0).validationEnd());
+    assertThat(old.trainEnd().plusDays(spec.purgeDays() + 1L)).isBefore(AS_OF.minusDays(55));
 
     PromotionGate.Decision d =
         PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), champion(old), 0.0, 42);
 
+    // each day once, in the newest fold covering it
     assertThat(d.windows()).extracting(PromotionGate.WindowResult::start)
-        .containsExactly(outOfSample, AS_OF.minusDays(55), AS_OF.minusDays(27));
+        .containsExactly(AS_OF.minusDays(55), AS_OF.minusDays(41), AS_OF.minusDays(27));
     assertThat(d.windows()).extracting(PromotionGate.WindowResult::end)
-        .containsExactly(AS_OF.minusDays(56), AS_OF.minusDays(28), AS_OF);
-    for (PromotionGate.WindowResult w : d.windows()) { // 15 store-items, every day of the window labeled
-      assertThat(w.rows()).isEqualTo(15L * (w.end().toEpochDay() - w.start().toEpochDay() + 1));
-    }
-    assertThat(d.rows()).isEqualTo(d.windows().stream().mapToLong(PromotionGate.WindowResult::rows).sum());
-    assertThat(d.windowStart()).isEqualTo(outOfSample);
+        .containsExactly(AS_OF.minusDays(42), AS_OF.minusDays(28), AS_OF);
+    assertThat(d.windows()).extracting(PromotionGate.WindowResult::rows) // 15 store-items, every day labeled
+        .containsExactly(15L * 14, 15L * 14, 15L * 28);
+    assertThat(d.rows()).isEqualTo(15L * 56);
+    assertThat(d.windowStart()).isEqualTo(AS_OF.minusDays(55));
     assertThat(d.windowEnd()).isEqualTo(AS_OF);
     assertThat(d.blocks()).isEqualTo(15); // an entity's rows in every window move together
-    // each window is scored by its own fold's model, not by the final one
-    for (int i = 1; i < 3; i++) {
-      assertThat(d.windows().get(i).challengerMetric())
-          .isCloseTo(backtest.folds().get(i).metrics().get("valid_wape"), within(1e-4));
-    }
-    assertThat(d.windows().get(1).challengerMetric()).isNotCloseTo(d.windows().get(2).challengerMetric(), within(1e-6));
+    // each window is scored by its own fold's model: the last by the final one, on the same rows as its validation
+    assertThat(d.windows().get(2).challengerMetric())
+        .isCloseTo(backtest.folds().get(2).metrics().get("valid_wape"), within(1e-4));
+    PromotionGate.Decision finalOnly = PromotionGate.evaluate(demand(), spec,
+        List.of(new PromotionGate.Window(AS_OF.minusDays(55), AS_OF.minusDays(42), last.booster())), champion(old), 0.0,
+        42);
+    assertThat(finalOnly.challengerMetric()).isNotCloseTo(d.windows().get(0).challengerMetric(), within(1e-6));
+    assertThat(finalOnly.championMetric()).isCloseTo(d.windows().get(0).championMetric(), within(1e-9));
     // the pooled metric is a weighted mean of the windows'
     double[] ch = d.windows().stream().mapToDouble(PromotionGate.WindowResult::challengerMetric).toArray();
     assertThat(d.challengerMetric()).isBetween(java.util.Arrays.stream(ch).min().orElseThrow(),
         java.util.Arrays.stream(ch).max().orElseThrow());
     assertThat(d.promote()).as(d.reason()).isTrue(); // 15 rounds beat 2 everywhere
-    assertThat(d.reason()).startsWith("on 3 backtest windows out of sample for both (" + outOfSample + ".." + AS_OF + "), wape:");
+    assertThat(d.reason()).startsWith(
+        "on 3 of 3 backtest windows out of sample for both (" + AS_OF.minusDays(55) + ".." + AS_OF + "), wape:");
     assertThat((List<?>) d.asRecord().get("windows")).hasSize(3);
 
-    // a champion trained as of the same date shares no row with the first two windows: only the last is compared
+    // a champion trained three weeks before AS_OF had data the first fold's model lacked: that fold is left out
+    TrainedModel recent = XGBoostTrainer.train(spark, demand(), weak, AS_OF.minusDays(20));
+    PromotionGate.Decision later =
+        PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), champion(recent), 0.0, 42);
+    assertThat(later.windows()).extracting(PromotionGate.WindowResult::start)
+        .containsExactly(AS_OF.minusDays(41), AS_OF.minusDays(27));
+    assertThat(later.reason()).startsWith("on 2 of 3 backtest windows out of sample for both (" + AS_OF.minusDays(41));
+
+    // a champion trained as of the same date trained on the first two windows: only the last is compared
     PromotionGate.Decision same =
         PromotionGate.evaluate(demand(), spec, PromotionGate.windows(last, backtest), champion(last), 0.0, 42);
     assertThat(same.windows()).singleElement().satisfies(w -> {
