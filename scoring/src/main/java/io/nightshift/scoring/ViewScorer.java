@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@code features/NAME}): each entity's current row, that is its row at the scoring date for a date event time, or
  * its latest event time (e.g. an engine's last recorded cycle) for an integer one. No row of an integer-time view
  * names its night, so a night reads the table version built for it ({@link ViewRegistry#versionFor}): a backfill of a
- * past night scores the engines' latest cycles as they were known then, not as they are now. Predictions replace the
+ * past night scores the latest cycles of the table as it was built for that night, not as it is now (such a build
+ * reads its whole source, whatever its as-of date). Predictions replace the
  * {@code score_date} partition of {@code predictions/<model name>} in one transaction and the run's manifest row goes
  * to {@code monitoring/scoring_manifest} (keyed by the model name), so a night re-scored with the same model and
  * feature-table version gives the same rows. Remaining-useful-life models also get the predicted end of life
@@ -124,8 +125,8 @@ public final class ViewScorer {
       if (asOf.isPresent() && asOf.getAsLong() != tableVersion) {
         tableVersion = asOf.getAsLong();
         table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, null,
-            "rebuild the view as of " + date + " (nightshift features build --view conf/features/" + view
-                + ".yaml --as-of " + date + "), which makes it the latest version, then score again");
+            "build the view for that night again (nightshift features build --view conf/features/" + view
+                + ".yaml --as-of " + date + "), which this night then reads, and score again");
       }
     }
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));

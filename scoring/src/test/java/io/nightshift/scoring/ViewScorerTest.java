@@ -203,8 +203,14 @@ class ViewScorerTest {
     assertThatThrownBy(() -> ViewScorer.score(spark, w, m, NIGHT.minusDays(1), "abc123", null))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("features/engines")
-        .hasMessageContaining("first recorded build is as of " + NIGHT);
+        .hasMessageContaining("every recorded build of it is as of a later night (the first as of " + NIGHT)
+        .hasMessageContaining("--as-of " + NIGHT.minusDays(1));
     assertThat(spark.read().format("delta").load(predictions).count()).isEqualTo(before);
+
+    // the first night built again (version 2, from today's source): that night now reads it, the next keeps version 1
+    io.nightshift.featurestore.views.ViewRegistry.build(spark, w, d, file, java.util.Optional.of(NIGHT), false);
+    assertThat(ViewScorer.score(spark, w, m, NIGHT, "abc123", null).featureTableVersion()).isEqualTo(2L);
+    assertThat(ViewScorer.score(spark, w, m, NIGHT.plusDays(1), "abc123", null).featureTableVersion()).isEqualTo(1L);
   }
 
   /** A booster that learned rul = 100 - 60 * wear - 40 * heat on a grid of wear and heat in [0, 1.2]. */

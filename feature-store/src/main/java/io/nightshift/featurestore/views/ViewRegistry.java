@@ -259,11 +259,12 @@ public final class ViewRegistry {
 
   /**
    * The version of the view's table {@code tablePath} that a night {@code date} reads when the view's event time is
-   * not a date (a cycle count, say), so no row says which night it belongs to: the last version before the first
-   * recorded build as of a later night (quarantine commits that followed the night's own build included). Empty when
-   * no recorded build is as of a night after {@code date} (read the latest version), or when the registry has no
-   * build of the table. A build recorded without an as-of date counts as of the day it ran (UTC). When every recorded
-   * build is as of a later night, the table holds nothing known on {@code date}: an input error, exit code 2.
+   * not a date (a cycle count, say), so no row says which night it belongs to: the table as built for that night. That
+   * is the build with the latest as-of date on or before {@code date} (the newest such build when several share it,
+   * e.g. a rebuild for the night), read up to the commit before the next build (so quarantine commits that followed it
+   * are included). Empty, meaning the latest version, when that build is the newest one or the registry has no build
+   * of the table. A build recorded without an as-of date counts as of the day it ran (UTC). When every recorded build
+   * is as of a later night, the table was never built for {@code date}: an input error, exit code 2.
    */
   public static java.util.OptionalLong versionFor(
       SparkSession spark, Warehouse warehouse, String view, String tablePath, LocalDate date) {
@@ -280,25 +281,28 @@ public final class ViewRegistry {
                             spark.conf().get("spark.sql.session.timeZone")))))
             .orderBy(col("table_version"))
             .collectAsList();
-    Row firstLater = null;
-    boolean known = false;
-    for (Row b : builds) {
-      if (b.getDate(1).toLocalDate().isAfter(date)) {
-        firstLater = b;
-        break;
-      }
-      known = true;
-    }
-    if (firstLater == null) {
+    if (builds.isEmpty()) {
       return java.util.OptionalLong.empty();
     }
-    if (!known) {
-      throw Errors.emptyPartition("features/" + view, "the night of " + date,
-          "its first recorded build is as of " + firstLater.getDate(1) + " (table version " + firstLater.getLong(0)
-              + "), so nothing in it was known on " + date + "; score a night on or after that date, or replay a night"
-              + " already scored with nightshift score --date D --model NAME --replay");
+    int chosen = -1;
+    for (int i = 0; i < builds.size(); i++) {
+      LocalDate asOf = builds.get(i).getDate(1).toLocalDate();
+      if (!asOf.isAfter(date)
+          && (chosen < 0 || !asOf.isBefore(builds.get(chosen).getDate(1).toLocalDate()))) {
+        chosen = i;
+      }
     }
-    return java.util.OptionalLong.of(firstLater.getLong(0) - 1);
+    if (chosen < 0) {
+      Row first = builds.get(0);
+      throw Errors.emptyPartition("features/" + view, "the night of " + date,
+          "every recorded build of it is as of a later night (the first as of " + first.getDate(1) + ", table version "
+              + first.getLong(0) + "); build it for that night with 'nightshift features build --view conf/features/"
+              + view + ".yaml --as-of " + date + "', or replay a night already scored with 'nightshift score --date D"
+              + " --model NAME --replay'");
+    }
+    return chosen == builds.size() - 1
+        ? java.util.OptionalLong.empty()
+        : java.util.OptionalLong.of(builds.get(chosen + 1).getLong(0) - 1);
   }
 
   /** Every recorded build of a view, oldest first. */
