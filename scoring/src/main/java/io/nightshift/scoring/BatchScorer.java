@@ -162,6 +162,9 @@ public final class BatchScorer {
    * The manifest row of a scored night: which model version scored which data, and how. The table ids
    * ({@link DeltaTables#tableId}) are null where the manifest predates them (not checked then).
    */
+  /** The code version of a build that knows no git commit (see the jobs' code version). */
+  public static final String UNKNOWN_CODE = "dev";
+
   public record Manifest(
       String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion,
       String featureTableId, String pricePlanTableId, String codeVersion) {
@@ -176,11 +179,16 @@ public final class BatchScorer {
 
     /**
      * What a replay that runs {@code current} should say about the code: null when the night was scored with the
-     * same code version (or its manifest names none), else a note naming both versions.
+     * same known code version (or its manifest names none), else a note naming both versions. {@code dev}, the
+     * version of a build that knows no git commit, says nothing about the code, so two of them get a note too.
      */
     public String codeChange(String current) {
-      return codeVersion == null || codeVersion.equals(current)
-          ? null
+      if (codeVersion == null || codeVersion.equals(current) && !UNKNOWN_CODE.equals(current)) {
+        return null;
+      }
+      return codeVersion.equals(current)
+          ? "the night was scored and replayed by builds that record no git commit (code version " + current
+              + "), so a change of the scoring code between them cannot be ruled out"
           : "the night was scored with code version " + codeVersion + " and replayed with " + current
               + ": rows may differ where the scoring code changed between them";
     }

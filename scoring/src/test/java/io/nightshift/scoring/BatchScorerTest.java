@@ -221,6 +221,9 @@ class BatchScorerTest {
     assertThat(m.codeChange("abc1234"))
         .isEqualTo("the night was scored with code version test and replayed with abc1234: rows may differ where the"
             + " scoring code changed between them");
+    BatchScorer.Manifest dev = new BatchScorer.Manifest(m.modelName(), m.modelVersion(), m.featureTableVersion(),
+        m.options(), m.pricePlanVersion(), null, null, "dev");
+    assertThat(dev.codeChange("dev")).contains("record no git commit (code version dev)");
 
     // the feature table changes afterwards (e.g. a late correction of raw sales)
     String path = warehouse.features(UseCase.DEMAND);

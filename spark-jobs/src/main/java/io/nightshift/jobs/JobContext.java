@@ -126,7 +126,7 @@ final class JobContext implements AutoCloseable {
       return commit;
     }
     String v = NightshiftCli.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return v == null ? io.nightshift.scoring.BatchScorer.UNKNOWN_CODE : v;
   }
 
   /** MLflow tags identifying the code and the orchestrator run. */

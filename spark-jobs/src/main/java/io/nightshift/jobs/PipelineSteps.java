@@ -133,19 +133,15 @@ final class PipelineSteps {
     return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);
   }
 
-  /**
-   * Re-scores a night as its manifest says (model version, feature-table version, horizon, reconciliation): the
-   * inputs are checked now, the night is written by {@link Prepared#write}.
-   */
-  /**
-   * Re-scores {@code date} for the model trained on a declared view named {@code modelName}, exactly as the night's
-   * manifest recorded it: the model version and feature-table version it names.
-   */
   /** The note a replay of {@code key}'s night {@code date} prints about the code (see Manifest#codeChange), or null. */
   String replayCodeChange(String key, LocalDate date) {
     return BatchScorer.manifest(ctx.spark(), ctx.warehouse(), key, date).codeChange(JobContext.codeVersion());
   }
 
+  /**
+   * Re-scores {@code date} for the model trained on a declared view named {@code modelName}, exactly as the night's
+   * manifest recorded it: the model version and feature-table version it names.
+   */
   ViewScorer.Result replayView(String modelName, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), modelName, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
@@ -154,6 +150,10 @@ final class PipelineSteps {
     return ViewScorer.replay(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), m);
   }
 
+  /**
+   * Re-scores a night as its manifest says (model version, feature-table version, horizon, reconciliation): the
+   * inputs are checked now, the night is written by {@link Prepared#write}.
+   */
   Prepared<BatchScorer.Result> prepareReplay(UseCase useCase, LocalDate date) {
     BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));

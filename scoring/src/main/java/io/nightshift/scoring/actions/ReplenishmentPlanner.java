@@ -185,10 +185,14 @@ public final class ReplenishmentPlanner {
       throw Errors.emptyPartition(
           "predictions/demand", "score date " + date, "run 'nightshift score --date " + date + " --use-case demand' first");
     }
-    Dataset<Row> items = RawData.read(spark, warehouse.rawItems(), "raw/items", RawData.ITEMS).localCheckpoint();
+    // only the columns planning uses are parsed and kept, as a read without the pinning would
+    Dataset<Row> items = RawData.read(spark, warehouse.rawItems(), "raw/items", RawData.ITEMS)
+        .select("item", "pack_size", "lead_time_days")
+        .localCheckpoint();
     Dataset<Row> stock =
         RawData.read(spark, warehouse.rawInventory(), "raw/inventory", RawData.INVENTORY)
             .where(col("date").equalTo(lit(Date.valueOf(date))))
+            .select("store", "item", "on_hand", "on_order")
             .localCheckpoint();
     if (stock.isEmpty()) {
       throw Errors.emptyPartition(
