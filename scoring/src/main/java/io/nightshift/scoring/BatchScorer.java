@@ -158,13 +158,13 @@ public final class BatchScorer {
     return lit((high - low) / (2 * Z90)).multiply(widening).multiply(ForecastQuantiles.scale(prediction));
   }
 
+  /** The code version of a build that knows no git commit (see the jobs' code version). */
+  public static final String UNKNOWN_CODE = "dev";
+
   /**
    * The manifest row of a scored night: which model version scored which data, and how. The table ids
    * ({@link DeltaTables#tableId}) are null where the manifest predates them (not checked then).
    */
-  /** The code version of a build that knows no git commit (see the jobs' code version). */
-  public static final String UNKNOWN_CODE = "dev";
-
   public record Manifest(
       String modelName, String modelVersion, long featureTableVersion, ScoringOptions options, Long pricePlanVersion,
       String featureTableId, String pricePlanTableId, String codeVersion) {

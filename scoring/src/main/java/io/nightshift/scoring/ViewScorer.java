@@ -112,8 +112,7 @@ public final class ViewScorer {
     String featurePath = warehouse.featureView(view);
     String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
     DeltaTables.requireTable(spark, featurePath, "features/" + view, build);
-    long latestVersion = DeltaTables.version(spark, featurePath);
-    long tableVersion = featureVersion != null ? featureVersion : latestVersion;
+    long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
     Dataset<Row> table =
         DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, featureTableId, versionFix);
     String time = meta.dateColumn();

@@ -57,7 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class ReplenishmentPlanner {
   private static final Logger LOG = LoggerFactory.getLogger(ReplenishmentPlanner.class);
 
-
   private ReplenishmentPlanner() {}
 
   /** Proposals and how many of them order something. */
