@@ -133,17 +133,19 @@ final class PipelineSteps {
     return ViewScorer.score(ctx.spark(), ctx.warehouse(), loaded, date, JobContext.codeVersion(), null);
   }
 
-  /** The note a replay of {@code key}'s night {@code date} prints about the code (see Manifest#codeChange), or null. */
-  String replayCodeChange(String key, LocalDate date) {
-    return BatchScorer.manifest(ctx.spark(), ctx.warehouse(), key, date).codeChange(JobContext.codeVersion());
+  /**
+   * The manifest of {@code key}'s night {@code date} (a use case's id, or the name of a model trained on a declared
+   * view), which a replay follows.
+   */
+  BatchScorer.Manifest manifest(String key, LocalDate date) {
+    return BatchScorer.manifest(ctx.spark(), ctx.warehouse(), key, date);
   }
 
   /**
    * Re-scores {@code date} for the model trained on a declared view named {@code modelName}, exactly as the night's
-   * manifest recorded it: the model version and feature-table version it names.
+   * manifest {@code m} recorded it: the model version and feature-table version it names.
    */
-  ViewScorer.Result replayView(String modelName, LocalDate date) {
-    BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), modelName, date);
+  ViewScorer.Result replayView(String modelName, LocalDate date, BatchScorer.Manifest m) {
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
     ctx.stage("score-replay-" + modelName, "Replay " + modelName + " scoring of " + date + " (version "
         + m.modelVersion() + ", features/" + loaded.metadata().featureView() + " version " + m.featureTableVersion() + ")");
@@ -151,11 +153,10 @@ final class PipelineSteps {
   }
 
   /**
-   * Re-scores a night as its manifest says (model version, feature-table version, horizon, reconciliation): the
-   * inputs are checked now, the night is written by {@link Prepared#write}.
+   * Re-scores a night as its manifest {@code m} says (model version, feature-table version, horizon,
+   * reconciliation): the inputs are checked now, the night is written by {@link Prepared#write}.
    */
-  Prepared<BatchScorer.Result> prepareReplay(UseCase useCase, LocalDate date) {
-    BatchScorer.Manifest m = BatchScorer.manifest(ctx.spark(), ctx.warehouse(), useCase, date);
+  Prepared<BatchScorer.Result> prepareReplay(UseCase useCase, LocalDate date, BatchScorer.Manifest m) {
     LoadedModel loaded = LoadedModel.load(ctx.registry(), new ModelUri(m.modelName(), null, m.modelVersion()));
     String stage = "score-replay-" + useCase.id();
     ctx.stage(stage, "Replay " + useCase.id() + " scoring of " + date);

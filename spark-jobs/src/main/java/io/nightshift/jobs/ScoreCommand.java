@@ -88,25 +88,25 @@ final class ScoreCommand implements Callable<Integer> {
     }
     PipelineSteps steps = new PipelineSteps(root.context());
     if (replayModel != null) {
-      String codeChange = steps.replayCodeChange(replayModel, d);
-      ViewScorer.Result r = steps.replayView(replayModel, d);
+      BatchScorer.Manifest m = steps.manifest(replayModel, d);
+      ViewScorer.Result r = steps.replayView(replayModel, d, m);
       System.out.printf("%s: replayed %s with model version %s on feature table version %d: %d predictions -> %s%n",
           r.model(), d, r.modelVersion(), r.featureTableVersion(), r.rows(), r.table());
-      printCodeChange(r.model(), codeChange);
+      printCodeChange(r.model(), m);
       return NightshiftCli.OK;
     }
     // with several use cases, every night is checked (models, feature tables, price plan) before the first is written
     List<Runnable> writes = new ArrayList<>();
     if (replay) {
       for (UseCase u : useCases) {
-        String codeChange = steps.replayCodeChange(u.id(), d);
-        Prepared<BatchScorer.Result> night = steps.prepareReplay(u, d);
+        BatchScorer.Manifest m = steps.manifest(u.id(), d);
+        Prepared<BatchScorer.Result> night = steps.prepareReplay(u, d, m);
         writes.add(() -> {
           BatchScorer.Result r = night.write();
           System.out.printf(
               "%s: replayed %s with model version %s on feature table version %d%s: %d predictions -> %s%n",
               r.useCase(), d, r.modelVersion(), r.featureTableVersion(), describe(r), r.rows(), r.table());
-          printCodeChange(r.useCase().toString(), codeChange);
+          printCodeChange(r.useCase().toString(), m);
         });
       }
       writes.forEach(Runnable::run);
@@ -154,7 +154,9 @@ final class ScoreCommand implements Callable<Integer> {
     return r.useCase() == UseCase.DEMAND && !r.options().isDefault() ? "; " + r.options().describe() : "";
   }
 
-  private static void printCodeChange(String what, String codeChange) {
+  /** The note on the code a replay ran, when it is not the code that scored the night (see Manifest#codeChange). */
+  private static void printCodeChange(String what, BatchScorer.Manifest m) {
+    String codeChange = m.codeChange(JobContext.codeVersion());
     if (codeChange != null) {
       System.out.printf("%s: note: %s%n", what, codeChange);
     }
