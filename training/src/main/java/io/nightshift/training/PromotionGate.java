@@ -71,14 +71,18 @@ public final class PromotionGate {
       List<WindowResult> windows) {
     /** The same evidence, rejected for {@code why}: what the record says when the gate's promotion is not carried out. */
     public Decision rejected(String why) {
-      return new Decision(false, why, metric, championVersion, windowStart, windowEnd, rows, blocks, challengerMetric,
-          championMetric, improvement, ciLow, ciHigh, margin, windows);
+      return with(false, why, windows);
     }
 
     /** The same evidence, promoted for {@code why} (a forced promotion). */
     public Decision forced(String why) {
-      return new Decision(true, why, metric, championVersion, windowStart, windowEnd, rows, blocks, challengerMetric,
-          championMetric, improvement, ciLow, ciHigh, margin, windows);
+      return with(true, why, windows);
+    }
+
+    /** The same figures with another outcome, reason and windows. */
+    private Decision with(boolean promoted, String why, List<WindowResult> w) {
+      return new Decision(promoted, why, metric, championVersion, windowStart, windowEnd, rows, blocks,
+          challengerMetric, championMetric, improvement, ciLow, ciHigh, margin, w);
     }
 
     public Map<String, Object> asRecord() {
@@ -138,14 +142,6 @@ public final class PromotionGate {
       return List.of(new Window(model.validationStart(), model.validationEnd(), model.booster()));
     }
     return backtest.folds().stream().map(f -> new Window(f.validationStart(), f.validationEnd(), f.booster())).toList();
-  }
-
-  /** The gate on one window: the challenger's final validation window (or held-out entities) only. */
-  public static Decision evaluate(
-      Dataset<Row> table, ModelSpec spec, TrainedModel trained, byte[] challenger, LoadedModel champion,
-      double margin, long seed) {
-    return evaluate(table, spec,
-        List.of(new Window(trained.validationStart(), trained.validationEnd(), challenger)), champion, margin, seed);
   }
 
   /**
@@ -289,9 +285,7 @@ public final class PromotionGate {
       scope = "on " + compared.size() + " of " + windows.size() + " backtest windows out of sample for both ("
           + start + ".." + end + ")";
     }
-    return new Decision(d.promote(), scope + ", " + d.reason(), d.metric(), d.championVersion(), d.windowStart(),
-        d.windowEnd(), d.rows(), d.blocks(), d.challengerMetric(), d.championMetric(), d.improvement(), d.ciLow(),
-        d.ciHigh(), d.margin(), results);
+    return d.with(d.promote(), scope + ", " + d.reason(), results);
   }
 
   /**

@@ -104,7 +104,7 @@ class RulTrainingTest {
         new ModelSpec(spec.modelName(), spec.task(), VIEW, spec.boosterParams(), 3, 1, 0, 42, Evaluation.DEFAULT,
             spec.entitySplit()), AS_OF);
 
-    PromotionGate.Decision same = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
+    PromotionGate.Decision same = PromotionGate.evaluate(engines, spec, PromotionGate.windows(challenger, null),
         champion(weaker, spec.validationScheme()), 0.0, 42);
     assertThat(same.metric()).isEqualTo("mae");
     assertThat(same.blocks()).isEqualTo(units(engines.where(XGBoostTrainer.heldOut(spec))).size())
@@ -118,7 +118,7 @@ class RulTrainingTest {
     PromotionGate.Decision again;
     try {
       spark.conf().set("spark.sql.shuffle.partitions", "7");
-      again = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
+      again = PromotionGate.evaluate(engines, spec, PromotionGate.windows(challenger, null),
           champion(weaker, spec.validationScheme()), 0.0, 42);
     } finally {
       spark.conf().set("spark.sql.shuffle.partitions", partitions);
@@ -137,12 +137,13 @@ class RulTrainingTest {
             m.labelColumn(), retired, m.asOf(), m.featureTablePath(), m.featureTableVersion(), m.trainStart(), m.trainEnd(),
             m.validationStart(), m.validationEnd(), m.residualStd(), m.metrics(), m.baseline(), m.validationSplit()),
         stale.booster());
-    PromotionGate.Decision replaced = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(), unscorable, 0.0, 42);
+    PromotionGate.Decision replaced =
+        PromotionGate.evaluate(engines, spec, PromotionGate.windows(challenger, null), unscorable, 0.0, 42);
     assertThat(replaced.promote()).isTrue();
     assertThat(replaced.reason()).isEqualTo(
         "champion v1 cannot score the current feature table (missing [retired_sensor])");
 
-    PromotionGate.Decision other = PromotionGate.evaluate(engines, spec, challenger, challenger.booster(),
+    PromotionGate.Decision other = PromotionGate.evaluate(engines, spec, PromotionGate.windows(challenger, null),
         champion(weaker, spec(0.25, 42).validationScheme()), 0.0, 42);
     assertThat(other.promote()).isFalse();
     assertThat(other.reason()).contains("was validated on entities held out by unit").contains("0.25")
