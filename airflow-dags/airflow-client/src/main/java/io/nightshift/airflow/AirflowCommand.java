@@ -22,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -262,22 +263,13 @@ public class AirflowCommand implements Callable<Integer> {
     @Option(names = "--unpause", description = "Unpause the DAG first (runs of a paused DAG stay queued).")
     boolean unpause;
 
-    @Option(names = "--wait", description = "Wait for the run to finish; exit 1 when it fails.")
+    @Option(
+        names = "--wait",
+        description = "Wait for the run to finish (as the wait command, with its --timeout and --poll); exit 1 when it"
+            + " fails.")
     boolean waitForIt;
 
-    @Option(
-        names = "--timeout",
-        defaultValue = "60m",
-        converter = DurationConverter.class,
-        description = "With --wait: give up after this long (default: ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @Option(
-        names = "--poll",
-        defaultValue = "5s",
-        converter = DurationConverter.class,
-        description = "With --wait: time between state checks (default: ${DEFAULT-VALUE}).")
-    Duration poll;
+    @Mixin WaitOptions waiting;
 
     @Override
     public Integer call() {
@@ -302,9 +294,26 @@ public class AirflowCommand implements Callable<Integer> {
             if (!unpause && dag.paused()) {
               out.printf("note: %s is paused, so the run stays queued until it is unpaused (--unpause)%n", dagId);
             }
-            return waitForIt ? Wait.await(client, out, spec, dagId, run.runId(), timeout, poll) : OK;
+            return waitForIt ? Wait.await(client, out, spec, dagId, run.runId(), waiting) : OK;
           });
     }
+  }
+
+  /** How long the commands that wait for a run ({@code wait}, {@code trigger --wait}) wait, and how often they look. */
+  static final class WaitOptions {
+    @Option(
+        names = "--timeout",
+        defaultValue = "60m",
+        converter = DurationConverter.class,
+        description = "Give up waiting after this long (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(
+        names = "--poll",
+        defaultValue = "5s",
+        converter = DurationConverter.class,
+        description = "Time between state checks while waiting (default: ${DEFAULT-VALUE}).")
+    Duration poll;
   }
 
   @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a run's state and its tasks.")
@@ -344,19 +353,7 @@ public class AirflowCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "RUN_ID")
     String runId;
 
-    @Option(
-        names = "--timeout",
-        defaultValue = "60m",
-        converter = DurationConverter.class,
-        description = "Give up after this long (default: ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @Option(
-        names = "--poll",
-        defaultValue = "5s",
-        converter = DurationConverter.class,
-        description = "Time between state checks (default: ${DEFAULT-VALUE}).")
-    Duration poll;
+    @Mixin WaitOptions waiting;
 
     @Override
     public Integer call() {
@@ -364,14 +361,13 @@ public class AirflowCommand implements Callable<Integer> {
           spec,
           (client, out) -> {
             requireDag(client, dagId);
-            return await(client, out, spec, dagId, runId, timeout, poll);
+            return await(client, out, spec, dagId, runId, waiting);
           });
     }
 
     static int await(
-        AirflowClient client, PrintWriter out, CommandSpec spec, String dagId, String runId, Duration timeout,
-        Duration poll) {
-      DagRun run = client.waitForRun(dagId, runId, timeout, poll);
+        AirflowClient client, PrintWriter out, CommandSpec spec, String dagId, String runId, WaitOptions waiting) {
+      DagRun run = client.waitForRun(dagId, runId, waiting.timeout, waiting.poll);
       List<TaskInstance> tasks = client.taskInstances(dagId, runId);
       printRun(out, run, tasks);
       if (run.isSuccess()) {
