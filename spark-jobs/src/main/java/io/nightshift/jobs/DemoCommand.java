@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -28,23 +29,7 @@ import picocli.CommandLine.ParentCommand;
 final class DemoCommand implements Callable<Integer> {
   @ParentCommand NightshiftCli root;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Generator seed (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--stores", defaultValue = "10", description = "Stores (default: ${DEFAULT-VALUE}).")
-  int stores;
-
-  @Option(names = "--items", defaultValue = "20", description = "Items per store (default: ${DEFAULT-VALUE}).")
-  int items;
-
-  @Option(names = "--machines", defaultValue = "30", description = "Machines (default: ${DEFAULT-VALUE}).")
-  int machines;
-
-  @Option(names = "--start", defaultValue = "2023-01-01", description = "First day of history (default: ${DEFAULT-VALUE}).")
-  String start;
-
-  @Option(names = "--end", defaultValue = "2024-12-31", description = "The night to run (default: ${DEFAULT-VALUE}).")
-  String end;
+  @Mixin GeneratorOptions data;
 
   @Option(
       names = "--horizon-days",
@@ -66,12 +51,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    LocalDate night = Options.date("--end", end);
+    LocalDate night = data.end();
     demandOptions(); // bad values fail before any work
     // the price/promotion plan reaches as far as the forecast (at least the usual 28 days)
-    GeneratorConfig cfg =
-        new GeneratorConfig(
-            seed, Options.date("--start", start), night, stores, items, machines, Math.max(28, horizonDays));
+    GeneratorConfig cfg = data.config(Math.max(28, horizonDays));
     JobContext ctx = root.context();
     ctx.tracker(); // fail fast, before any Spark work, when MLflow is not configured
     PipelineSteps steps = new PipelineSteps(ctx);
@@ -126,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     System.out.println();
-    System.out.println("Nightshift demo: the night of " + night + " (seed " + seed + ")");
+    System.out.println("Nightshift demo: the night of " + night + " (seed " + data.seed + ")");
     System.out.printf("  %-30s %-8s %s%n", "step", "time", "result");
     for (String[] r : rows) {
       System.out.printf("  %-30s %-8s %s%n", r[0], r[1], r[2]);

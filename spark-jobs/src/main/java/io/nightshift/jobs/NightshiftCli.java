@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "nightshift",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand too
     versionProvider = NightshiftCli.Version.class,
     description = "Batch machine learning on Spark: features, training, scoring, actions.",
     subcommands = {
