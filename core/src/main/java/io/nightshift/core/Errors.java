@@ -22,6 +22,11 @@ public final class Errors {
         String.format("Missing table %s: no Delta table at %s. Fix: %s.", table, path, fix));
   }
 
+  /** Raw or source files (CSV, Parquet, JSON) that are not there: nothing at all at {@code path}. */
+  public static InvalidInputException missingFiles(String what, String path, String fix) {
+    return new InvalidInputException(String.format("Missing %s: no files at %s. Fix: %s.", what, path, fix));
+  }
+
   public static InvalidInputException missingColumns(
       String source, Collection<String> missing, Collection<String> present) {
     return new InvalidInputException(

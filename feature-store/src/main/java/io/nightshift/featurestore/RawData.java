@@ -67,7 +67,7 @@ public final class RawData {
   /** Reads one raw dataset; {@code name} is how errors refer to it (e.g. "raw/sales"). */
   public static Dataset<Row> read(SparkSession spark, String path, String name, StructType schema) {
     if (!pathExists(spark, path)) {
-      throw Errors.missingTable(
+      throw Errors.missingFiles(
           name, path, "run 'nightshift generate' for demo data, or land the " + name + " CSV files there");
     }
     Dataset<Row> header =

@@ -201,7 +201,7 @@ class PipelineIntegrationTest {
         .contains("run 'nightshift features build --as-of 2023-12-31' first");
     CliRun raw = runWith(empty, "features", "build", "--as-of", NIGHT);
     assertThat(raw.code()).isEqualTo(NightshiftCli.BAD_INPUT);
-    assertThat(raw.err()).contains("Missing table raw/sales").contains("nightshift generate");
+    assertThat(raw.err()).contains("Missing raw/sales: no files at ").contains("nightshift generate");
   }
 
   @Test

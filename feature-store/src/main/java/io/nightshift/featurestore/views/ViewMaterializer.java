@@ -102,7 +102,7 @@ public final class ViewMaterializer {
       df = DeltaTables.read(spark, path, what, "land the source table at " + path + " or fix source.path");
     } else {
       if (!exists(spark, path)) {
-        throw Errors.missingTable(what, path, "land the source files at " + path + " or fix source.path");
+        throw Errors.missingFiles(what, path, "land the source files at " + path + " or fix source.path");
       }
       DataFrameReader reader = spark.read().options(d.source().options());
       if (d.source().format() == Format.CSV) {

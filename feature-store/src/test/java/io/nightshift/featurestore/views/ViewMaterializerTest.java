@@ -231,7 +231,8 @@ class ViewMaterializerTest {
             .build();
     assertThatThrownBy(() -> ViewMaterializer.compute(spark, moved, warehouse.toString(), Optional.empty()))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining(warehouse.resolve("raw/nowhere").toString())
+        .hasMessageContaining("Missing source of feature view sales_view: no files at "
+            + warehouse.resolve("raw/nowhere"))
         .hasMessageContaining("source.path");
     assertThat(ViewMaterializer.sourcePath(missing, "s3a://b/wh/")).isEqualTo("s3a://b/wh/raw/sales_csv");
     assertThat(ViewMaterializer.sourcePath(moved, new Warehouse("/data/wh").root())).isEqualTo("/data/wh/raw/nowhere");
