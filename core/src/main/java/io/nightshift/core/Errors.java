@@ -1,6 +1,7 @@
 package io.nightshift.core;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
@@ -49,6 +50,32 @@ public final class Errors {
             "Unknown model alias: %s@%s does not exist (aliases of %s: %s). Fix: train and register the model "
                 + "first (nightshift train), or use one of the existing aliases.",
             model, alias, model, known));
+  }
+
+  /**
+   * A version number the registry does not have for a model it knows; {@code knownVersions} are the model's versions
+   * (the newest ten are named).
+   */
+  public static InvalidInputException unknownModelVersion(String model, String version, Collection<String> knownVersions) {
+    List<String> sorted =
+        knownVersions.stream().sorted(java.util.Comparator.comparingLong(Errors::versionNumber)).toList();
+    String known =
+        sorted.isEmpty() ? "none"
+            : sorted.size() <= 10 ? String.join(", ", sorted)
+            : "..., " + String.join(", ", sorted.subList(sorted.size() - 10, sorted.size()));
+    return new InvalidInputException(
+        String.format(
+            "Unknown model version: %s/%s does not exist (versions of %s: %s). Fix: use one of those versions, or an "
+                + "alias such as %s@champion.",
+            model, version, model, known, model));
+  }
+
+  private static long versionNumber(String version) {
+    try {
+      return Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   public static InvalidInputException unknownModel(String model) {

@@ -55,4 +55,15 @@ class DatesAndErrorsTest {
         .contains("challenger, champion")
         .contains("nightshift train");
   }
+
+  @Test
+  void unknownVersionListsTheModelsVersionsInNumericOrderTheNewestTenAtMost() {
+    assertThat(Errors.unknownModelVersion("m", "99", List.of("10", "2", "1")).getMessage())
+        .startsWith("Unknown model version: m/99 does not exist (versions of m: 1, 2, 10).")
+        .contains("m@champion");
+    List<String> many = java.util.stream.IntStream.rangeClosed(1, 12).mapToObj(Integer::toString).toList();
+    assertThat(Errors.unknownModelVersion("m", "0", many).getMessage())
+        .contains("(versions of m: ..., 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)");
+    assertThat(Errors.unknownModelVersion("m", "1", List.of()).getMessage()).contains("(versions of m: none)");
+  }
 }

@@ -286,6 +286,15 @@ class PipelineIntegrationTest {
     assertThat(r.err())
         .contains("Unknown model alias: nightshift-demand@gold")
         .contains("aliases of nightshift-demand: challenger, champion");
+    // a version number the registry does not have, and a version of a model it does not know
+    CliRun version = cli("score", "--date", NIGHT, "--model", "nightshift-demand/99");
+    assertThat(version.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(version.err())
+        .contains("Unknown model version: nightshift-demand/99 does not exist (versions of nightshift-demand: 1, ")
+        .contains("alias such as nightshift-demand@champion");
+    CliRun model = cli("score", "--date", NIGHT, "--model", "nightshift-nope/1");
+    assertThat(model.code()).isEqualTo(NightshiftCli.BAD_INPUT);
+    assertThat(model.err()).contains("Unknown model: no registered model named nightshift-nope");
   }
 
   @Test

@@ -85,10 +85,29 @@ public final class MlflowRegistry implements ModelRegistry {
       return parse(rest.get("model-versions/get", Map.of("name", name, "version", version)).path("model_version"));
     } catch (MlflowApiException e) {
       if (e.isNotFound()) {
-        throw Errors.invalidModelUri(name + "/" + version + " (no such version)");
+        aliases(name); // an unknown model name is reported as such
+        throw Errors.unknownModelVersion(name, version, versionNumbers(name));
       }
       throw e;
     }
+  }
+
+  /** The version numbers of registered model {@code name}. */
+  private List<String> versionNumbers(String name) {
+    List<String> out = new ArrayList<>();
+    String token = null;
+    do {
+      Map<String, String> query = new LinkedHashMap<>();
+      query.put("filter", "name='" + name.replace("'", "\\'") + "'");
+      query.put("max_results", "1000");
+      if (token != null) {
+        query.put("page_token", token);
+      }
+      JsonNode page = rest.get("model-versions/search", query);
+      page.path("model_versions").forEach(v -> out.add(v.path("version").asText()));
+      token = page.path("next_page_token").asText(null);
+    } while (token != null && !token.isEmpty());
+    return out;
   }
 
   @Override

@@ -68,7 +68,7 @@ public class InMemoryRegistry implements ModelRegistry {
       throw Errors.unknownModel(name);
     }
     return list.stream().filter(v -> v.version().equals(version)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no version " + version + " of " + name));
+        .orElseThrow(() -> Errors.unknownModelVersion(name, version, list.stream().map(ModelVersion::version).toList()));
   }
 
   @Override
