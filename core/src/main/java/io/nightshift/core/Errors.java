@@ -1,6 +1,7 @@
 package io.nightshift.core;
 
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -56,9 +57,9 @@ public final class Errors {
    * A version number the registry does not have for a model it knows; {@code knownVersions} are the model's versions
    * (the newest ten are named).
    */
-  public static InvalidInputException unknownModelVersion(String model, String version, Collection<String> knownVersions) {
-    List<String> sorted =
-        knownVersions.stream().sorted(java.util.Comparator.comparingLong(Errors::versionNumber)).toList();
+  public static InvalidInputException unknownModelVersion(
+      String model, String version, Collection<String> knownVersions) {
+    List<String> sorted = knownVersions.stream().sorted(Comparator.comparingLong(Errors::versionNumber)).toList();
     String known =
         sorted.isEmpty() ? "none"
             : sorted.size() <= 10 ? String.join(", ", sorted)
