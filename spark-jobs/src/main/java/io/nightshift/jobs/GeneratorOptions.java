@@ -9,7 +9,10 @@ final class GeneratorOptions {
   @Option(names = "--seed", defaultValue = "42", description = "Generator seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--start", defaultValue = "2023-01-01", description = "First day of history (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--start",
+      defaultValue = "2023-01-01",
+      description = "First day of history (default: ${DEFAULT-VALUE}).")
   String start;
 
   @Option(

@@ -29,7 +29,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--promotion-margin",
       defaultValue = "0.0",
-      description = "Relative improvement the challenger's 90%% CI lower bound must exceed (default: ${DEFAULT-VALUE}).")
+      description =
+          "Relative improvement the challenger's 90%% CI lower bound must exceed (default: ${DEFAULT-VALUE}).")
   double margin;
 
   @Option(names = "--force-promote", description = "Make the new version @champion whatever the gate says.")

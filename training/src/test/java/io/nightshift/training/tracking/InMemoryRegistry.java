@@ -68,7 +68,8 @@ public class InMemoryRegistry implements ModelRegistry {
       throw Errors.unknownModel(name);
     }
     return list.stream().filter(v -> v.version().equals(version)).findFirst()
-        .orElseThrow(() -> Errors.unknownModelVersion(name, version, list.stream().map(ModelVersion::version).toList()));
+        .orElseThrow(
+            () -> Errors.unknownModelVersion(name, version, list.stream().map(ModelVersion::version).toList()));
   }
 
   @Override
