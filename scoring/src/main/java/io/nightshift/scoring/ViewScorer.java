@@ -112,28 +112,22 @@ public final class ViewScorer {
     String featurePath = warehouse.featureView(view);
     String build = "run 'nightshift features build --view conf/features/" + view + ".yaml --as-of " + date + "' first";
     DeltaTables.requireTable(spark, featurePath, "features/" + view, build);
-    String time = meta.dateColumn();
-    long tableVersion;
-    String fix = versionFix;
-    if (featureVersion != null) {
-      tableVersion = featureVersion;
-    } else {
-      tableVersion = DeltaTables.version(spark, featurePath);
-      DataType latestTime = spark.read().format("delta").load(featurePath).schema().apply(time).dataType();
-      if (!latestTime.equals(DataTypes.DateType)) {
-        // no row names its night: a past night reads the version built for it, so re-scoring it gives the same rows
-        java.util.OptionalLong asOf = ViewRegistry.versionFor(spark, warehouse, view, featurePath, date);
-        if (asOf.isPresent() && asOf.getAsLong() != tableVersion) {
-          tableVersion = asOf.getAsLong();
-          fix = "build the view for that night again (nightshift features build --view conf/features/" + view
-              + ".yaml --as-of " + date + "), which this night then reads, and score again";
-        }
-      }
-    }
+    long tableVersion = featureVersion != null ? featureVersion : DeltaTables.version(spark, featurePath);
     Dataset<Row> table =
-        DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, featureTableId, fix);
+        DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, featureTableId, versionFix);
+    String time = meta.dateColumn();
     DataType timeType = table.schema().apply(time).dataType();
     boolean dated = timeType.equals(DataTypes.DateType);
+    if (!dated && featureVersion == null) {
+      // no row names its night: a past night reads the version built for it, so re-scoring it gives the same rows
+      java.util.OptionalLong asOf = ViewRegistry.versionFor(spark, warehouse, view, featurePath, date);
+      if (asOf.isPresent() && asOf.getAsLong() != tableVersion) {
+        tableVersion = asOf.getAsLong();
+        table = DeltaTables.readVersion(spark, featurePath, "features/" + view, tableVersion, null,
+            "build the view for that night again (nightshift features build --view conf/features/" + view
+                + ".yaml --as-of " + date + "), which this night then reads, and score again");
+      }
+    }
     Set<String> present = new HashSet<>(Arrays.asList(table.columns()));
     List<String> missing = meta.features().stream().filter(f -> !present.contains(f)).toList();
     if (!missing.isEmpty()) {
