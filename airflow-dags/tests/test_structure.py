@@ -7,7 +7,7 @@ import pytest
 
 from nightshift.common import RETRAIN_SIGNAL, NightshiftSparkSubmitOperator
 
-NIGHTLY_CHAIN = ["build_features", "quality_gate", "score", "act", "monitor", "retraining_signal"]
+NIGHTLY_TASKS = ["build_features", "quality_gate", "score", "act", "monitor", "retraining_signal"]
 
 
 def validated(dag, conf=None):
@@ -22,11 +22,16 @@ def downstream(dag, task_id):
 
 
 @pytest.mark.parametrize("dag_id", ["nightly_demand_forecast", "maintenance_scoring"])
-def test_nightly_dags_are_a_chain(dagbag, dag_id):
+def test_nightly_dags_score_then_act_and_monitor_side_by_side(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
-    assert sorted(dag.task_ids) == sorted(NIGHTLY_CHAIN)
-    for upstream, task in zip(NIGHTLY_CHAIN, NIGHTLY_CHAIN[1:]):
-        assert downstream(dag, upstream) == [task]
+    assert sorted(dag.task_ids) == sorted(NIGHTLY_TASKS)
+    assert downstream(dag, "build_features") == ["quality_gate"]
+    assert downstream(dag, "quality_gate") == ["score"]
+    assert downstream(dag, "score") == ["act", "monitor"]
+    # orders do not wait for monitoring nor monitoring for orders; the signal follows monitoring alone
+    assert downstream(dag, "act") == []
+    assert downstream(dag, "monitor") == ["retraining_signal"]
+    assert sorted(dag.get_task("retraining_signal").upstream_task_ids) == ["monitor"]
     assert downstream(dag, "retraining_signal") == []
 
 

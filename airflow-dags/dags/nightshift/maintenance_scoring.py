@@ -1,7 +1,7 @@
-"""Nightly predictive maintenance: machine features -> quality gate -> failure risk -> work orders -> monitoring.
+"""Nightly predictive maintenance: machine features -> quality gate -> failure risk -> work orders and monitoring.
 
-Same shape and guarantees as nightly_demand_forecast: the date is passed explicitly and every job replaces only
-its date's partition.
+Same shape and guarantees as nightly_demand_forecast: work orders and monitoring run side by side after scoring, the
+date is passed explicitly and every job replaces only its date's partition.
 """
 
 import datetime
@@ -46,4 +46,5 @@ with DAG(
     monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE, PUSHGATEWAY)
     signal = retraining_signal(use_case=USE_CASE, date=DATE, warehouse=WAREHOUSE)
 
-    build_features >> quality_gate >> score >> act >> monitor >> signal
+    build_features >> quality_gate >> score >> [act, monitor]
+    monitor >> signal

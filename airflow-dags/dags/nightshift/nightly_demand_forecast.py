@@ -1,4 +1,7 @@
-"""Nightly demand forecast: features as of the night -> quality gate -> score -> replenishment orders -> monitoring.
+"""Nightly demand forecast: features as of the night -> quality gate -> score -> replenishment orders and monitoring.
+
+Orders and monitoring both read the night's predictions and run side by side: a night whose orders fail (a planning
+setting, an export folder) is still monitored, and its drift and accuracy still reach the retraining signal.
 
 Every task passes the date explicitly (the run's logical date, ``{{ ds }}``: the night that just ended; a manual run
 triggered at a time of day, e.g. from the UI, gets the day before it; the ``date`` param overrides both) and each job
@@ -81,4 +84,5 @@ with DAG(
     monitor = nightshift_job("monitor", "monitor", "--date", DATE, "--use-case", USE_CASE, PUSHGATEWAY)
     signal = retraining_signal(use_case=USE_CASE, date=DATE, warehouse=WAREHOUSE)
 
-    build_features >> quality_gate >> score >> act >> monitor >> signal
+    build_features >> quality_gate >> score >> [act, monitor]
+    monitor >> signal
