@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Airflow tests, all of them, on a fresh machine (after `mvn -B -ntp -DskipTests package` built the job jar):
-#   1. the DAG unit tests (scripts/test-dags.sh: pytest, no server);
+#   1. the DAG unit tests (scripts/test-dags.sh: pytest, no server), beside the set-up of step 2 and reported as its
+#      first check, dag-unit-tests;
 #   2. a real-Airflow integration test: installs Airflow 3 into .nightshift/venvs/airflow (once), starts a real
 #      MLflow server and a real Airflow (api-server, scheduler, dag-processor; SQLite; 127.0.0.1, free ports) in a
 #      temporary directory, prepares a night of synthetic data and a champion model with bin/nightshift, then drives
@@ -38,11 +39,6 @@ done
 if [[ ! -f "$JOB_JAR" || ! -f "$ROOT/spark-jobs/target/provided-classpath.txt" ]]; then
   echo "test-airflow: the job jar is missing ($JOB_JAR). Fix: run 'mvn -B -ntp -DskipTests package' first." >&2
   exit 2
-fi
-
-if [[ $UNIT == 1 ]]; then
-  log "DAG unit tests (pytest)"
-  "$ROOT/scripts/test-dags.sh" -q
 fi
 
 VENV="$("$ROOT/airflow-dags/venv.sh")"
@@ -116,6 +112,15 @@ free_port() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# The set-up runs side by side where it can, as each step keeps about one of CI's two CPUs busy: the DAG unit tests
+# (pytest) beside all of it, and the night's data and first champion (bin/nightshift) beside Airflow's start-up.
+UNIT_PID=""
+if [[ $UNIT == 1 ]]; then
+  log "DAG unit tests (pytest), beside the set-up"
+  "$ROOT/scripts/test-dags.sh" -q > "$WORK/logs/pytest.log" 2>&1 &
+  UNIT_PID=$!
+fi
+
 log "starting MLflow"
 MLFLOW_PORT="$(free_port)"
 MLFLOW_STARTED=1
@@ -128,11 +133,14 @@ export SPARK_LOCAL_IP=127.0.0.1
 # The Spark JVMs of this test (bin/nightshift here, spark-submit in the tasks) live a minute at most over small data,
 # mostly cold code: the C1 compiler alone takes about 40% off their CPU time (production keeps tiered compilation).
 export NIGHTSHIFT_JAVA_OPTS="-Xmx2g -XX:TieredStopAtLevel=1"
-log "generating data and training the first champion (bin/nightshift)"
-bin/nightshift --warehouse "$WAREHOUSE" generate --seed 7 --start 2024-06-01 --end "$DATE" --stores 3 --items 5 \
-  --machines 10 > "$WORK/logs/prepare.log" 2>&1
-bin/nightshift --warehouse "$WAREHOUSE" features build --as-of "$DATE" --use-case demand >> "$WORK/logs/prepare.log" 2>&1
-bin/nightshift --warehouse "$WAREHOUSE" train --as-of "$DATE" --use-case demand --backtest-folds 1 >> "$WORK/logs/prepare.log" 2>&1
+log "generating data and training the first champion (bin/nightshift), while Airflow starts"
+(
+  bin/nightshift --warehouse "$WAREHOUSE" generate --seed 7 --start 2024-06-01 --end "$DATE" --stores 3 --items 5 \
+    --machines 10 &&
+    bin/nightshift --warehouse "$WAREHOUSE" features build --as-of "$DATE" --use-case demand &&
+    bin/nightshift --warehouse "$WAREHOUSE" train --as-of "$DATE" --use-case demand --backtest-folds 1
+) > "$WORK/logs/prepare.log" 2>&1 < /dev/null &
+PREPARE_PID=$!
 
 # ---------------------------------------------------------------------------------------------------------------
 log "starting Airflow"
@@ -213,6 +221,8 @@ done
 IMPORT_ERRORS="$(api importErrors)"
 [[ "$IMPORT_ERRORS" == *'"total_entries":0'* ]] || { echo "test-airflow: import errors: $IMPORT_ERRORS" >&2; exit 1; }
 log "DAGs parsed"
+wait "$PREPARE_PID" || { echo "test-airflow: preparing the night with bin/nightshift failed" >&2; exit 1; }
+log "night prepared: data, demand features and the first champion"
 
 # ---------------------------------------------------------------------------------------------------------------
 cli() { java -jar "$CLI_JAR" --url "$URL" --user nightshift "$@"; }
@@ -299,6 +309,17 @@ retraining_signal_triggers_weekly_retrain() {
   grep -E "nightshift-demand version [0-9]+ is @challenger" "$WORK/train-log.txt" | tail -n 1
 }
 
+dag_unit_tests() {
+  local rc=0
+  wait "$UNIT_PID" || rc=$?
+  cat "$WORK/logs/pytest.log"
+  return $rc
+}
+
+if [[ -n "$UNIT_PID" ]]; then
+  check dag-unit-tests dag_unit_tests
+  tail -n 1 "$WORK/logs/pytest.log" >&2
+fi
 check nightly-run-succeeds nightly_run_succeeds
 check every-task-ran every_task_ran
 check spark-jobs-really-ran spark_jobs_really_ran
