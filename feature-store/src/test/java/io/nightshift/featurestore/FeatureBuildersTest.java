@@ -195,6 +195,26 @@ class FeatureBuildersTest {
   }
 
   @Test
+  void anAsOfDateMoreThanAWeekAfterTheNewestSalesIsAnInputErrorAndWritesNothing() {
+    // the sales end 3 days after AS_OF: a week after that still builds (late sales are the quality gate's to report)
+    LocalDate newest = AS_OF.plusDays(3);
+    assertThat(DemandFeatures.compute(spark, warehouse, newest.plusDays(7)).count()).isPositive();
+    // a mistyped year (2025 for 2024) would build a year of rows without sales
+    Warehouse w = new Warehouse(SparkTestSession.tempDir("late-as-of").toString());
+    for (String raw : List.of("raw/sales", "raw/price_plan")) {
+      spark.read().option("header", "true").csv(warehouse.path(raw)).write().option("header", "true").csv(w.path(raw));
+    }
+    for (LocalDate asOf : List.of(newest.plusDays(8), AS_OF.plusYears(1))) {
+      assertThatThrownBy(() -> DemandFeatures.build(spark, w, asOf))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("Invalid value for --as-of: '" + asOf + "'")
+          .hasMessageContaining("at most 7 days after the newest sales day in raw/sales (" + newest + ")")
+          .hasMessageContaining("Nothing was written");
+    }
+    assertThat(DeltaTables.exists(spark, w.features(UseCase.DEMAND))).isFalse();
+  }
+
+  @Test
   void missingRawColumnIsAnInputErrorNamingTheColumn() {
     Warehouse w = new Warehouse(SparkTestSession.tempDir("badcols").toString());
     spark.createDataFrame(List.of(RowFactory.create(Date.valueOf(START), 1, 1)),

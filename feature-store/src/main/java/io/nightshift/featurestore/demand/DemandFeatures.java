@@ -59,6 +59,13 @@ public final class DemandFeatures {
   /** Days of history before a series' first row (the longest window reaches back 34 days). */
   public static final int WARMUP_DAYS = 35;
 
+  /**
+   * How many days the newest raw sales may lag behind the as-of date of a build. A forecast day's newest sales input
+   * is a week old ({@code lag_7}): with sales more than a week late no forecast day has it, and a mistyped year would
+   * build years of rows without sales.
+   */
+  public static final int MAX_SALES_DELAY_DAYS = HORIZON_DAYS;
+
   private static final List<String> CALENDAR_AND_IDS =
       List.of("store_id", "item_id", "day_of_week", "day_of_month", "month", "week_of_year", "day_of_year",
           "is_weekend", "is_holiday");
@@ -132,6 +139,17 @@ public final class DemandFeatures {
           "--as-of",
           asOf.toString(),
           "pick a date at least " + WARMUP_DAYS + " days after the first sales day (" + first + ")");
+    }
+    // Sales up to a week late still build (the quality gate then fails the night on freshness, naming the newest
+    // sales day). Later than that, e.g. a mistyped year, nothing is written rather than rows without sales.
+    LocalDate last = bounds.getDate(1).toLocalDate();
+    if (asOf.isAfter(last.plusDays(MAX_SALES_DELAY_DAYS))) {
+      throw Errors.invalidOption(
+          "--as-of",
+          asOf.toString(),
+          "pick a date at most " + MAX_SALES_DELAY_DAYS + " days after the newest sales day in raw/sales (" + last
+              + "), or land the missing sales first: no forecast day after " + asOf + " would have its week-old"
+              + " sales (lag_7). Nothing was written");
     }
     return compute(spark, sales, plan, first, lastRow)
         .where(col("date").geq(lit(Date.valueOf(first.plusDays(WARMUP_DAYS)))));
