@@ -64,6 +64,13 @@ class QualityGateTest {
     assertThat(report.failures())
         .extracting(QualityGate.Check::metric)
         .containsExactlyInAnyOrder("rows_to_score(2023-07-30)", "age_days");
+    // the report says which dates the table has (35 days of warm-up after 2023-01-01, seven forecast days after
+    // AS_OF), after the date and before it
+    String covered = "(the table has date 2023-02-05..2023-07-07: build it as of ";
+    assertThat(report.render()).contains("rows_to_score(2023-07-30)").contains(covered + "2023-07-30, or pick a date");
+    QualityGate.Report early = QualityGate.evaluate(spark, warehouse, UseCase.DEMAND, LocalDate.of(2023, 1, 15));
+    assertThat(early.failures()).extracting(QualityGate.Check::detail).contains(
+        covered.substring(1) + "2023-01-15, or pick a date the table covers");
   }
 
   @Test

@@ -136,12 +136,21 @@ public final class QualityGate {
     }
     int suiteOffset = aggs.size();
     aggs.addAll(suite.aggregations(asOf));
+    int datesAt = aggs.size();
+    aggs.add(org.apache.spark.sql.functions.min(col(view.dateColumn())));
+    aggs.add(org.apache.spark.sql.functions.max(col(view.dateColumn())));
     Row r = table.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).head();
     long scoring = ExpectationSuite.countAt(r, 0);
     long labeled = ExpectationSuite.countAt(r, 1);
 
     List<Check> checks = new ArrayList<>();
-    checks.add(new Check("*", "rows_to_score(" + asOf + ")", "> 0", scoring, scoring > 0));
+    // nothing to score: say which dates the table does have, so a wrong date is told from a stale build
+    String scoringDetail =
+        scoring > 0 ? null
+            : r.isNullAt(datesAt) ? "the table has no rows"
+            : "the table has " + view.dateColumn() + " " + r.get(datesAt) + ".." + r.get(datesAt + 1)
+                + ": build it as of " + asOf + ", or pick a date the table covers";
+    checks.add(new Check("*", "rows_to_score(" + asOf + ")", "> 0", scoring, scoring > 0, scoringDetail));
     checks.add(new Check("*", "labeled_rows", "> 0", labeled, labeled > 0));
     checks.addAll(suite.checks(r, suiteOffset, historyMedianRows));
     for (int i = 0; i < view.features().size(); i++) {
